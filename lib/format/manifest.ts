@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** Bumped on any change a reader of an older version would misread. */
+export const FORMAT_VERSION = 1;
+
+export const SegmentRef = z.object({
+  /** Object key relative to the backup location, e.g. `segments/orders/0/00000000000000000000-….kbseg.zst`. */
+  key: z.string(),
+  /** First and last record offsets inside the segment (inclusive). */
+  first_offset: z.number().int().nonnegative(),
+  last_offset: z.number().int().nonnegative(),
+  records: z.number().int().nonnegative(),
+  /** Bytes of the stored (compressed) object. */
+  size: z.number().int().nonnegative(),
+  uncompressed_size: z.number().int().nonnegative(),
+  /** Hex SHA-256 of the stored object's bytes. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  min_timestamp: z.number().int(),
+  max_timestamp: z.number().int(),
+});
+export type SegmentRef = z.infer<typeof SegmentRef>;
+
+export const Gap = z.object({
+  start_offset: z.number().int().nonnegative(),
+  /** Exclusive. */
+  end_offset: z.number().int().nonnegative(),
+  /** `retention`: the source deleted these offsets before they were read. */
+  reason: z.enum(['retention']),
+  detected_at: z.string(),
+});
+export type Gap = z.infer<typeof Gap>;
+
+export const PartitionManifest = z.object({
+  partition: z.number().int().nonnegative(),
+  /** The source's log-start offset when the cut was taken: restore begins here. */
+  start_offset: z.number().int().nonnegative(),
+  /** The cut (exclusive): last stable offset under read_committed, high watermark otherwise. */
+  end_offset: z.number().int().nonnegative(),
+  /** Records stored with offsets in [start_offset, end_offset). */
+  records: z.number().int().nonnegative(),
+  /** Segments holding those records, in offset order; they may also hold records below start_offset. */
+  segments: z.array(SegmentRef),
+  gaps: z.array(Gap),
+});
+export type PartitionManifest = z.infer<typeof PartitionManifest>;
+
+export const TopicManifest = z.object({
+  name: z.string(),
+  topic_id: z.string().nullable(),
+  partition_count: z.number().int().positive(),
+  replication_factor: z.number().int().positive(),
+  /** Configs set on the topic itself (not broker defaults). */
+  configs: z.record(z.string(), z.string()),
+  partitions: z.array(PartitionManifest),
+});
+export type TopicManifest = z.infer<typeof TopicManifest>;
+
+export const GroupOffsets = z.object({
+  group_id: z.string(),
+  /** Committed offsets at the cut: the next record the group would read. */
+  offsets: z.array(
+    z.object({
+      topic: z.string(),
+      partition: z.number().int().nonnegative(),
+      offset: z.number().int().nonnegative(),
+      metadata: z.string().nullable(),
+    }),
+  ),
+});
+export type GroupOffsets = z.infer<typeof GroupOffsets>;
+
+export const Manifest = z.object({
+  format_version: z.literal(FORMAT_VERSION),
+  backup_id: z.string(),
+  tool_version: z.string(),
+  /** `backup.source_cluster_id` from the config, or the Kafka cluster id when unset. */
+  source_cluster_id: z.string(),
+  kafka_cluster_id: z.string(),
+  started_at: z.string(),
+  completed_at: z.string(),
+  isolation_level: z.enum(['read_committed', 'read_uncommitted']),
+  compression: z.object({ codec: z.literal('zstd'), level: z.number().int() }),
+  /** The earlier backup whose segments this one reuses, if any. */
+  based_on: z.string().nullable(),
+  include_offset_headers: z.boolean(),
+  topics: z.array(TopicManifest),
+  consumer_groups: z.array(GroupOffsets),
+  stats: z.object({
+    records: z.number().int().nonnegative(),
+    stored_bytes: z.number().int().nonnegative(),
+    uploaded_bytes: z.number().int().nonnegative(),
+    segments_uploaded: z.number().int().nonnegative(),
+    segments_reused: z.number().int().nonnegative(),
+    duration_ms: z.number().int().nonnegative(),
+  }),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Where things live inside a backup location. */
+export const Layout = {
+  backupsPrefix: 'backups/',
+  manifest: (backupId: string) => `backups/${backupId}/manifest.json`,
+  checkpoint: (backupId: string) => `backups/${backupId}/checkpoint.json`,
+  backupPrefix: (backupId: string) => `backups/${backupId}/`,
+  segmentsPrefix: 'segments/',
+  segment: (topic: string, partition: number, firstOffset: number, lastOffset: number, unique: string) =>
+    `segments/${topic}/${partition}/${pad(firstOffset)}-${pad(lastOffset)}-${unique}.kbseg.zst`,
+  lease: 'lease.json',
+} as const;
+
+function pad(n: number): string {
+  return String(n).padStart(20, '0');
+}

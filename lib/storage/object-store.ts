@@ -1,0 +1,29 @@
+/**
+ * Where backups live: a flat namespace of keys under one location (a folder, or an S3 bucket + prefix).
+ * Keys use '/' separators and never start with one; implementations map them below their root.
+ */
+export interface ObjectStore {
+  /** Human-readable location, e.g. `s3://bucket/prefix` or `/var/backups`; never carries credentials. */
+  readonly location: string;
+
+  /** Writes the whole object; visible to readers only once complete (atomic replace). */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /**
+   * Writes only if no object exists at `key` (S3 If-None-Match: *, O_EXCL on disk).
+   * Returns false when one already exists.
+   */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** Streams a large object in (multipart on S3); visible only once complete. */
+  putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }>;
+  /** Throws NotFoundError naming the location and key when absent. */
+  get(key: string): Promise<Buffer>;
+  /** Undefined when absent. */
+  getIfExists(key: string): Promise<Buffer | undefined>;
+  /** Streams an object in chunks (bounded memory). Throws NotFoundError when absent. */
+  getStream(key: string): AsyncIterable<Uint8Array>;
+  head(key: string): Promise<{ size: number } | undefined>;
+  /** Every key starting with `prefix`, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Deleting an absent key is not an error. */
+  delete(keys: string[]): Promise<void>;
+}

@@ -1,0 +1,109 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Kafka versions the ground knows how to run. 4.x is the default; KAFKA_VERSION=3.9.2 switches. */
+export const DEFAULT_KAFKA_VERSION = '4.3.1';
+export const VERSITYGW_VERSION = 'v1.8.0';
+
+export interface ClusterSettings {
+  name: 'primary' | 'dr';
+  port: number;
+  controllerPort: number;
+  /** SASL_SSL listener; only the primary has one. */
+  saslSslPort?: number;
+}
+
+export interface GroundSettings {
+  kafkaVersion: string;
+  /** Downloads and builds, shared by every clone on the machine. */
+  cacheDir: string;
+  /** Data, logs and pid files of this clone's services. */
+  runDir: string;
+  primary: ClusterSettings;
+  dr: ClusterSettings;
+  s3Port: number;
+  s3AccessKey: string;
+  s3SecretKey: string;
+  buckets: string[];
+}
+
+/** SCRAM users created on the primary's SASL_SSL listener at format time. */
+export const SCRAM_USERS = [
+  { name: 'admin', password: 'admin-secret' },
+  { name: 'backup-service', password: 'backup-secret' },
+  { name: 'restore-service', password: 'restore-secret' },
+] as const;
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+
+function port(env: string, fallback: number): number {
+  const raw = process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) {
+    throw new Error(`${env}=${raw} is not a TCP port (1-65535)`);
+  }
+  return value;
+}
+
+export function groundSettings(): GroundSettings {
+  return {
+    kafkaVersion: process.env['KAFKA_VERSION'] || DEFAULT_KAFKA_VERSION,
+    cacheDir: process.env['KAFKA_BACKUP_CACHE'] || join(homedir(), '.cache', 'kafka-backup'),
+    runDir: process.env['KAFKA_BACKUP_GROUND_DIR'] || join(repoRoot, '.ground'),
+    primary: {
+      name: 'primary',
+      port: port('PRIMARY_KAFKA_PORT', 19092),
+      controllerPort: port('PRIMARY_CONTROLLER_PORT', 19093),
+      saslSslPort: port('PRIMARY_SASL_SSL_PORT', 19094),
+    },
+    dr: {
+      name: 'dr',
+      port: port('DR_KAFKA_PORT', 29092),
+      controllerPort: port('DR_CONTROLLER_PORT', 29093),
+    },
+    s3Port: port('S3_PORT', 17070),
+    s3AccessKey: 'ground-access-key',
+    s3SecretKey: 'ground-secret-key',
+    buckets: ['kafka-backups-primary', 'kafka-backups-dr', 'kafka-backup-test'],
+  };
+}
+
+/** What tests and tools need to reach the ground; also exported as environment variables. */
+export interface GroundEndpoints {
+  primaryBootstrap: string;
+  primarySaslSslBootstrap: string;
+  drBootstrap: string;
+  caPemPath: string;
+  s3Endpoint: string;
+  s3AccessKey: string;
+  s3SecretKey: string;
+  kafkaVersion: string;
+}
+
+export function groundEndpoints(settings: GroundSettings = groundSettings()): GroundEndpoints {
+  return {
+    primaryBootstrap: `127.0.0.1:${settings.primary.port}`,
+    primarySaslSslBootstrap: `localhost:${settings.primary.saslSslPort}`,
+    drBootstrap: `127.0.0.1:${settings.dr.port}`,
+    caPemPath: join(settings.runDir, 'tls', 'ca.pem'),
+    s3Endpoint: `http://127.0.0.1:${settings.s3Port}`,
+    s3AccessKey: settings.s3AccessKey,
+    s3SecretKey: settings.s3SecretKey,
+    kafkaVersion: settings.kafkaVersion,
+  };
+}
+
+export function endpointsToEnv(e: GroundEndpoints): Record<string, string> {
+  return {
+    GROUND_PRIMARY_BOOTSTRAP: e.primaryBootstrap,
+    GROUND_PRIMARY_SASL_SSL_BOOTSTRAP: e.primarySaslSslBootstrap,
+    GROUND_DR_BOOTSTRAP: e.drBootstrap,
+    GROUND_CA_PEM: e.caPemPath,
+    GROUND_S3_ENDPOINT: e.s3Endpoint,
+    GROUND_KAFKA_VERSION: e.kafkaVersion,
+    AWS_ACCESS_KEY_ID: e.s3AccessKey,
+    AWS_SECRET_ACCESS_KEY: e.s3SecretKey,
+    AWS_REGION: 'us-east-1',
+  };
+}
