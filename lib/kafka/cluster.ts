@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { KafkaAccessError } from '../errors.ts';
+import './codecs.ts';
+import { type KafkaConnectionSettings, kafkaClientConfig } from './connection.ts';
+import { translateKafkaError } from './errors.ts';
+import { kafkajs } from './kafkajs-patched.ts';
+
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
+
+export interface PartitionOffsets {
+  partition: number;
+  /** First offset still held (log-start offset). */
+  logStart: number;
+  /** Exclusive end: last stable offset (read_committed) or high watermark (read_uncommitted). */
+  end: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitionCount: number;
+  replicationFactor: number;
+  /** kafkajs speaks Metadata v6, which predates topic ids. */
+  topicId: string | null;
+  /** Only configs set on the topic itself. */
+  configs: Record<string, string>;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+export interface GroupState {
+  groupId: string;
+  state: string;
+  members: number;
+}
+
+/** kafkajs' DescribeConfigs source for a config set on the topic itself. */
+const TOPIC_CONFIG_SOURCE = 1;
+
+/**
+ * One Kafka cluster, as the engine sees it. The only place (with its siblings in lib/kafka) that knows the
+ * Kafka client library; errors a user can fix come out as KafkaAccessError naming `section` fields.
+ */
+export class KafkaCluster {
+  readonly kafka: Kafka;
+  readonly settings: KafkaConnectionSettings;
+  readonly section: string;
+  #admin: Admin | undefined;
+
+  constructor(settings: KafkaConnectionSettings, section: string, clientId = 'kafka-backup') {
+    this.settings = settings;
+    this.section = section;
+    this.kafka = new kafkajs.Kafka(kafkaClientConfig(settings, section, clientId));
+  }
+
+  /** Runs `fn`, turning user-fixable client errors into KafkaAccessError. */
+  async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw translateKafkaError(e, this.settings, this.section);
+    }
+  }
+
+  async admin(): Promise<Admin> {
+    if (!this.#admin) {
+      const admin = this.kafka.admin({ retry: { retries: 3 } });
+      await this.call(() => admin.connect());
+      this.#admin = admin;
+    }
+    return this.#admin;
+  }
+
+  async close(): Promise<void> {
+    const admin = this.#admin;
+    this.#admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  async describeCluster(): Promise<{ clusterId: string; brokers: number }> {
+    const admin = await this.admin();
+    const d = await this.call(() => admin.describeCluster());
+    return { clusterId: d.clusterId, brokers: d.brokers.length };
+  }
+
+  async listTopics(): Promise<string[]> {
+    const admin = await this.admin();
+    return (await this.call(() => admin.listTopics())).sort();
+  }
+
+  async describeTopics(names: string[]): Promise<TopicDescription[]> {
+    if (names.length === 0) return [];
+    const admin = await this.admin();
+    const meta = await this.call(() => admin.fetchTopicMetadata({ topics: names }));
+    const configs = await this.call(() =>
+      admin.describeConfigs({
+        resources: names.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name })),
+        includeSynonyms: false,
+      }),
+    );
+    return meta.topics.map((t) => {
+      const res = configs.resources.find((r) => r.resourceName === t.name);
+      const own: Record<string, string> = {};
+      for (const entry of res?.configEntries ?? []) {
+        const source = (entry as { configSource?: number }).configSource;
+        if (source === TOPIC_CONFIG_SOURCE && entry.configValue !== null && !entry.isSensitive) {
+          own[entry.configName] = entry.configValue;
+        }
+      }
+      return {
+        name: t.name,
+        partitionCount: t.partitions.length,
+        replicationFactor: Math.max(1, ...t.partitions.map((p) => p.replicas.length)),
+        topicId: null,
+        configs: own,
+      };
+    });
+  }
+
+  async partitionOffsets(
+    topic: string,
+    isolation: IsolationLevel = 'read_committed',
+  ): Promise<PartitionOffsets[]> {
+    const admin = await this.admin();
+    const lowHigh = await this.call(() => admin.fetchTopicOffsets(topic));
+    let ends = new Map(lowHigh.map((p) => [p.partition, Number(p.high)]));
+    if (isolation === 'read_uncommitted') ends = await this.#highWatermarks(topic);
+    return lowHigh
+      .map((p) => ({ partition: p.partition, logStart: Number(p.low), end: ends.get(p.partition)! }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * kafkajs' admin lists offsets at READ_COMMITTED only (the last stable offset). The high watermark needs a
+   * READ_UNCOMMITTED ListOffsets, which only its internal cluster object can send.
+   */
+  async #highWatermarks(topic: string): Promise<Map<number, number>> {
+    const symbol = Object.getOwnPropertySymbols(this.kafka).find(
+      (s) => s.description === 'private:Kafka:createCluster',
+    );
+    if (!symbol) throw new Error('kafkajs internals changed: cannot list offsets at READ_UNCOMMITTED');
+    type InternalCluster = {
+      connect(): Promise<void>;
+      disconnect(): Promise<void>;
+      addTargetTopic(t: string): Promise<void>;
+      refreshMetadata(): Promise<void>;
+      findTopicPartitionMetadata(t: string): { partitionId: number }[];
+      fetchTopicsOffset(
+        t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+      ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+    };
+    const create = (this.kafka as unknown as Record<symbol, (o: object) => InternalCluster>)[symbol]!;
+    const cluster = create({ isolationLevel: 0, allowAutoTopicCreation: false });
+    return this.call(async () => {
+      await cluster.connect();
+      try {
+        await cluster.addTargetTopic(topic);
+        await cluster.refreshMetadata();
+        const partitions = cluster
+          .findTopicPartitionMetadata(topic)
+          .map((p) => ({ partition: p.partitionId }));
+        const [res] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+        return new Map(res!.partitions.map((p) => [p.partition, Number(p.offset)]));
+      } finally {
+        await cluster.disconnect();
+      }
+    });
+  }
+
+  /** The first offset whose timestamp is >= `timestamp` per partition (the end offset when none is). */
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
+    const admin = await this.admin();
+    const res = await this.call(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
+    const out = new Map<number, number>();
+    for (const p of res) out.set(p.partition, Number(p.offset));
+    const missing = res.filter((p) => Number(p.offset) < 0).length;
+    if (missing > 0) {
+      for (const p of await this.partitionOffsets(topic)) {
+        if ((out.get(p.partition) ?? -1) < 0) out.set(p.partition, p.end);
+      }
+    }
+    return out;
+  }
+
+  async listGroups(): Promise<string[]> {
+    const admin = await this.admin();
+    const { groups } = await this.call(() => admin.listGroups());
+    return groups.map((g) => g.groupId).sort();
+  }
+
+  /** Committed offsets of `groupId` on `topics`; partitions without a commit are left out. */
+  async committedOffsets(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
+    if (topics.length === 0) return [];
+    const admin = await this.admin();
+    const res = await this.call(() => admin.fetchOffsets({ groupId, topics }));
+    const out: CommittedOffset[] = [];
+    for (const t of res) {
+      for (const p of t.partitions) {
+        const offset = Number(p.offset);
+        if (offset >= 0)
+          out.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? null });
+      }
+    }
+    return out;
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupState[]> {
+    if (groupIds.length === 0) return [];
+    const admin = await this.admin();
+    const { groups } = await this.call(() => admin.describeGroups(groupIds));
+    return groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.length }));
+  }
+
+  /** Commits offsets for a group that has no running members (Kafka refuses otherwise). */
+  async setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    offsets: { partition: number; offset: number }[],
+  ) {
+    const admin = await this.admin();
+    await this.call(() =>
+      admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
+      }),
+    );
+  }
+
+  async createTopic(t: {
+    name: string;
+    partitions: number;
+    replicationFactor: number;
+    configs: Record<string, string>;
+  }): Promise<void> {
+    const admin = await this.admin();
+    await this.call(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor,
+            configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      }),
+    );
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const admin = await this.admin();
+    await this.call(() => admin.deleteTopics({ topics: names }));
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    const admin = await this.admin();
+    await this.call(() => admin.deleteGroups(groupIds)).catch(() => undefined);
+  }
+
+  /** An idempotent producer: a retried send never writes a record twice. */
+  async producer(opts: { transactionalId?: string } = {}): Promise<Producer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
+    });
+    await this.call(() => producer.connect());
+    return producer;
+  }
+
+  /** A name for throw-away groups (the reader's), recognisable and unique. */
+  static internalGroupId(purpose: string): string {
+    return `kafka-backup-${purpose}-${randomUUID()}`;
+  }
+
+  requireTopicsExist(wanted: string[], existing: string[], field: string): void {
+    const missing = wanted.filter((t) => !existing.includes(t));
+    if (missing.length > 0) {
+      throw new KafkaAccessError(
+        `topic(s) ${missing.join(', ')} do not exist on ${this.settings.bootstrap_servers.join(', ')}`,
+        {
+          hint: `Fix ${field} or create the topic(s).`,
+        },
+      );
+    }
+  }
+}
