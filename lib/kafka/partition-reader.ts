@@ -91,7 +91,9 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
 
   const groupId = KafkaCluster.internalGroupId('reader');
   const assignment: Record<string, number[]> = {};
-  for (const s of states.values()) (assignment[s.range.topic] ??= []).push(s.range.partition);
+  for (const s of states.values()) {
+    assignment[s.range.topic] = [...(assignment[s.range.topic] ?? []), s.range.partition];
+  }
   const { AssignerProtocol } = kafkajs;
   const onlyMemberAssigner = () => ({
     name: 'KafkaBackupRangeReader',
