@@ -100,7 +100,12 @@ export type Manifest = z.infer<typeof Manifest>;
 export const Layout = {
   backupsPrefix: 'backups/',
   manifest: (backupId: string) => `backups/${backupId}/manifest.json`,
-  checkpoint: (backupId: string) => `backups/${backupId}/checkpoint.json`,
+  /** The cut and everything decided before reading; written once when a backup starts. */
+  plan: (backupId: string) => `backups/${backupId}/plan.json`,
+  /** One per partition, rewritten after each stored segment: what a resumed run continues from. */
+  progress: (backupId: string, topic: string, partition: number) =>
+    `backups/${backupId}/progress/${topic}/${partition}.json`,
+  progressPrefix: (backupId: string) => `backups/${backupId}/progress/`,
   backupPrefix: (backupId: string) => `backups/${backupId}/`,
   segmentsPrefix: 'segments/',
   segment: (topic: string, partition: number, firstOffset: number, lastOffset: number, unique: string) =>

@@ -122,6 +122,18 @@ export class KafkaCluster {
     });
   }
 
+  /** A topic's effective value of `name` (its own setting, else the broker's default). */
+  async effectiveTopicConfig(topic: string, name: string): Promise<string | undefined> {
+    const admin = await this.admin();
+    const res = await this.call(() =>
+      admin.describeConfigs({
+        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+        includeSynonyms: false,
+      }),
+    );
+    return res.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue ?? undefined;
+  }
+
   async partitionOffsets(
     topic: string,
     isolation: IsolationLevel = 'read_committed',
@@ -193,11 +205,14 @@ export class KafkaCluster {
     return groups.map((g) => g.groupId).sort();
   }
 
-  /** Committed offsets of `groupId` on `topics`; partitions without a commit are left out. */
-  async committedOffsets(groupId: string, topics: string[]): Promise<CommittedOffset[]> {
-    if (topics.length === 0) return [];
+  /**
+   * Committed offsets of `groupId` on `topics` (every topic it committed on when omitted); partitions without
+   * a commit are left out.
+   */
+  async committedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
+    if (topics && topics.length === 0) return [];
     const admin = await this.admin();
-    const res = await this.call(() => admin.fetchOffsets({ groupId, topics }));
+    const res = await this.call(() => admin.fetchOffsets(topics ? { groupId, topics } : { groupId }));
     const out: CommittedOffset[] = [];
     for (const t of res) {
       for (const p of t.partitions) {

@@ -228,6 +228,9 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     await finished;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    // No batch handler may still run once this returns: callers flush and reuse their state right after.
+    failed = true;
+    await Promise.allSettled([...states.values()].map((s) => s.chain));
     await consumer.disconnect().catch(() => undefined);
     await cluster.deleteGroups([groupId]);
   }

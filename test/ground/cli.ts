@@ -45,12 +45,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const up = await Promise.all(
-        [settings.primary.port, settings.dr.port, settings.s3Port].map((p) => portOpen(p)),
-      );
-      console.log(
-        `primary ${up[0] ? 'up' : 'down'}, dr ${up[1] ? 'up' : 'down'}, s3 ${up[2] ? 'up' : 'down'}`,
-      );
+      const ports = [settings.primary.port, settings.dr.port, ...settings.s3Servers.map((s) => s.port)];
+      const up = await Promise.all(ports.map((p) => portOpen(p)));
+      const names = ['primary', 'dr', ...settings.s3Servers.map((s) => s.name)];
+      console.log(names.map((n, i) => `${n} ${up[i] ? 'up' : 'down'}`).join(', '));
       printStatus(endpoints);
       return up.every(Boolean) ? 0 : 1;
     }
@@ -76,7 +74,9 @@ function printStatus(e: ReturnType<typeof groundEndpoints>): void {
   primary  SASL_SSL   ${e.primarySaslSslBootstrap}  (SCRAM-SHA-256/512; CA ${e.caPemPath})
            users      ${SCRAM_USERS.map((u) => `${u.name}/${u.password}`).join(', ')}
   dr       PLAINTEXT  ${e.drBootstrap}
-  s3       ${e.s3Endpoint}  (access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; versioned buckets)`);
+  s3       ${e.s3Endpoint}  us-east-1: kafka-backups-dr, kafka-backup-test
+  s3-west  ${e.s3WestEndpoint}  us-west-2: kafka-backups-primary
+           access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; buckets are versioned`);
 }
 
 main(process.argv.slice(2)).then(

@@ -17,10 +17,13 @@ export interface GroundHandle {
   started: string[];
 }
 
-export function groundS3Client(e: GroundEndpoints): S3Client {
+export function groundS3Client(
+  e: GroundEndpoints,
+  region: 'us-east-1' | 'us-west-2' = 'us-east-1',
+): S3Client {
   return new S3Client({
-    endpoint: e.s3Endpoint,
-    region: 'us-east-1',
+    endpoint: region === 'us-east-1' ? e.s3Endpoint : e.s3WestEndpoint,
+    region,
     forcePathStyle: true,
     credentials: { accessKeyId: e.s3AccessKey, secretAccessKey: e.s3SecretKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -28,8 +31,12 @@ export function groundS3Client(e: GroundEndpoints): S3Client {
   });
 }
 
-async function ensureBuckets(e: GroundEndpoints, buckets: string[]): Promise<void> {
-  const s3 = groundS3Client(e);
+async function ensureBuckets(
+  e: GroundEndpoints,
+  region: 'us-east-1' | 'us-west-2',
+  buckets: string[],
+): Promise<void> {
+  const s3 = groundS3Client(e, region);
   try {
     for (const Bucket of buckets) {
       try {
@@ -58,24 +65,34 @@ export async function startGround(
   const versitygw = ensureVersitygw(settings.cacheDir, log);
   const started: string[] = [];
 
-  const s3 = startS3Server({
-    bin: versitygw,
-    runDir: settings.runDir,
-    port: settings.s3Port,
-    accessKey: settings.s3AccessKey,
-    secretKey: settings.s3SecretKey,
-    log,
+  const s3 = settings.s3Servers.map(async (server) => {
+    const r = await startS3Server({
+      bin: versitygw,
+      runDir: settings.runDir,
+      name: server.name,
+      region: server.region,
+      port: server.port,
+      accessKey: settings.s3AccessKey,
+      secretKey: settings.s3SecretKey,
+      log,
+    });
+    if (!r.alreadyRunning) started.push(server.name);
   });
-  const clusters = [settings.primary, settings.dr].map((cluster) =>
-    startKafkaCluster({ cluster, runDir: settings.runDir, lib, version: settings.kafkaVersion, log }),
-  );
-  const [s3Result, ...clusterResults] = await Promise.all([s3, ...clusters]);
-  if (!s3Result!.alreadyRunning) started.push('s3');
-  clusterResults.forEach((r, i) => {
-    if (!r!.alreadyRunning) started.push(i === 0 ? 'primary' : 'dr');
+  const clusters = [settings.primary, settings.dr].map(async (cluster) => {
+    const r = await startKafkaCluster({
+      cluster,
+      runDir: settings.runDir,
+      lib,
+      version: settings.kafkaVersion,
+      log,
+    });
+    if (!r.alreadyRunning) started.push(cluster.name);
   });
+  await Promise.all([...s3, ...clusters]);
   const endpoints = groundEndpoints(settings);
-  await ensureBuckets(endpoints, settings.buckets);
+  for (const server of settings.s3Servers) {
+    await ensureBuckets(endpoints, server.region as 'us-east-1' | 'us-west-2', server.buckets);
+  }
   return { endpoints, started };
 }
 
@@ -84,12 +101,13 @@ export async function stopGround(
   opts: { settings?: GroundSettings; only?: string[]; wipe?: boolean } = {},
 ): Promise<string[]> {
   const settings = opts.settings ?? groundSettings();
-  const which = opts.only ?? ['primary', 'dr', 's3'];
+  const which = opts.only ?? ['primary', 'dr', ...settings.s3Servers.map((s) => s.name)];
   const stopped: string[] = [];
   await Promise.all(
     which.map(async (name) => {
-      const done =
-        name === 's3' ? await stopS3Server(settings.runDir) : await stopKafkaCluster(settings.runDir, name);
+      const done = name.startsWith('s3')
+        ? await stopS3Server(settings.runDir, name)
+        : await stopKafkaCluster(settings.runDir, name);
       if (done) stopped.push(name);
     }),
   );

@@ -33,8 +33,8 @@ export function ensureVersitygw(cacheDir: string, log: (msg: string) => void): s
   return bin;
 }
 
-export function s3Paths(runDir: string) {
-  const dir = join(runDir, 's3');
+export function s3Paths(runDir: string, name: string) {
+  const dir = join(runDir, name);
   return {
     dir,
     root: join(dir, 'buckets'),
@@ -47,19 +47,30 @@ export function s3Paths(runDir: string) {
 export async function startS3Server(opts: {
   bin: string;
   runDir: string;
+  name: string;
+  region: string;
   port: number;
   accessKey: string;
   secretKey: string;
   log: (msg: string) => void;
 }): Promise<{ alreadyRunning: boolean }> {
   if (await portOpen(opts.port)) return { alreadyRunning: true };
-  const p = s3Paths(opts.runDir);
+  const p = s3Paths(opts.runDir, opts.name);
   mkdirSync(p.root, { recursive: true });
   mkdirSync(p.versions, { recursive: true });
-  opts.log(`starting versitygw S3 server on 127.0.0.1:${opts.port}`);
+  opts.log(`starting versitygw S3 server '${opts.name}' (${opts.region}) on 127.0.0.1:${opts.port}`);
   const pid = startDetached(
     opts.bin,
-    ['--port', `127.0.0.1:${opts.port}`, 'posix', '--versioning-dir', p.versions, p.root],
+    [
+      '--port',
+      `127.0.0.1:${opts.port}`,
+      '--region',
+      opts.region,
+      'posix',
+      '--versioning-dir',
+      p.versions,
+      p.root,
+    ],
     {
       logPath: p.logPath,
       pidPath: p.pidPath,
@@ -74,6 +85,6 @@ export async function startS3Server(opts: {
   return { alreadyRunning: false };
 }
 
-export async function stopS3Server(runDir: string): Promise<boolean> {
-  return stopPid(s3Paths(runDir).pidPath, 5_000);
+export async function stopS3Server(runDir: string, name: string): Promise<boolean> {
+  return stopPid(s3Paths(runDir, name).pidPath, 5_000);
 }

@@ -21,9 +21,16 @@ export interface GroundSettings {
   runDir: string;
   primary: ClusterSettings;
   dr: ClusterSettings;
-  s3Port: number;
+  /** One S3 server per region, as in the seed: the primary's bucket in us-west-2, the DR bucket in us-east-1. */
+  s3Servers: S3ServerSettings[];
   s3AccessKey: string;
   s3SecretKey: string;
+}
+
+export interface S3ServerSettings {
+  name: 's3' | 's3-west';
+  port: number;
+  region: string;
   buckets: string[];
 }
 
@@ -62,10 +69,22 @@ export function groundSettings(): GroundSettings {
       port: port('DR_KAFKA_PORT', 29092),
       controllerPort: port('DR_CONTROLLER_PORT', 29093),
     },
-    s3Port: port('S3_PORT', 17070),
+    s3Servers: [
+      {
+        name: 's3',
+        port: port('S3_PORT', 17070),
+        region: 'us-east-1',
+        buckets: ['kafka-backups-dr', 'kafka-backup-test'],
+      },
+      {
+        name: 's3-west',
+        port: port('S3_WEST_PORT', 17071),
+        region: 'us-west-2',
+        buckets: ['kafka-backups-primary'],
+      },
+    ],
     s3AccessKey: 'ground-access-key',
     s3SecretKey: 'ground-secret-key',
-    buckets: ['kafka-backups-primary', 'kafka-backups-dr', 'kafka-backup-test'],
   };
 }
 
@@ -75,7 +94,10 @@ export interface GroundEndpoints {
   primarySaslSslBootstrap: string;
   drBootstrap: string;
   caPemPath: string;
+  /** us-east-1: buckets kafka-backups-dr and kafka-backup-test. */
   s3Endpoint: string;
+  /** us-west-2: bucket kafka-backups-primary. */
+  s3WestEndpoint: string;
   s3AccessKey: string;
   s3SecretKey: string;
   kafkaVersion: string;
@@ -87,7 +109,8 @@ export function groundEndpoints(settings: GroundSettings = groundSettings()): Gr
     primarySaslSslBootstrap: `localhost:${settings.primary.saslSslPort}`,
     drBootstrap: `127.0.0.1:${settings.dr.port}`,
     caPemPath: join(settings.runDir, 'tls', 'ca.pem'),
-    s3Endpoint: `http://127.0.0.1:${settings.s3Port}`,
+    s3Endpoint: `http://127.0.0.1:${settings.s3Servers[0]!.port}`,
+    s3WestEndpoint: `http://127.0.0.1:${settings.s3Servers[1]!.port}`,
     s3AccessKey: settings.s3AccessKey,
     s3SecretKey: settings.s3SecretKey,
     kafkaVersion: settings.kafkaVersion,
@@ -101,6 +124,7 @@ export function endpointsToEnv(e: GroundEndpoints): Record<string, string> {
     GROUND_DR_BOOTSTRAP: e.drBootstrap,
     GROUND_CA_PEM: e.caPemPath,
     GROUND_S3_ENDPOINT: e.s3Endpoint,
+    GROUND_S3_WEST_ENDPOINT: e.s3WestEndpoint,
     GROUND_KAFKA_VERSION: e.kafkaVersion,
     AWS_ACCESS_KEY_ID: e.s3AccessKey,
     AWS_SECRET_ACCESS_KEY: e.s3SecretKey,

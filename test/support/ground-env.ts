@@ -13,7 +13,10 @@ export function ground() {
     dr: need('GROUND_DR_BOOTSTRAP'),
     caPemPath: need('GROUND_CA_PEM'),
     caPem: () => readFileSync(need('GROUND_CA_PEM'), 'utf8'),
+    /** us-east-1: kafka-backups-dr, kafka-backup-test. */
     s3Endpoint: need('GROUND_S3_ENDPOINT'),
+    /** us-west-2: kafka-backups-primary. */
+    s3WestEndpoint: need('GROUND_S3_WEST_ENDPOINT'),
     kafkaVersion: need('GROUND_KAFKA_VERSION'),
   };
 }

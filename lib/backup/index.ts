@@ -1,0 +1,14 @@
+export {
+  type BackupProgressEvent,
+  backupPartitions,
+  loadProgress,
+  planItems,
+  type WorkItem,
+  type WorkItemResult,
+} from './backup-partitions.ts';
+export type { BackupContext } from './context.ts';
+export { finalizeBackup } from './finalize-backup.ts';
+export { acquireLease, type Lease } from './lease.ts';
+export { loadPlan, planBackup } from './plan-backup.ts';
+export { applyRetention } from './retention.ts';
+export { type RunBackupResult, runBackup } from './run-backup.ts';

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { LeaseHeldError } from '../errors.ts';
+import { Layout } from '../format/manifest.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+const LeaseBody = z.object({
+  owner: z.string(),
+  holder: z.string(),
+  backup_id: z.string(),
+  acquired_at: z.string(),
+  expires_at: z.string(),
+});
+type LeaseBody = z.infer<typeof LeaseBody>;
+
+export interface Lease {
+  readonly owner: string;
+  /** Extends the expiry; throws LeaseHeldError if another process took the lease over meanwhile. */
+  renew(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * One backup at a time per location. The lease is an object created only if absent; it expires so that a
+ * killed run does not block the location forever, and is renewed while the backup runs.
+ */
+export async function acquireLease(
+  store: ObjectStore,
+  opts: { backupId: string; ttlMs: number; now?: () => number },
+): Promise<Lease> {
+  const now = opts.now ?? Date.now;
+  const owner = randomUUID();
+  const holder = `${hostname()} pid ${process.pid}`;
+  const body = (): LeaseBody => ({
+    owner,
+    holder,
+    backup_id: opts.backupId,
+    acquired_at: new Date(now()).toISOString(),
+    expires_at: new Date(now() + opts.ttlMs).toISOString(),
+  });
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await store.putIfAbsent(Layout.lease, JSON.stringify(body()))) break;
+    const current = await readLease(store);
+    if (current && Date.parse(current.expires_at) > now()) {
+      throw new LeaseHeldError(
+        `another backup (${current.backup_id}, ${current.holder}) is running in ${store.location}; its lease expires at ${current.expires_at}`,
+        {
+          hint: 'Wait for it to finish. If that process died, run again after the lease expires.',
+        },
+      );
+    }
+    // Expired (its holder died) or vanished between the two calls: remove it and race for a fresh one.
+    await store.delete([Layout.lease]);
+    if (attempt === 2)
+      throw new LeaseHeldError(`could not take the lease on ${store.location}`, { hint: 'Retry.' });
+  }
+
+  const assertOwned = async () => {
+    const current = await readLease(store);
+    if (current?.owner !== owner) {
+      throw new LeaseHeldError(
+        `the lease on ${store.location} was taken over by ${current?.holder ?? 'nobody'}`,
+        {
+          hint: 'This run was paused longer than the lease lasts; start it again to resume.',
+        },
+      );
+    }
+  };
+  return {
+    owner,
+    async renew() {
+      await assertOwned();
+      await store.put(Layout.lease, JSON.stringify(body()));
+    },
+    async release() {
+      const current = await readLease(store);
+      if (current?.owner === owner) await store.delete([Layout.lease]);
+    },
+  };
+}
+
+async function readLease(store: ObjectStore): Promise<LeaseBody | undefined> {
+  const raw = await store.getIfExists(Layout.lease);
+  if (!raw) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = LeaseBody.safeParse(json);
+  // An unreadable lease is treated as expired: it cannot name a live holder.
+  if (parsed.success) return parsed.data;
+  return {
+    owner: '',
+    holder: 'unknown',
+    backup_id: '?',
+    acquired_at: '',
+    expires_at: new Date(0).toISOString(),
+  };
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { Layout, type SegmentRef } from '../format/manifest.ts';
+import type { PartitionProgress } from '../format/plan.ts';
+import { SegmentWriter } from '../format/segment-writer.ts';
+import type { ReadBatch } from '../kafka/index.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+export interface SinkOptions {
+  store: ObjectStore;
+  backupId: string;
+  end: number;
+  compressionLevel: number;
+  segmentMaxBytes: number;
+  /** A segment open longer than this is stored even if small: bounds the work a crash can lose. */
+  checkpointIntervalMs: number;
+  /** Current log-start offset of the partition, for telling a retention gap from a compaction gap. */
+  logStart: () => Promise<number>;
+  onSegment?: (ref: SegmentRef) => void;
+  now?: () => number;
+}
+
+/**
+ * Turns one partition's batches into stored segments and durable progress. Progress is written only after the
+ * segments it lists are stored, so a resumed run never skips a record.
+ */
+export class PartitionSink {
+  readonly progress: PartitionProgress;
+  readonly #opts: SinkOptions;
+  #writer: SegmentWriter | undefined;
+  #openedAt = 0;
+  #lastProgressWrite = 0;
+  /** Offset after the last record handed to the open writer (or the last batch covered). */
+  #covered: number;
+
+  constructor(progress: PartitionProgress, opts: SinkOptions) {
+    this.progress = progress;
+    this.#opts = opts;
+    this.#covered = progress.next_offset;
+  }
+
+  get done(): boolean {
+    return this.progress.next_offset >= this.#opts.end;
+  }
+
+  #now(): number {
+    return this.#opts.now ? this.#opts.now() : Date.now();
+  }
+
+  async accept(batch: ReadBatch): Promise<void> {
+    const first = batch.records[0];
+    if (first && first.offset > batch.fetchedFrom)
+      await this.#checkRetentionGap(batch.fetchedFrom, first.offset);
+    for (const r of batch.records) {
+      if (!this.#writer) {
+        this.#writer = new SegmentWriter({ level: this.#opts.compressionLevel });
+        this.#openedAt = this.#now();
+      }
+      this.#writer.add(r);
+      this.#covered = r.offset + 1;
+      if (this.#writer.compressedBytes >= this.#opts.segmentMaxBytes) await this.flush(this.#covered);
+    }
+    this.#covered = Math.max(this.#covered, batch.nextOffset);
+    const stale =
+      this.#writer !== undefined && this.#now() - this.#openedAt >= this.#opts.checkpointIntervalMs;
+    const progressStale = this.#now() - this.#lastProgressWrite >= this.#opts.checkpointIntervalMs;
+    if (batch.nextOffset >= this.#opts.end || stale || (progressStale && !this.#writer)) {
+      await this.flush(this.#covered);
+    }
+  }
+
+  /** Stores the open segment (if any) and records progress up to `nextOffset`. */
+  async flush(nextOffset: number = this.#covered): Promise<void> {
+    const writer = this.#writer;
+    this.#writer = undefined;
+    if (writer && writer.records > 0) {
+      const seg = writer.finish();
+      const key = Layout.segment(
+        this.progress.topic,
+        this.progress.partition,
+        seg.first_offset,
+        seg.last_offset,
+        randomBytes(4).toString('hex'),
+      );
+      await this.#opts.store.put(key, seg.body);
+      const ref: SegmentRef = {
+        key,
+        first_offset: seg.first_offset,
+        last_offset: seg.last_offset,
+        records: seg.records,
+        size: seg.size,
+        uncompressed_size: seg.uncompressed_size,
+        sha256: seg.sha256,
+        min_timestamp: seg.min_timestamp,
+        max_timestamp: seg.max_timestamp,
+      };
+      this.progress.segments.push(ref);
+      this.#opts.onSegment?.(ref);
+    }
+    if (nextOffset > this.progress.next_offset || (writer && writer.records > 0)) {
+      this.progress.next_offset = Math.max(this.progress.next_offset, nextOffset);
+      await this.saveProgress();
+    }
+  }
+
+  async saveProgress(): Promise<void> {
+    this.progress.updated_at = new Date(this.#now()).toISOString();
+    this.#lastProgressWrite = this.#now();
+    await this.#opts.store.put(
+      Layout.progress(this.#opts.backupId, this.progress.topic, this.progress.partition),
+      JSON.stringify(this.progress),
+    );
+  }
+
+  /** Records a gap when the source deleted offsets [from, …) before they were read (a retention race). */
+  async #checkRetentionGap(from: number, firstRead: number): Promise<void> {
+    const logStart = await this.#opts.logStart();
+    if (logStart <= from) return; // an ordinary gap: compaction or transaction markers
+    this.addGap(from, Math.min(logStart, firstRead));
+  }
+
+  addGap(start: number, end: number): void {
+    const last = this.progress.gaps.at(-1);
+    if (last && last.end_offset >= start) {
+      last.end_offset = Math.max(last.end_offset, end);
+      return;
+    }
+    this.progress.gaps.push({
+      start_offset: start,
+      end_offset: end,
+      reason: 'retention',
+      detected_at: new Date(this.#now()).toISOString(),
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import { loadManifest, resolveBackupId } from '../../format/catalog.ts';
+import { outputFormat, parseCommandArgs, requireOption, storageOptions } from '../args.ts';
+import { formatBytes, formatDuration, renderTable } from '../output.ts';
+import { storeFromArgs } from '../storage-arg.ts';
+
+const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
+
+export async function describeCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseCommandArgs('describe', argv, storageOptions, USAGE);
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  const store = storeFromArgs(values, requireOption(values, 'path', 'describe', USAGE));
+  const id = await resolveBackupId(store, requireOption(values, 'backup-id', 'describe', USAGE));
+  const m = await loadManifest(store, id);
+  if (outputFormat(values, 'describe') === 'json') {
+    out(JSON.stringify(m, null, 2));
+    return 0;
+  }
+  out(
+    [
+      `backup ${m.backup_id} in ${store.location}`,
+      `  source cluster   ${m.source_cluster_id} (Kafka cluster id ${m.kafka_cluster_id})`,
+      `  taken            ${m.started_at} .. ${m.completed_at} (${formatDuration(m.stats.duration_ms)})`,
+      `  isolation        ${m.isolation_level}; zstd level ${m.compression.level}; tool ${m.tool_version}`,
+      `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
+      '',
+      renderTable(
+        ['TOPIC', 'PARTITION', 'START', 'END (CUT)', 'RECORDS', 'SEGMENTS', 'GAPS'],
+        m.topics.flatMap((t) =>
+          t.partitions.map((p) => [
+            t.name,
+            p.partition,
+            p.start_offset,
+            p.end_offset,
+            p.records,
+            p.segments.length,
+            p.gaps.map((g) => `${g.start_offset}-${g.end_offset} ${g.reason}`).join(', ') || null,
+          ]),
+        ),
+      ),
+      '',
+      m.consumer_groups.length === 0
+        ? 'no consumer group offsets recorded'
+        : renderTable(
+            ['CONSUMER GROUP', 'TOPIC', 'PARTITION', 'COMMITTED OFFSET'],
+            m.consumer_groups.flatMap((g) =>
+              g.offsets.map((o) => [g.group_id, o.topic, o.partition, o.offset]),
+            ),
+          ),
+      '',
+      renderTable(
+        ['TOPIC', 'PARTITIONS', 'REPLICATION', 'CONFIGS'],
+        m.topics.map((t) => [
+          t.name,
+          t.partition_count,
+          t.replication_factor,
+          Object.entries(t.configs)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || null,
+        ]),
+      ),
+    ].join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,108 @@
+import { CorruptDataError, NotFoundError } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { Layout, Manifest } from './manifest.ts';
+
+export interface BackupListing {
+  backup_id: string;
+  status: 'complete' | 'incomplete';
+  started_at: string;
+  completed_at: string | null;
+  source_cluster_id: string | null;
+  topics: number;
+  partitions: number;
+  records: number | null;
+  stored_bytes: number | null;
+  based_on: string | null;
+  gaps: number;
+}
+
+function parseJson(raw: Buffer, key: string, store: ObjectStore): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new CorruptDataError(`${store.location}/${key} is not valid JSON`, {
+      hint: 'The object was damaged or edited; restore it from the bucket version history or use another backup.',
+    });
+  }
+}
+
+export async function loadManifest(store: ObjectStore, backupId: string): Promise<Manifest> {
+  const key = Layout.manifest(backupId);
+  const raw = await store.getIfExists(key);
+  if (!raw) {
+    const incomplete = await store.head(Layout.plan(backupId));
+    throw new NotFoundError(
+      incomplete
+        ? `backup ${backupId} in ${store.location} is incomplete (it has a plan but no manifest)`
+        : `no backup ${backupId} in ${store.location}`,
+      {
+        hint: incomplete
+          ? 'Run the same backup config again to resume it, or pick a complete backup from `kafka-backup list`.'
+          : `Run \`kafka-backup list --path ${store.location}\` to see the backups there.`,
+      },
+    );
+  }
+  const parsed = Manifest.safeParse(parseJson(raw, key, store));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptDataError(
+      `${store.location}/${key} is not a valid manifest: ${issue?.path.join('.')} ${issue?.message}`,
+      { hint: 'It was written by an incompatible version or damaged; use another backup.' },
+    );
+  }
+  return parsed.data;
+}
+
+/** The ids of every backup folder in the location, with or without a manifest. */
+export async function backupIds(store: ObjectStore): Promise<{ complete: string[]; incomplete: string[] }> {
+  const keys = await store.list(Layout.backupsPrefix);
+  const complete = new Set<string>();
+  const incomplete = new Set<string>();
+  for (const key of keys) {
+    const [, id, file] = key.split('/');
+    if (!id || !file) continue;
+    if (file === 'manifest.json') complete.add(id);
+    else if (file === 'plan.json') incomplete.add(id);
+  }
+  for (const id of complete) incomplete.delete(id);
+  return { complete: [...complete], incomplete: [...incomplete] };
+}
+
+/** Every complete backup's manifest, oldest first (by completion time). */
+export async function loadManifests(store: ObjectStore): Promise<Manifest[]> {
+  const { complete } = await backupIds(store);
+  const manifests = await Promise.all(complete.map((id) => loadManifest(store, id)));
+  return manifests.sort(
+    (a, b) => a.completed_at.localeCompare(b.completed_at) || a.backup_id.localeCompare(b.backup_id),
+  );
+}
+
+/** `latest` is the newest complete backup. */
+export async function resolveBackupId(store: ObjectStore, backupId: string): Promise<string> {
+  if (backupId !== 'latest') return backupId;
+  const all = await loadManifests(store);
+  const newest = all.at(-1);
+  if (!newest) {
+    throw new NotFoundError(`no complete backup in ${store.location}`, {
+      hint: 'Check the storage location (bucket, prefix or path), or run a backup first.',
+    });
+  }
+  return newest.backup_id;
+}
+
+export function listingOf(m: Manifest): BackupListing {
+  const partitions = m.topics.flatMap((t) => t.partitions);
+  return {
+    backup_id: m.backup_id,
+    status: 'complete',
+    started_at: m.started_at,
+    completed_at: m.completed_at,
+    source_cluster_id: m.source_cluster_id,
+    topics: m.topics.length,
+    partitions: partitions.length,
+    records: m.stats.records,
+    stored_bytes: m.stats.stored_bytes,
+    based_on: m.based_on,
+    gaps: partitions.reduce((n, p) => n + p.gaps.length, 0),
+  };
+}

@@ -1,0 +1,10 @@
+export {
+  executeOffsetReset,
+  type GroupResetPlan,
+  type GroupResetResult,
+  type OffsetMove,
+  type OffsetResetRequest,
+  planOffsetReset,
+  type ResetStrategy,
+  type RestoredOffsets,
+} from './reset-offsets.ts';

@@ -1,0 +1,166 @@
+import type { Producer } from 'kafkajs';
+import { UserError } from '../errors.ts';
+import { readBackupPartition } from '../format/backup-reader.ts';
+import { FORMAT_VERSION } from '../format/manifest.ts';
+import type { BackupRecord } from '../format/record.ts';
+import { RestoreLayout, type RestorePartitionState } from '../format/restore-state.ts';
+import type { RestoreContext } from './context.ts';
+import { OffsetRunBuilder } from './offset-mapping.ts';
+import { originHeaders } from './origin-headers.ts';
+import type { PartitionWork, RestorePlan } from './plan-restore.ts';
+
+const MAX_BATCH_RECORDS = 2_000;
+/** Per-record overhead in a record batch, generously (varints, attributes, deltas). */
+const RECORD_OVERHEAD = 32;
+
+export interface PartitionRestoreResult {
+  state: RestorePartitionState;
+  /** Records written by this run (the rest were already there from an interrupted run). */
+  written: number;
+}
+
+async function saveState(
+  ctx: Pick<RestoreContext, 'store'>,
+  restoreId: string,
+  state: RestorePartitionState,
+) {
+  state.updated_at = new Date().toISOString();
+  await ctx.store.put(
+    RestoreLayout.partition(restoreId, state.target_topic, state.target_partition),
+    JSON.stringify(state),
+  );
+}
+
+/**
+ * Writes one target partition: the records of its source partitions, in order, through an idempotent producer.
+ * Restored record k always lands at base_offset + k, so a resumed run skips exactly the records the target
+ * already holds (its end offset minus the base) and never writes one twice.
+ */
+export async function restorePartition(
+  ctx: RestoreContext,
+  plan: RestorePlan,
+  work: PartitionWork,
+  producer: Producer,
+  opts: { onRecords?: (n: number) => void; batchBytes: number },
+): Promise<PartitionRestoreResult> {
+  const { store, target, config } = ctx;
+  const state: RestorePartitionState = {
+    format_version: FORMAT_VERSION,
+    target_topic: work.target_topic,
+    target_partition: work.target_partition,
+    base_offset: work.base_offset,
+    sources: work.sources,
+    expected_records: 0,
+    restored_records: 0,
+    done: false,
+    mappings: [],
+    updated_at: '',
+  };
+  // Durable before the first record is written: the base is what makes a resumed run exact.
+  if (work.mode === 'new') await saveState(ctx, plan.restore_id, state);
+
+  const end =
+    (await target.partitionOffsets(work.target_topic)).find((o) => o.partition === work.target_partition)
+      ?.end ?? 0;
+  const already = end - work.base_offset;
+  const withOrigin = config.restore.include_original_offset_header;
+  const window = {
+    ...(plan.window.start_time !== null ? { startTime: plan.window.start_time } : {}),
+    ...(plan.window.end_time !== null ? { endTime: plan.window.end_time } : {}),
+  };
+
+  let k = 0;
+  let written = 0;
+  let batch: {
+    partition: number;
+    key: Buffer | null;
+    value: Buffer | null;
+    timestamp: string;
+    headerList: BackupRecord['headers'];
+  }[] = [];
+  let batchBytes = 0;
+  let firstInBatch: { offset: number; topic: string; partition: number } | undefined;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const messages = batch;
+    const first = firstInBatch!;
+    batch = [];
+    batchBytes = 0;
+    try {
+      await target.call(() =>
+        producer.send({ topic: work.target_topic, acks: -1, messages: messages as never }),
+      );
+    } catch (e) {
+      if (/MESSAGE_TOO_LARGE|RecordBatchTooLarge|too large/i.test(String((e as Error).message))) {
+        throw new UserError(
+          `the target rejected records of ${first.topic}/${first.partition} from source offset ${first.offset} as too large for ${work.target_topic}`,
+          {
+            hint: `Raise max.message.bytes on ${work.target_topic} (and message.max.bytes on the brokers) to at least the source topic's.`,
+          },
+        );
+      }
+      throw e;
+    }
+    written += messages.length;
+    opts.onRecords?.(messages.length);
+  };
+
+  for (const source of work.sources) {
+    const p = plan.manifest.topics
+      .find((t) => t.name === source.topic)!
+      .partitions.find((x) => x.partition === source.partition)!;
+    const runs = new OffsetRunBuilder();
+    for await (const r of readBackupPartition(store, p, window)) {
+      runs.add(r.offset, work.base_offset + k);
+      k++;
+      if (k <= already || work.mode === 'done') continue;
+      const headers = withOrigin
+        ? [
+            ...r.headers,
+            ...originHeaders({
+              offset: r.offset,
+              partition: source.partition,
+              timestamp: r.timestamp,
+              clusterId: plan.manifest.source_cluster_id,
+            }),
+          ]
+        : r.headers;
+      const size =
+        (r.key?.length ?? 0) +
+        (r.value?.length ?? 0) +
+        headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0) +
+        RECORD_OVERHEAD;
+      if (batch.length > 0 && (batchBytes + size > opts.batchBytes || batch.length >= MAX_BATCH_RECORDS))
+        await flush();
+      if (batch.length === 0)
+        firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
+      batch.push({
+        partition: work.target_partition,
+        key: r.key,
+        value: r.value,
+        timestamp: String(r.timestamp),
+        headerList: headers,
+      });
+      batchBytes += size;
+    }
+    await flush();
+    state.mappings.push({
+      source_topic: source.topic,
+      source_partition: source.partition,
+      runs: runs.runs,
+      records: runs.records,
+    });
+  }
+  await flush();
+  state.expected_records = k;
+  state.restored_records = k;
+  state.done = true;
+  if (already > k) {
+    throw new UserError(
+      `${work.target_topic}/${work.target_partition} holds ${already} records after offset ${work.base_offset}, more than this restore writes (${k}): something else wrote to it`,
+      { hint: 'Restore into a topic nothing else writes to while the restore runs.' },
+    );
+  }
+  await saveState(ctx, plan.restore_id, state);
+  return { state, written };
+}

@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BackupConfig,
+  type KafkaSecurity,
+  parseConfig,
+  type RestoreConfig,
+  type StorageConfig,
+} from '../../../lib/config/index.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+
+/** YAML lines indented under a key by `indent` spaces. */
+function indentLines(yaml: string, indent: number): string {
+  return yaml
+    .trim()
+    .split('\n')
+    .map((line) => ' '.repeat(indent) + line)
+    .join('\n');
+}
+
+function backupYaml(
+  parts: { security?: string; storage?: string; backup?: string; top?: string } = {},
+): string {
+  return [
+    'mode: backup',
+    'backup_id: b1',
+    'source:',
+    '  bootstrap_servers: [localhost:9092]',
+    parts.security ? `  security:\n${indentLines(parts.security, 4)}` : '',
+    '  topics:',
+    '    include: [orders]',
+    'storage:',
+    indentLines(parts.storage ?? 'path: /backups', 2),
+    parts.backup ? `backup:\n${indentLines(parts.backup, 2)}` : '',
+    parts.top ?? '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+function restoreYaml(restore: string, top = 'backup_id: latest'): string {
+  return [
+    'mode: restore',
+    top,
+    'target:',
+    '  bootstrap_servers: localhost:9092',
+    'storage:',
+    '  path: /backups',
+    restore ? `restore:\n${indentLines(restore, 2)}` : '',
+  ].join('\n');
+}
+
+function parseBackup(yaml: string): BackupConfig {
+  const config = parseConfig(yaml, { source: 'test.yaml', env: {} });
+  if (config.mode !== 'backup') throw new Error('not a backup config');
+  return config;
+}
+
+function parseRestore(yaml: string): RestoreConfig {
+  const config = parseConfig(yaml, { source: 'test.yaml', env: {} });
+  if (config.mode !== 'restore') throw new Error('not a restore config');
+  return config;
+}
+
+function security(yaml: string): KafkaSecurity {
+  return parseBackup(backupYaml({ security: yaml })).source.security;
+}
+
+function storage(yaml: string): StorageConfig {
+  return parseBackup(backupYaml({ storage: yaml })).storage;
+}
+
+/** The problem lines of the ConfigError parsing `yaml` throws, without the `test.yaml line N: ` prefix. */
+function problems(yaml: string): string[] {
+  try {
+    parseConfig(yaml, { source: 'test.yaml', env: {} });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message.split('\n').map((line) => line.replace(/^test\.yaml line \d+: /, ''));
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Kafka connection', () => {
+  it('defaults to PLAINTEXT with hostname verification on', () => {
+    expect(security('')).toEqual({ security_protocol: 'PLAINTEXT', ssl_verify_hostname: true });
+  });
+
+  it('accepts bootstrap servers as one comma-separated string', () => {
+    const yaml = backupYaml().replace('[localhost:9092]', '" kafka-0:9092, kafka-1:9093 ,"');
+    expect(parseBackup(yaml).source.bootstrap_servers).toEqual(['kafka-0:9092', 'kafka-1:9093']);
+  });
+
+  it('rejects servers without a valid port and an empty list', () => {
+    expect(
+      problems(backupYaml().replace('[localhost:9092]', '[localhost, "[::1]:9092", "h:70000"]')),
+    ).toEqual([
+      'source.bootstrap_servers[0]: must be host:port, e.g. kafka-0.example.com:9092',
+      'source.bootstrap_servers[2]: must be host:port, e.g. kafka-0.example.com:9092',
+    ]);
+    expect(problems(backupYaml().replace('[localhost:9092]', '[]'))).toEqual([
+      'source.bootstrap_servers: must list at least one host:port',
+    ]);
+  });
+
+  it('normalizes lowercase protocol and mechanism names', () => {
+    const parsed = security(
+      'security_protocol: sasl_ssl\nsasl_mechanism: scram-sha-512\nsasl_username: u\nsasl_password: p',
+    );
+    expect(parsed).toMatchObject({ security_protocol: 'SASL_SSL', sasl_mechanism: 'SCRAM-SHA-512' });
+  });
+
+  it('requires a mechanism for SASL protocols', () => {
+    expect(problems(backupYaml({ security: 'security_protocol: SASL_PLAINTEXT' }))).toEqual([
+      'source.security.sasl_mechanism: required when security_protocol is SASL_PLAINTEXT: one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM',
+    ]);
+  });
+
+  it('requires username and password for PLAIN and SCRAM', () => {
+    expect(problems(backupYaml({ security: 'security_protocol: SASL_SSL\nsasl_mechanism: PLAIN' }))).toEqual([
+      'source.security.sasl_username: required for sasl_mechanism PLAIN',
+      'source.security.sasl_password: required for sasl_mechanism PLAIN',
+    ]);
+  });
+
+  it('requires SASL_SSL for AWS_MSK_IAM and takes a region', () => {
+    expect(
+      problems(backupYaml({ security: 'security_protocol: SASL_PLAINTEXT\nsasl_mechanism: AWS_MSK_IAM' })),
+    ).toEqual([
+      'source.security.security_protocol: must be SASL_SSL for sasl_mechanism AWS_MSK_IAM (MSK accepts IAM only over TLS)',
+    ]);
+    expect(
+      security('security_protocol: SASL_SSL\nsasl_mechanism: aws_msk_iam\naws_region: eu-west-1'),
+    ).toMatchObject({
+      sasl_mechanism: 'AWS_MSK_IAM',
+      aws_region: 'eu-west-1',
+    });
+  });
+
+  it('rejects TLS settings without TLS and SASL settings without SASL', () => {
+    expect(
+      problems(
+        backupYaml({
+          security:
+            'security_protocol: SASL_PLAINTEXT\nsasl_mechanism: PLAIN\nsasl_username: u\nsasl_password: p\nssl_ca_location: /ca.pem',
+        }),
+      ),
+    ).toEqual([
+      'source.security.ssl_ca_location: only used with security_protocol SSL or SASL_SSL, not SASL_PLAINTEXT',
+    ]);
+    expect(problems(backupYaml({ security: 'ssl_verify_hostname: false\nsasl_username: u' }))).toEqual([
+      'source.security.ssl_verify_hostname: only used with security_protocol SSL or SASL_SSL, not PLAINTEXT',
+      'source.security.sasl_username: only used with security_protocol SASL_PLAINTEXT or SASL_SSL, not PLAINTEXT',
+    ]);
+  });
+
+  it('requires a client certificate and its key together', () => {
+    expect(
+      problems(backupYaml({ security: 'security_protocol: SSL\nssl_certificate_location: /c.pem' })),
+    ).toEqual([
+      'source.security.ssl_certificate_location: needs ssl_key_location too: a client certificate is useless without its key',
+    ]);
+    expect(problems(backupYaml({ security: 'security_protocol: SSL\nssl_key_location: /k.pem' }))).toEqual([
+      'source.security.ssl_key_location: needs ssl_certificate_location too: a client key is useless without its certificate',
+    ]);
+    expect(
+      security(
+        'security_protocol: SSL\nssl_certificate_location: /c.pem\nssl_key_location: /k.pem\nssl_verify_hostname: false',
+      ),
+    ).toMatchObject({
+      ssl_certificate_location: '/c.pem',
+      ssl_key_location: '/k.pem',
+      ssl_verify_hostname: false,
+    });
+  });
+});
+
+describe('storage', () => {
+  it('defaults to the filesystem backend when only a path is given', () => {
+    expect(storage('path: /backups')).toEqual({ backend: 'filesystem', path: '/backups' });
+  });
+
+  it('strips slashes around the S3 prefix and defaults it to empty', () => {
+    expect(storage('backend: s3\nbucket: my-bucket\nprefix: /a/b/')).toEqual({
+      backend: 's3',
+      bucket: 'my-bucket',
+      prefix: 'a/b',
+    });
+    expect(storage('backend: s3\nbucket: my-bucket')).toEqual({
+      backend: 's3',
+      bucket: 'my-bucket',
+      prefix: '',
+    });
+  });
+
+  it('requires a backend or a path', () => {
+    expect(problems(backupYaml({ storage: 'bucket: my-bucket' }))).toEqual([
+      'storage.backend: required: one of filesystem, s3',
+    ]);
+  });
+
+  it('rejects an s3:// URL as a bucket name and a non-http endpoint', () => {
+    expect(
+      problems(backupYaml({ storage: 'backend: s3\nbucket: s3://my-bucket/x\nendpoint: ftp://host' })),
+    ).toEqual([
+      'storage.bucket: must be a bucket name only (3 to 63 of a-z 0-9 . -), without s3:// or a path; put the path in prefix',
+      'storage.endpoint: must be an http:// or https:// URL',
+    ]);
+  });
+});
+
+describe('backup options', () => {
+  it('applies the defaults', () => {
+    expect(parseBackup(backupYaml()).backup).toEqual({
+      compression: 'zstd',
+      compression_level: 3,
+      checkpoint_interval_secs: 30,
+      include_offset_headers: true,
+      isolation_level: 'read_committed',
+      segment_max_bytes: 32 * 1024 * 1024,
+      max_concurrent_partitions: 4,
+    });
+  });
+
+  it('checks ranges', () => {
+    const yaml = backupYaml({
+      backup:
+        'compression_level: 0\ncheckpoint_interval_secs: 0\nsegment_max_bytes: 1000\nmax_concurrent_partitions: 65',
+    });
+    expect(problems(yaml)).toEqual([
+      'backup.compression_level: must be at least 1',
+      'backup.checkpoint_interval_secs: must be more than 0',
+      'backup.segment_max_bytes: must be at least 1024',
+      'backup.max_concurrent_partitions: must be at most 64',
+    ]);
+    expect(parseBackup(backupYaml({ backup: 'segment_max_bytes: 1024' })).backup.segment_max_bytes).toBe(
+      1024,
+    );
+  });
+
+  it('takes consumer group globs, retention and metrics', () => {
+    const config = parseBackup(
+      backupYaml({
+        backup: 'consumer_groups: ["app-*"]',
+        top: 'retention:\n  backups: 168\nmetrics:\n  prometheus_port: 9400\n  keep_serving: true',
+      }),
+    );
+    expect(config.backup.consumer_groups).toEqual(['app-*']);
+    expect(config.retention).toEqual({ backups: 168 });
+    expect(config.metrics).toEqual({ prometheus_port: 9400, keep_serving: true });
+  });
+
+  it('checks backup ids', () => {
+    const withId = (id: string) => backupYaml().replace('backup_id: b1', `backup_id: "${id}"`);
+    expect(parseBackup(withId('a.B_c-9')).backup_id).toBe('a.B_c-9');
+    expect(problems(withId('a/b'))).toEqual([
+      'backup_id: must be 1 to 200 characters, each a letter, digit, ".", "_" or "-"',
+    ]);
+    expect(problems(withId('x'.repeat(201)))).toHaveLength(1);
+    expect(problems(withId('..'))).toEqual(['backup_id: must not be only dots']);
+    expect(problems(withId('latest'))).toEqual([
+      'backup_id: "latest" is reserved: restore reads it as "the newest backup"',
+    ]);
+  });
+});
+
+describe('restore options', () => {
+  it('applies the defaults', () => {
+    expect(parseRestore(restoreYaml('')).restore).toEqual({
+      include_original_offset_header: false,
+      consumer_group_strategy: 'header-based',
+      reset_consumer_offsets: false,
+      consumer_groups: [],
+      topics: { include: ['*'], exclude: [] },
+      topic_mapping: {},
+      create_topics: true,
+      on_existing_data: 'fail',
+      dry_run: false,
+      max_concurrent_partitions: 4,
+      active_group_policy: 'fail',
+    });
+  });
+
+  it('accepts latest as a backup id', () => {
+    expect(parseRestore(restoreYaml('')).backup_id).toBe('latest');
+  });
+
+  it('normalizes ISO-8601 and epoch times to epoch milliseconds', () => {
+    const restore = parseRestore(
+      restoreYaml(
+        'start_time: 2024-12-01T12:00:00+01:00\nend_time: 1733054400250\nreset_timestamp: "2024-12-01"',
+      ),
+    ).restore;
+    expect(restore.start_time).toBe(1733050800000);
+    expect(restore.end_time).toBe(1733054400250);
+    expect(restore.reset_timestamp).toBe(1733011200000);
+    expect(parseRestore(restoreYaml('start_time: "2024-12-01T12:00:00.250Z"')).restore.start_time).toBe(
+      1733054400250,
+    );
+    expect(parseRestore(restoreYaml('start_time: "1733054400000"')).restore.start_time).toBe(1733054400000);
+  });
+
+  it('rejects times without a zone, impossible dates and start after end', () => {
+    const expected = 'must be epoch milliseconds or an ISO-8601 time with a zone, e.g. 2024-12-01T12:00:00Z';
+    expect(problems(restoreYaml('start_time: 2024-12-01T12:00:00'))).toEqual([
+      `restore.start_time: ${expected}`,
+    ]);
+    expect(problems(restoreYaml('start_time: 2024-02-30T00:00:00Z'))).toEqual([
+      `restore.start_time: ${expected}`,
+    ]);
+    expect(problems(restoreYaml('start_time: true'))).toEqual([`restore.start_time: ${expected}`]);
+    expect(problems(restoreYaml('start_time: 2024-12-02T00:00:00Z\nend_time: 2024-12-01T00:00:00Z'))).toEqual(
+      ['restore.end_time: must not be before start_time'],
+    );
+  });
+
+  it('needs a timestamp for the timestamp strategy and defaults it to start_time', () => {
+    expect(problems(restoreYaml('consumer_group_strategy: timestamp'))).toEqual([
+      'restore.reset_timestamp: required when consumer_group_strategy is timestamp (or set start_time, which it then defaults to)',
+    ]);
+    const restore = parseRestore(restoreYaml('consumer_group_strategy: timestamp\nstart_time: 1000')).restore;
+    expect(restore.reset_timestamp).toBe(1000);
+  });
+
+  it('does not invent a reset timestamp for other strategies', () => {
+    expect(parseRestore(restoreYaml('start_time: 1000')).restore.reset_timestamp).toBeUndefined();
+  });
+
+  it('needs explicit offsets for the explicit strategy', () => {
+    expect(problems(restoreYaml('consumer_group_strategy: explicit'))).toEqual([
+      'restore.explicit_offsets: required when consumer_group_strategy is explicit',
+    ]);
+    const restore = parseRestore(
+      restoreYaml(
+        'consumer_group_strategy: explicit\nexplicit_offsets:\n  app:\n    orders:\n      0: 42\n      "1": 7',
+      ),
+    ).restore;
+    expect(restore.explicit_offsets).toEqual({ app: { orders: { '0': 42, '1': 7 } } });
+    expect(
+      problems(
+        restoreYaml('consumer_group_strategy: explicit\nexplicit_offsets:\n  app:\n    orders:\n      p0: 1'),
+      ),
+    ).toEqual(['restore.explicit_offsets.app.orders.p0: must be a partition number']);
+  });
+
+  it('maps topics and rejects unknown enum values', () => {
+    expect(parseRestore(restoreYaml('topic_mapping:\n  orders: orders-dr')).restore.topic_mapping).toEqual({
+      orders: 'orders-dr',
+    });
+    expect(problems(restoreYaml('on_existing_data: overwrite\nactive_group_policy: kill'))).toEqual([
+      'restore.on_existing_data: must be one of fail, append, resume',
+      'restore.active_group_policy: must be one of fail, skip',
+    ]);
+  });
+});
