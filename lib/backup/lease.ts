@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { LeaseHeldError } from '../errors.ts';
@@ -11,8 +12,40 @@ const LeaseBody = z.object({
   backup_id: z.string(),
   acquired_at: z.string(),
   expires_at: z.string(),
+  /** The holder's process id, and the process-id space it is valid in (see `pidSpace`). */
+  pid: z.number().int().positive().optional(),
+  pid_space: z.string().optional(),
 });
 type LeaseBody = z.infer<typeof LeaseBody>;
+
+/**
+ * Names the process-id space this process lives in: on Linux the boot (a machine or VM) plus the pid namespace
+ * (a container), elsewhere the host name. Two processes with the same value can tell with `kill(pid, 0)`
+ * whether the other is alive; processes elsewhere never compare pids.
+ */
+function pidSpace(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return `linux:${boot}:${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return `host:${hostname()}`;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A lease whose holder ran in this process-id space and has exited: it died without releasing it. */
+function holderDied(lease: LeaseBody, space: string): boolean {
+  return lease.pid !== undefined && lease.pid_space === space && !processAlive(lease.pid);
+}
 
 export interface Lease {
   readonly owner: string;
@@ -23,7 +56,9 @@ export interface Lease {
 
 /**
  * One backup at a time per location. The lease is an object created only if absent; it expires so that a
- * killed run does not block the location forever, and is renewed while the backup runs.
+ * killed run does not block the location forever, and is renewed while the backup runs. A lease whose holder
+ * is known to have died (a process of the same machine and pid namespace that no longer exists, e.g. a run
+ * killed with SIGKILL) is taken over at once, so the run can be resumed without waiting for the expiry.
  */
 export async function acquireLease(
   store: ObjectStore,
@@ -32,18 +67,21 @@ export async function acquireLease(
   const now = opts.now ?? Date.now;
   const owner = randomUUID();
   const holder = `${hostname()} pid ${process.pid}`;
+  const space = pidSpace();
   const body = (): LeaseBody => ({
     owner,
     holder,
     backup_id: opts.backupId,
     acquired_at: new Date(now()).toISOString(),
     expires_at: new Date(now() + opts.ttlMs).toISOString(),
+    pid: process.pid,
+    pid_space: space,
   });
 
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await store.putIfAbsent(Layout.lease, JSON.stringify(body()))) break;
     const current = await readLease(store);
-    if (current && Date.parse(current.expires_at) > now()) {
+    if (current && Date.parse(current.expires_at) > now() && !holderDied(current, space)) {
       throw new LeaseHeldError(
         `another backup (${current.backup_id}, ${current.holder}) is running in ${store.location}; its lease expires at ${current.expires_at}`,
         {
@@ -51,7 +89,7 @@ export async function acquireLease(
         },
       );
     }
-    // Expired (its holder died) or vanished between the two calls: remove it and race for a fresh one.
+    // Expired or its holder died, or vanished between the two calls: remove it and race for a fresh one.
     await store.delete([Layout.lease]);
     if (attempt === 2)
       throw new LeaseHeldError(`could not take the lease on ${store.location}`, { hint: 'Retry.' });

@@ -4,13 +4,13 @@ import { UserError } from '../errors.ts';
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /** Shared by every command: where S3-compatible storage lives when it is not AWS. */
-export const storageOptions: OptionSpec = {
+export const storageOptions = {
   path: { type: 'string' },
   'backup-id': { type: 'string' },
   format: { type: 'string' },
   's3-endpoint': { type: 'string' },
   region: { type: 'string' },
-};
+} as const satisfies OptionSpec;
 
 export class UsageError extends UserError {
   override name = 'UsageError';

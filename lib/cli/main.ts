@@ -4,6 +4,8 @@ import { UsageError } from './args.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
 import { listCommand } from './commands/list.ts';
+import { offsetResetCommand } from './commands/offset-reset.ts';
+import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
 import { validateCommand } from './commands/validate.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 
@@ -20,6 +22,18 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'show one backup: cut, partitions, consumer groups, topic configs',
   },
   validate: { run: validateCommand, summary: 'check a backup; --deep reads and checksums every segment' },
+  restore: {
+    run: restoreCommand,
+    summary: 'restore a backup into a cluster (resumes an interrupted restore)',
+  },
+  'three-phase-restore': {
+    run: threePhaseRestoreCommand,
+    summary: 'restore the data, store the offset mapping, reset the consumer groups',
+  },
+  'offset-reset': {
+    run: offsetResetCommand,
+    summary: 'plan or execute a consumer-group offset reset on a cluster',
+  },
 };
 
 export function registerCommand(name: string, run: Command, summary: string): void {

@@ -9,4 +9,5 @@ export {
   type TopicAction,
 } from './plan-restore.ts';
 export type { PartitionReport, RestoreReport } from './report.ts';
+export { loadRestoredOffsets } from './restored-offsets.ts';
 export { type RunRestoreOptions, runRestore } from './run-restore.ts';

@@ -74,6 +74,7 @@ function printStatus(e: ReturnType<typeof groundEndpoints>): void {
   primary  SASL_SSL   ${e.primarySaslSslBootstrap}  (SCRAM-SHA-256/512; CA ${e.caPemPath})
            users      ${SCRAM_USERS.map((u) => `${u.name}/${u.password}`).join(', ')}
   dr       PLAINTEXT  ${e.drBootstrap}
+  dr       SASL_SSL   ${e.drSaslSslBootstrap}  (same users and CA)
   s3       ${e.s3Endpoint}  us-east-1: kafka-backups-dr, kafka-backup-test
   s3-west  ${e.s3WestEndpoint}  us-west-2: kafka-backups-primary
            access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; buckets are versioned`);

@@ -34,7 +34,7 @@ export interface S3ServerSettings {
   buckets: string[];
 }
 
-/** SCRAM users created on the primary's SASL_SSL listener at format time. */
+/** SCRAM users created on both clusters' SASL_SSL listeners at format time. */
 export const SCRAM_USERS = [
   { name: 'admin', password: 'admin-secret' },
   { name: 'backup-service', password: 'backup-secret' },
@@ -68,6 +68,7 @@ export function groundSettings(): GroundSettings {
       name: 'dr',
       port: port('DR_KAFKA_PORT', 29092),
       controllerPort: port('DR_CONTROLLER_PORT', 29093),
+      saslSslPort: port('DR_SASL_SSL_PORT', 29094),
     },
     s3Servers: [
       {
@@ -93,6 +94,7 @@ export interface GroundEndpoints {
   primaryBootstrap: string;
   primarySaslSslBootstrap: string;
   drBootstrap: string;
+  drSaslSslBootstrap: string;
   caPemPath: string;
   /** us-east-1: buckets kafka-backups-dr and kafka-backup-test. */
   s3Endpoint: string;
@@ -108,6 +110,7 @@ export function groundEndpoints(settings: GroundSettings = groundSettings()): Gr
     primaryBootstrap: `127.0.0.1:${settings.primary.port}`,
     primarySaslSslBootstrap: `localhost:${settings.primary.saslSslPort}`,
     drBootstrap: `127.0.0.1:${settings.dr.port}`,
+    drSaslSslBootstrap: `localhost:${settings.dr.saslSslPort}`,
     caPemPath: join(settings.runDir, 'tls', 'ca.pem'),
     s3Endpoint: `http://127.0.0.1:${settings.s3Servers[0]!.port}`,
     s3WestEndpoint: `http://127.0.0.1:${settings.s3Servers[1]!.port}`,
@@ -122,6 +125,7 @@ export function endpointsToEnv(e: GroundEndpoints): Record<string, string> {
     GROUND_PRIMARY_BOOTSTRAP: e.primaryBootstrap,
     GROUND_PRIMARY_SASL_SSL_BOOTSTRAP: e.primarySaslSslBootstrap,
     GROUND_DR_BOOTSTRAP: e.drBootstrap,
+    GROUND_DR_SASL_SSL_BOOTSTRAP: e.drSaslSslBootstrap,
     GROUND_CA_PEM: e.caPemPath,
     GROUND_S3_ENDPOINT: e.s3Endpoint,
     GROUND_S3_WEST_ENDPOINT: e.s3WestEndpoint,

@@ -11,6 +11,7 @@ export function ground() {
     primary: need('GROUND_PRIMARY_BOOTSTRAP'),
     primarySaslSsl: need('GROUND_PRIMARY_SASL_SSL_BOOTSTRAP'),
     dr: need('GROUND_DR_BOOTSTRAP'),
+    drSaslSsl: need('GROUND_DR_SASL_SSL_BOOTSTRAP'),
     caPemPath: need('GROUND_CA_PEM'),
     caPem: () => readFileSync(need('GROUND_CA_PEM'), 'utf8'),
     /** us-east-1: kafka-backups-dr, kafka-backup-test. */

@@ -1,0 +1,68 @@
+import { loadRestoreConfig } from '../../config/index.ts';
+import { KafkaCluster } from '../../kafka/index.ts';
+import { runRestore } from '../../restore/index.ts';
+import { openStore } from '../../storage/index.ts';
+import { outputFormat, parseCommandArgs, requireOption } from '../args.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { cliLogger } from '../logger.ts';
+import { ProgressLine } from '../output.ts';
+import { renderRestoreReport } from '../restore-report.ts';
+
+function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
+  const usage = `kafka-backup ${name} --config FILE [--dry-run] [--format json|table] [--log-format json|text]`;
+  return async (argv: string[], out: (s: string) => void): Promise<number> => {
+    const { values } = parseCommandArgs(
+      name,
+      argv,
+      {
+        config: { type: 'string', short: 'c' },
+        format: { type: 'string' },
+        'log-format': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+      },
+      usage,
+    );
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
+    const config = loadRestoreConfig(requireOption(values, 'config', name, usage));
+    if (values['dry-run']) config.restore.dry_run = true;
+    const format = outputFormat(values, name);
+    const logger = cliLogger({ format: values['log-format'] });
+    const store = openStore(config.storage);
+    const target = new KafkaCluster(config.target, 'target');
+    const progress = new ProgressLine();
+    let restored = 0;
+    let expected = 0;
+    try {
+      const report = await runRestore(
+        { config, store, target, logger },
+        {
+          resetOffsets: name === 'three-phase-restore',
+          onPlan: (plan) => {
+            expected = plan.work.filter((w) => w.mode !== 'done').reduce((n, w) => n + w.backup_records, 0);
+            logger.info(`restoring backup ${plan.backup_id}`, {
+              restore_id: plan.restore_id,
+              topics: plan.topics.length,
+              partitions: plan.work.length,
+            });
+          },
+          onRecords: (n) => {
+            restored += n;
+            progress.update(`restoring: ${restored} of ~${expected} records`);
+          },
+        },
+      );
+      progress.done();
+      out(format === 'json' ? JSON.stringify(report, null, 2) : renderRestoreReport(report));
+      return report.ok ? ExitCode.ok : ExitCode.verificationFailed;
+    } finally {
+      progress.done();
+      await target.close();
+    }
+  };
+}
+
+export const restoreCommand = makeRestoreCommand('restore');
+export const threePhaseRestoreCommand = makeRestoreCommand('three-phase-restore');
