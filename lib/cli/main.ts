@@ -3,6 +3,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { UsageError } from './args.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
+import { drillCommand } from './commands/drill.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
@@ -33,6 +34,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   'offset-reset': {
     run: offsetResetCommand,
     summary: 'plan or execute a consumer-group offset reset on a cluster',
+  },
+  drill: {
+    run: drillCommand,
+    summary: 'the DR drill: test topic, backup, restore, verify counts, bytes and a group, clean up',
   },
 };
 

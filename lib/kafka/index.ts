@@ -10,3 +10,4 @@ export {
 export { type KafkaConnectionSettings, kafkaClientConfig } from './connection.ts';
 export { kafkajs } from './kafkajs-patched.ts';
 export { type PartitionRange, type ReadBatch, type ReadOptions, readPartitions } from './partition-reader.ts';
+export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';

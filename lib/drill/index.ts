@@ -1,0 +1,2 @@
+export { renderDrillMarkdown } from './render.ts';
+export { type DrillOptions, type DrillReport, runDrill } from './run-drill.ts';
