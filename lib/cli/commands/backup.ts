@@ -1,18 +1,28 @@
 import { runBackup } from '../../backup/index.ts';
 import { loadBackupConfig } from '../../config/index.ts';
 import { KafkaCluster } from '../../kafka/index.ts';
+import { backupSucceededFromManifest, drReadyFromManifest } from '../../metrics/index.ts';
 import { openStore } from '../../storage/index.ts';
 import { outputFormat, parseCommandArgs, requireOption } from '../args.ts';
 import { cliLogger } from '../logger.ts';
+import { startCliMetrics } from '../metrics-server.ts';
 import { formatBytes, formatDuration, ProgressLine, renderTable } from '../output.ts';
 
-const USAGE = 'kafka-backup backup --config FILE [--format json|table] [--log-format json|text]';
+const USAGE =
+  'kafka-backup backup --config FILE [--format json|table] [--log-format json|text] [--metrics-port N [--metrics-host H] [--keep-serving]]';
 
 export async function backupCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseCommandArgs(
     'backup',
     argv,
-    { config: { type: 'string', short: 'c' }, format: { type: 'string' }, 'log-format': { type: 'string' } },
+    {
+      config: { type: 'string', short: 'c' },
+      format: { type: 'string' },
+      'log-format': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      'keep-serving': { type: 'boolean' },
+    },
     USAGE,
   );
   if (values.help) {
@@ -27,11 +37,24 @@ export async function backupCommand(argv: string[], out: (s: string) => void): P
   const progress = new ProgressLine();
   const perPartition = new Map<string, { records: number; bytes: number; done: boolean }>();
   const started = Date.now();
+  const metrics = await startCliMetrics(
+    config.metrics,
+    { port: values['metrics-port'], host: values['metrics-host'], keepServing: values['keep-serving'] },
+    logger,
+  );
+  let sourceClusterId = config.backup.source_cluster_id;
   try {
+    sourceClusterId ??= (await source.describeCluster()).clusterId;
+    metrics.recorder.backupStarted({ backupId: config.backup_id, sourceClusterId });
     const result = await runBackup(
       { config, store, source, logger },
       {
         onProgress: (e) => {
+          const before = perPartition.get(`${e.topic}/${e.partition}`)?.records ?? 0;
+          metrics.recorder.recordsBackedUp({
+            sourceClusterId: sourceClusterId!,
+            records: e.records - before,
+          });
           perPartition.set(`${e.topic}/${e.partition}`, {
             records: e.records,
             bytes: e.bytes,
@@ -54,6 +77,10 @@ export async function backupCommand(argv: string[], out: (s: string) => void): P
     );
     progress.done();
     const m = result.manifest;
+    metrics.recorder.backupSucceeded(backupSucceededFromManifest(m));
+    metrics.recorder.drReady(
+      drReadyFromManifest(m, { sourceClusterId: m.source_cluster_id, now: new Date() }),
+    );
     if (format === 'json') {
       out(
         JSON.stringify(
@@ -93,8 +120,15 @@ export async function backupCommand(argv: string[], out: (s: string) => void): P
         out(`retention removed: ${result.retention.deleted_backups.join(', ')}`);
     }
     return 0;
+  } catch (e) {
+    metrics.recorder.backupFailed({
+      backupId: config.backup_id,
+      ...(sourceClusterId ? { sourceClusterId } : {}),
+    });
+    throw e;
   } finally {
     progress.done();
     await source.close();
+    await metrics.finish();
   }
 }

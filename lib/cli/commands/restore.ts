@@ -5,11 +5,12 @@ import { openStore } from '../../storage/index.ts';
 import { outputFormat, parseCommandArgs, requireOption } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { cliLogger } from '../logger.ts';
+import { startCliMetrics } from '../metrics-server.ts';
 import { ProgressLine } from '../output.ts';
 import { renderRestoreReport } from '../restore-report.ts';
 
 function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
-  const usage = `kafka-backup ${name} --config FILE [--dry-run] [--format json|table] [--log-format json|text]`;
+  const usage = `kafka-backup ${name} --config FILE [--dry-run] [--format json|table] [--log-format json|text] [--metrics-port N [--metrics-host H] [--keep-serving]]`;
   return async (argv: string[], out: (s: string) => void): Promise<number> => {
     const { values } = parseCommandArgs(
       name,
@@ -19,6 +20,9 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
         format: { type: 'string' },
         'log-format': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        'keep-serving': { type: 'boolean' },
       },
       usage,
     );
@@ -35,7 +39,15 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
     const progress = new ProgressLine();
     let restored = 0;
     let expected = 0;
+    const metrics = await startCliMetrics(
+      config.metrics,
+      { port: values['metrics-port'], host: values['metrics-host'], keepServing: values['keep-serving'] },
+      logger,
+    );
+    let targetClusterId: string | undefined;
     try {
+      targetClusterId = (await target.describeCluster()).clusterId;
+      metrics.recorder.restoreStarted({ backupId: config.backup_id, targetClusterId });
       const report = await runRestore(
         { config, store, target, logger },
         {
@@ -49,17 +61,38 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
             });
           },
           onRecords: (n) => {
+            metrics.recorder.recordsRestored({ targetClusterId: targetClusterId!, records: n });
             restored += n;
             progress.update(`restoring: ${restored} of ~${expected} records`);
           },
         },
       );
       progress.done();
+      if (report.ok) {
+        metrics.recorder.restoreSucceeded({
+          backupId: report.backup_id,
+          targetClusterId: report.target_cluster_id,
+          groupsReset: report.consumer_groups.filter((g) => g.status === 'reset').length,
+          durationMs: report.duration_ms,
+        });
+      } else {
+        metrics.recorder.restoreFailed({
+          backupId: report.backup_id,
+          targetClusterId: report.target_cluster_id,
+        });
+      }
       out(format === 'json' ? JSON.stringify(report, null, 2) : renderRestoreReport(report));
       return report.ok ? ExitCode.ok : ExitCode.verificationFailed;
+    } catch (e) {
+      metrics.recorder.restoreFailed({
+        backupId: config.backup_id,
+        ...(targetClusterId ? { targetClusterId } : {}),
+      });
+      throw e;
     } finally {
       progress.done();
       await target.close();
+      await metrics.finish();
     }
   };
 }
