@@ -6,6 +6,8 @@
 //    and throws on null header values. The patched decoder also returns `headerList` in wire order, and the
 //    patched encoder writes `headerList` when a message carries one.
 // 2. Compression codecs. Only GZIP is built in; ZSTD, LZ4 and Snappy are registered in codecs.ts.
+// 3. A negative timer. Its request queue schedules `throttledUntil - now` with throttledUntil starting at -1,
+//    which Node >= 23 reports as a TimeoutNegativeWarning on every connection; the delay is clamped at 0.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -106,6 +108,28 @@ const orderedEncoder: RecordEncoderFn = (record) => {
     .writeVarIntArray(headerList.map(HeaderEncoder));
 };
 require.cache[encoderPath]!.exports = orderedEncoder;
+
+interface RequestQueueInternals {
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  pending: unknown[];
+  checkPendingRequests(): void;
+}
+const RequestQueue = require('kafkajs/src/network/requestQueue/index') as {
+  prototype: RequestQueueInternals & { scheduleCheckPendingRequests(): void };
+};
+RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueInternals) {
+  if (this.throttleCheckTimeoutId) return;
+  let delay = this.throttledUntil - Date.now();
+  if (this.pending.length > 0 && delay <= 0) delay = 10;
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    Math.max(0, delay),
+  );
+};
 
 export const kafkajs = require('kafkajs') as typeof import('kafkajs');
 export type { WireHeader };
