@@ -9,7 +9,7 @@ import { startKafkaCluster, stopKafkaCluster } from './kafka-cluster.ts';
 import { ensureKafkaJars } from './kafka-dist.ts';
 import { requireJava } from './prerequisites.ts';
 import { ensureVersitygw, startS3Server, stopS3Server } from './s3-server.ts';
-import { type GroundEndpoints, type GroundSettings, groundEndpoints, groundSettings } from './settings.ts';
+import { type GroundEndpoints, type GroundSettings, groundEndpoints, groundSettings, tlsDir } from './settings.ts';
 
 export interface GroundHandle {
   endpoints: GroundEndpoints;
@@ -82,6 +82,7 @@ export async function startGround(
     const r = await startKafkaCluster({
       cluster,
       runDir: settings.runDir,
+      tlsDir: tlsDir(settings),
       lib,
       version: settings.kafkaVersion,
       log,

@@ -183,11 +183,13 @@ export interface StartedCluster {
 export async function startKafkaCluster(opts: {
   cluster: ClusterSettings;
   runDir: string;
+  /** Shared by every clone (in the cache), so a ground started by another clone is usable from this one. */
+  tlsDir: string;
   lib: string;
   version: string;
   log: (msg: string) => void;
 }): Promise<StartedCluster> {
-  const { cluster, runDir, lib, version } = opts;
+  const { cluster, runDir, lib, version, tlsDir } = opts;
   const p = clusterPaths(runDir, cluster.name);
   if (await portOpen(cluster.port)) {
     return { alreadyRunning: true };
@@ -198,7 +200,7 @@ export async function startKafkaCluster(opts: {
     // Data written by another Kafka version (e.g. after switching KAFKA_VERSION): start clean.
     rmSync(p.dataDir, { recursive: true, force: true });
   }
-  const tls = cluster.saslSslPort !== undefined ? ensureTls(join(runDir, 'tls')) : undefined;
+  const tls = cluster.saslSslPort !== undefined ? ensureTls(tlsDir) : undefined;
   writeFileSync(p.propsPath, serverProperties(cluster, p.dataDir, tls?.keystore));
 
   if (!existsSync(join(p.dataDir, 'meta.properties'))) {

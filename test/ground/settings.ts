@@ -105,13 +105,18 @@ export interface GroundEndpoints {
   kafkaVersion: string;
 }
 
+/** The test CA and broker keystore live in the shared cache: any clone can talk to a ground another started. */
+export function tlsDir(settings: GroundSettings): string {
+  return join(settings.cacheDir, 'tls');
+}
+
 export function groundEndpoints(settings: GroundSettings = groundSettings()): GroundEndpoints {
   return {
     primaryBootstrap: `127.0.0.1:${settings.primary.port}`,
     primarySaslSslBootstrap: `localhost:${settings.primary.saslSslPort}`,
     drBootstrap: `127.0.0.1:${settings.dr.port}`,
     drSaslSslBootstrap: `localhost:${settings.dr.saslSslPort}`,
-    caPemPath: join(settings.runDir, 'tls', 'ca.pem'),
+    caPemPath: join(tlsDir(settings), 'ca.pem'),
     s3Endpoint: `http://127.0.0.1:${settings.s3Servers[0]!.port}`,
     s3WestEndpoint: `http://127.0.0.1:${settings.s3Servers[1]!.port}`,
     s3AccessKey: settings.s3AccessKey,
