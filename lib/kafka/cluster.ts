@@ -39,6 +39,26 @@ export interface GroupState {
   members: number;
 }
 
+interface InternalCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(t: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(t: string): { partitionId: number }[];
+  fetchTopicsOffset(
+    t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  findGroupCoordinator(o: { groupId: string }): Promise<{
+    offsetCommit(o: {
+      groupId: string;
+      groupGenerationId: number;
+      memberId: string;
+      retentionTime: number;
+      topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+    }): Promise<unknown>;
+  }>;
+}
+
 /** kafkajs' DescribeConfigs source for a config set on the topic itself. */
 const TOPIC_CONFIG_SOURCE = 1;
 
@@ -152,32 +172,28 @@ export class KafkaCluster {
    * READ_UNCOMMITTED ListOffsets, which only its internal cluster object can send.
    */
   async #highWatermarks(topic: string): Promise<Map<number, number>> {
-    const symbol = Object.getOwnPropertySymbols(this.kafka).find(
-      (s) => s.description === 'private:Kafka:createCluster',
-    );
-    if (!symbol) throw new Error('kafkajs internals changed: cannot list offsets at READ_UNCOMMITTED');
-    type InternalCluster = {
-      connect(): Promise<void>;
-      disconnect(): Promise<void>;
-      addTargetTopic(t: string): Promise<void>;
-      refreshMetadata(): Promise<void>;
-      findTopicPartitionMetadata(t: string): { partitionId: number }[];
-      fetchTopicsOffset(
-        t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
-      ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-    };
+    return this.#withInternalCluster({ isolationLevel: 0 }, async (cluster) => {
+      await cluster.addTargetTopic(topic);
+      await cluster.refreshMetadata();
+      const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+      const [res] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+      return new Map(res!.partitions.map((p) => [p.partition, Number(p.offset)]));
+    });
+  }
+
+  /**
+   * kafkajs keeps its protocol-level cluster object private; a few operations its admin lacks (ListOffsets at
+   * READ_UNCOMMITTED, a plain OffsetCommit) need one. Created per call and always disconnected.
+   */
+  async #withInternalCluster<T>(opts: { isolationLevel?: number }, fn: (cluster: InternalCluster) => Promise<T>): Promise<T> {
+    const symbol = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+    if (!symbol) throw new Error('kafkajs internals changed: its private cluster factory is gone');
     const create = (this.kafka as unknown as Record<symbol, (o: object) => InternalCluster>)[symbol]!;
-    const cluster = create({ isolationLevel: 0, allowAutoTopicCreation: false });
+    const cluster = create({ ...opts, allowAutoTopicCreation: false });
     return this.call(async () => {
       await cluster.connect();
       try {
-        await cluster.addTargetTopic(topic);
-        await cluster.refreshMetadata();
-        const partitions = cluster
-          .findTopicPartitionMetadata(topic)
-          .map((p) => ({ partition: p.partitionId }));
-        const [res] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
-        return new Map(res!.partitions.map((p) => [p.partition, Number(p.offset)]));
+        return await fn(cluster);
       } finally {
         await cluster.disconnect();
       }
@@ -231,20 +247,22 @@ export class KafkaCluster {
     return groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.length }));
   }
 
-  /** Commits offsets for a group that has no running members (Kafka refuses otherwise). */
-  async setCommittedOffsets(
-    groupId: string,
-    topic: string,
-    offsets: { partition: number; offset: number }[],
-  ) {
-    const admin = await this.admin();
-    await this.call(() =>
-      admin.setOffsets({
+  /**
+   * Commits offsets for a group that has no running members: a plain OffsetCommit outside any generation, which
+   * Kafka refuses while the group has members. (kafkajs' admin.setOffsets joins the group as a consumer and waits
+   * for a fetch: seconds per call.)
+   */
+  async setCommittedOffsets(groupId: string, topic: string, offsets: { partition: number; offset: number }[]) {
+    await this.#withInternalCluster({}, async (cluster) => {
+      const coordinator = await cluster.findGroupCoordinator({ groupId });
+      await coordinator.offsetCommit({
         groupId,
-        topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
-      }),
-    );
+        groupGenerationId: -1,
+        memberId: '',
+        retentionTime: -1,
+        topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) }],
+      });
+    });
   }
 
   async createTopic(t: {

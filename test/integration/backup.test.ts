@@ -131,15 +131,10 @@ describe('backup', () => {
       })),
     );
     const group = uniqueName('group');
-    const admin = await cluster.admin();
-    await admin.setOffsets({
-      groupId: group,
-      topic,
-      partitions: [
-        { partition: 0, offset: '4' },
-        { partition: 2, offset: '9' },
-      ],
-    });
+    await cluster.setCommittedOffsets(group, topic, [
+      { partition: 0, offset: 4 },
+      { partition: 2, offset: 9 },
+    ]);
     const dir = tempDir();
     const cfg = writeConfig(
       dir,

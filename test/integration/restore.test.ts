@@ -98,26 +98,17 @@ describe('restore', () => {
     const ordersBase = before.get('orders')!;
     const paymentsBase = before.get('payments')!.get(0)!;
     const inventoryEnd = (await primary.partitionOffsets('inventory')).find((o) => o.partition === 1)!.end;
-    const admin = await primary.admin();
-    await admin.setOffsets({
-      groupId: 'order-service',
-      topic: 'orders',
-      partitions: [
-        { partition: 0, offset: String(ordersBase.get(0)! + 5) },
-        { partition: 1, offset: String(ordersBase.get(1)! + 7) },
-      ],
-    });
+    await primary.setCommittedOffsets('order-service', 'orders', [
+      { partition: 0, offset: ordersBase.get(0)! + 5 },
+      { partition: 1, offset: ordersBase.get(1)! + 7 },
+    ]);
     // Committed at the aborted record: the next record it may see is "pay 1".
-    await admin.setOffsets({
-      groupId: 'payment-processor',
-      topic: 'payments',
-      partitions: [{ partition: 0, offset: String(paymentsBase + 1) }],
-    });
-    await admin.setOffsets({
-      groupId: 'inventory-manager',
-      topic: 'inventory',
-      partitions: [{ partition: 1, offset: String(inventoryEnd) }],
-    });
+    await primary.setCommittedOffsets('payment-processor', 'payments', [
+      { partition: 0, offset: paymentsBase + 1 },
+    ]);
+    await primary.setCommittedOffsets('inventory-manager', 'inventory', [
+      { partition: 1, offset: inventoryEnd },
+    ]);
 
     const prefix = `${uniqueName('seed-dr')}/us-west-2/hourly`;
     const dir = tempDir();
@@ -261,13 +252,8 @@ describe('restore', () => {
     expect(gapAt).toBeGreaterThan(0);
     const committed = offsets[gapAt - 1]! + 1; // removed by compaction
     const group = uniqueName('compact-group');
-    const admin = await primary.admin();
     // The backup recorded groups at its cut; set one and back up again so the manifest has it.
-    await admin.setOffsets({
-      groupId: group,
-      topic,
-      partitions: [{ partition: 0, offset: String(committed) }],
-    });
+    await primary.setCommittedOffsets(group, topic, [{ partition: 0, offset: committed }]);
     const id2 = `${backupId}-g`;
     expect(
       (
@@ -480,8 +466,7 @@ describe('restore', () => {
       Array.from({ length: 10 }, (_, i) => ({ key: null, value: buf(`v${i}`), timestamp: t0 + i * 10_000 })),
     );
     const group = uniqueName('failback-group');
-    const admin = await dr.admin();
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await dr.setCommittedOffsets(group, topic, [{ partition: 0, offset: 0 }]);
     const args = [
       'offset-reset',
       'execute',
