@@ -43,6 +43,19 @@ export class KafkaAccessError extends UserError {
   override name = 'KafkaAccessError';
 }
 
+/** A workflow step was handed an event it cannot use (a state machine and a step out of step). */
+export class InvalidEventError extends UserError {
+  override name = 'InvalidEventError';
+}
+
+/**
+ * A work item that had to finish in one go (a Fargate task, a CLI run without a time budget) stopped before its
+ * end. Lambda workers never throw it: they return a continuation the state machine loops on.
+ */
+export class WorkNotFinishedError extends UserError {
+  override name = 'WorkNotFinished';
+}
+
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }

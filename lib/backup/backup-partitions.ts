@@ -26,7 +26,10 @@ export interface BackupProgressEvent {
 }
 
 export interface BackupPartitionsOptions {
-  /** Stop reading at this time (epoch ms), store what was read, and report the items as not done. */
+  /**
+   * Stop reading at this time (epoch ms), store what was read, and report the items as not done. A call stores at
+   * least one fetched batch before it stops, even past the deadline: a loop of calls always makes progress.
+   */
   deadline?: number;
   signal?: AbortSignal;
   onProgress?: (e: BackupProgressEvent) => void;
@@ -113,9 +116,17 @@ export async function backupPartitions(
 
   const open = [...sinks.values()].filter((s) => !s.done);
   const stop = new AbortController();
+  let batches = 0;
+  let stopAfterNextBatch = false;
   const timer =
     opts.deadline !== undefined
-      ? setTimeout(() => stop.abort(new DeadlineReached()), Math.max(0, opts.deadline - Date.now()))
+      ? setTimeout(
+          () => {
+            if (batches > 0) stop.abort(new DeadlineReached());
+            else stopAfterNextBatch = true;
+          },
+          Math.max(0, opts.deadline - Date.now()),
+        )
       : undefined;
   const onAbort = () => stop.abort(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -137,6 +148,8 @@ export async function backupPartitions(
           onBatch: async (batch) => {
             const sink = sinks.get(`${batch.topic}/${batch.partition}`)!;
             await sink.accept(batch);
+            batches++;
+            if (stopAfterNextBatch) stop.abort(new DeadlineReached());
             const c = counters.get(sink) ?? { records: 0, bytes: 0 };
             c.records += batch.records.length;
             for (const r of batch.records) c.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);

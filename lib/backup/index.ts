@@ -8,7 +8,7 @@ export {
 } from './backup-partitions.ts';
 export type { BackupContext } from './context.ts';
 export { finalizeBackup } from './finalize-backup.ts';
-export { acquireLease, type Lease } from './lease.ts';
+export { acquireLease, keepLeaseAlive, type Lease, type LeaseOptions, leaseOf } from './lease.ts';
 export { loadPlan, planBackup } from './plan-backup.ts';
 export { applyRetention } from './retention.ts';
-export { type RunBackupResult, runBackup } from './run-backup.ts';
+export { assertAllDone, type RunBackupResult, runBackup } from './run-backup.ts';

@@ -60,23 +60,24 @@ export interface Lease {
  * is known to have died (a process of the same machine and pid namespace that no longer exists, e.g. a run
  * killed with SIGKILL) is taken over at once, so the run can be resumed without waiting for the expiry.
  */
-export async function acquireLease(
-  store: ObjectStore,
-  opts: { backupId: string; ttlMs: number; now?: () => number },
-): Promise<Lease> {
+export interface LeaseOptions {
+  backupId: string;
+  ttlMs: number;
+  now?: () => number;
+  /**
+   * Whether the lease belongs to this process (the default): its pid is recorded so that a run on the same
+   * machine can take over at once when this process dies. A workflow's lease outlives the step that took it
+   * (later steps renew and release it by its owner token, see `leaseOf`), so it must not name a process and
+   * only expires.
+   */
+  processBound?: boolean;
+}
+
+export async function acquireLease(store: ObjectStore, opts: LeaseOptions): Promise<Lease> {
   const now = opts.now ?? Date.now;
   const owner = randomUUID();
-  const holder = `${hostname()} pid ${process.pid}`;
   const space = pidSpace();
-  const body = (): LeaseBody => ({
-    owner,
-    holder,
-    backup_id: opts.backupId,
-    acquired_at: new Date(now()).toISOString(),
-    expires_at: new Date(now() + opts.ttlMs).toISOString(),
-    pid: process.pid,
-    pid_space: space,
-  });
+  const body = leaseBody(owner, opts);
 
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await store.putIfAbsent(Layout.lease, JSON.stringify(body()))) break;
@@ -95,6 +96,31 @@ export async function acquireLease(
       throw new LeaseHeldError(`could not take the lease on ${store.location}`, { hint: 'Retry.' });
   }
 
+  return leaseOf(store, { ...opts, owner });
+}
+
+function leaseBody(owner: string, opts: LeaseOptions): () => LeaseBody {
+  const now = opts.now ?? Date.now;
+  const bound = opts.processBound ?? true;
+  const holder = bound ? `${hostname()} pid ${process.pid}` : `workflow (${hostname()})`;
+  const space = bound ? pidSpace() : undefined;
+  return () => ({
+    owner,
+    holder,
+    backup_id: opts.backupId,
+    acquired_at: new Date(now()).toISOString(),
+    expires_at: new Date(now() + opts.ttlMs).toISOString(),
+    ...(bound ? { pid: process.pid, pid_space: space } : {}),
+  });
+}
+
+/**
+ * The lease `owner` took earlier, possibly in another process (a workflow step): renew and release it here.
+ * Renewing throws LeaseHeldError if someone else holds the lease by now.
+ */
+export function leaseOf(store: ObjectStore, opts: LeaseOptions & { owner: string }): Lease {
+  const { owner } = opts;
+  const body = leaseBody(owner, opts);
   const assertOwned = async () => {
     const current = await readLease(store);
     if (current?.owner !== owner) {
@@ -115,6 +141,34 @@ export async function acquireLease(
     async release() {
       const current = await readLease(store);
       if (current?.owner === owner) await store.delete([Layout.lease]);
+    },
+  };
+}
+
+/**
+ * Renews `lease` every third of its lifetime until `stop()`, which waits for a renewal in flight and rethrows
+ * the first renewal error (the lease was lost: what was written since may race another run).
+ */
+export function keepLeaseAlive(
+  lease: Lease,
+  ttlMs: number,
+): { stop(): Promise<void>; check(): Promise<void> } {
+  let renewal: Promise<void> = Promise.resolve();
+  let renewalError: unknown;
+  const timer = setInterval(() => {
+    renewal = lease.renew().catch((e: unknown) => {
+      renewalError ??= e;
+    });
+  }, ttlMs / 3);
+  const check = async () => {
+    await renewal;
+    if (renewalError) throw renewalError;
+  };
+  return {
+    check,
+    async stop() {
+      clearInterval(timer);
+      await check();
     },
   };
 }

@@ -1,8 +1,13 @@
 import type { Manifest } from '../format/manifest.ts';
-import { type BackupPartitionsOptions, backupPartitions, planItems } from './backup-partitions.ts';
+import {
+  type BackupPartitionsOptions,
+  backupPartitions,
+  planItems,
+  type WorkItemResult,
+} from './backup-partitions.ts';
 import type { BackupContext } from './context.ts';
 import { type FinalizeResult, finalizeBackup } from './finalize-backup.ts';
-import { acquireLease } from './lease.ts';
+import { acquireLease, keepLeaseAlive } from './lease.ts';
 import { planBackup } from './plan-backup.ts';
 
 export interface RunBackupResult extends FinalizeResult {
@@ -20,29 +25,25 @@ export async function runBackup(
 ): Promise<RunBackupResult> {
   const ttl = opts.leaseTtlMs ?? Math.max(120_000, ctx.config.backup.checkpoint_interval_secs * 4_000);
   const lease = await acquireLease(ctx.store, { backupId: ctx.config.backup_id, ttlMs: ttl });
-  let renewal: Promise<void> = Promise.resolve();
-  let renewalError: unknown;
-  const renewTimer = setInterval(() => {
-    renewal = lease.renew().catch((e: unknown) => {
-      renewalError = e;
-    });
-  }, ttl / 3);
+  const renewal = keepLeaseAlive(lease, ttl);
   try {
     const { plan, resumed } = await planBackup(ctx);
     const results = await backupPartitions(ctx, plan, planItems(plan), opts);
-    const unfinished = results.filter((r) => !r.done);
-    if (unfinished.length > 0) {
-      throw new Error(
-        `partitions not finished: ${unfinished.map((r) => `${r.topic}/${r.partition}`).join(', ')}`,
-      );
-    }
-    await renewal;
-    if (renewalError) throw renewalError;
+    assertAllDone(results);
+    await renewal.check();
     const final = await finalizeBackup(ctx, plan);
     return { ...final, resumed };
   } finally {
-    clearInterval(renewTimer);
-    await renewal;
+    await renewal.stop().catch(() => undefined);
     await lease.release().catch(() => undefined);
+  }
+}
+
+export function assertAllDone(results: WorkItemResult[]): void {
+  const unfinished = results.filter((r) => !r.done);
+  if (unfinished.length > 0) {
+    throw new Error(
+      `partitions not finished: ${unfinished.map((r) => `${r.topic}/${r.partition}`).join(', ')}`,
+    );
   }
 }

@@ -185,8 +185,13 @@ export class KafkaCluster {
    * kafkajs keeps its protocol-level cluster object private; a few operations its admin lacks (ListOffsets at
    * READ_UNCOMMITTED, a plain OffsetCommit) need one. Created per call and always disconnected.
    */
-  async #withInternalCluster<T>(opts: { isolationLevel?: number }, fn: (cluster: InternalCluster) => Promise<T>): Promise<T> {
-    const symbol = Object.getOwnPropertySymbols(this.kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  async #withInternalCluster<T>(
+    opts: { isolationLevel?: number },
+    fn: (cluster: InternalCluster) => Promise<T>,
+  ): Promise<T> {
+    const symbol = Object.getOwnPropertySymbols(this.kafka).find(
+      (s) => s.description === 'private:Kafka:createCluster',
+    );
     if (!symbol) throw new Error('kafkajs internals changed: its private cluster factory is gone');
     const create = (this.kafka as unknown as Record<symbol, (o: object) => InternalCluster>)[symbol]!;
     const cluster = create({ ...opts, allowAutoTopicCreation: false });
@@ -252,7 +257,11 @@ export class KafkaCluster {
    * Kafka refuses while the group has members. (kafkajs' admin.setOffsets joins the group as a consumer and waits
    * for a fetch: seconds per call.)
    */
-  async setCommittedOffsets(groupId: string, topic: string, offsets: { partition: number; offset: number }[]) {
+  async setCommittedOffsets(
+    groupId: string,
+    topic: string,
+    offsets: { partition: number; offset: number }[],
+  ) {
     await this.#withInternalCluster({}, async (cluster) => {
       const coordinator = await cluster.findGroupCoordinator({ groupId });
       await coordinator.offsetCommit({
@@ -260,7 +269,9 @@ export class KafkaCluster {
         groupGenerationId: -1,
         memberId: '',
         retentionTime: -1,
-        topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) }],
+        topics: [
+          { topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) },
+        ],
       });
     });
   }

@@ -8,6 +8,6 @@ export {
   type TopicDescription,
 } from './cluster.ts';
 export { type KafkaConnectionSettings, kafkaClientConfig } from './connection.ts';
+export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';
 export { kafkajs } from './kafkajs-patched.ts';
 export { type PartitionRange, type ReadBatch, type ReadOptions, readPartitions } from './partition-reader.ts';
-export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';

@@ -118,7 +118,9 @@ interface RequestQueueInternals {
 const RequestQueue = require('kafkajs/src/network/requestQueue/index') as {
   prototype: RequestQueueInternals & { scheduleCheckPendingRequests(): void };
 };
-RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueInternals) {
+RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(
+  this: RequestQueueInternals,
+) {
   if (this.throttleCheckTimeoutId) return;
   let delay = this.throttledUntil - Date.now();
   if (this.pending.length > 0 && delay <= 0) delay = 10;

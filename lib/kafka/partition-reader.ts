@@ -129,7 +129,10 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     maxWaitTimeInMs: 250,
     allowAutoTopicCreation: false,
     sessionTimeout: 30_000,
-    rebalanceTimeout: 30_000,
+    // How long a rebalance waits for members to rejoin. The only rebalance this one-member group sees is kafkajs
+    // rejoining as a new member after it restarted a crashed consumer (e.g. the broker was down), and the member
+    // it waits for is that dead predecessor, which the restarted coordinator keeps until this runs out.
+    rebalanceTimeout: 10_000,
     heartbeatInterval: 3_000,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
@@ -165,7 +168,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         nextOffset: next,
       });
       if (becameDone) {
-        consumer.pause([{ topic: s.range.topic, partitions: [s.range.partition] }]);
+        pauseDone(s);
         if (remaining() === 0) finish();
       }
     });
@@ -173,10 +176,20 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     return s.chain;
   };
 
+  // A finished partition is paused so it is no longer fetched. kafkajs keeps pauses per consumer-group
+  // instance: after a crash and restart (broker restart) they are gone, and between the two there is no
+  // instance at all (pause throws), so this is repeated on every join and never fails the read.
+  const pauseDone = (s: PartitionState) => {
+    try {
+      consumer.pause([{ topic: s.range.topic, partitions: [s.range.partition] }]);
+    } catch {
+      // restarting: the next GROUP_JOIN pauses it
+    }
+  };
   const seekAll = () => {
     for (const s of states.values()) {
-      if (!s.done)
-        consumer.seek({ topic: s.range.topic, partition: s.range.partition, offset: String(s.next) });
+      if (s.done) pauseDone(s);
+      else consumer.seek({ topic: s.range.topic, partition: s.range.partition, offset: String(s.next) });
     }
   };
 
@@ -211,9 +224,13 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: Math.max(1, opts.concurrency),
-        eachBatch: async ({ batch }: EachBatchPayload) => {
+        eachBatch: async ({ batch, resolveOffset }: EachBatchPayload) => {
           const s = states.get(key(batch.topic, batch.partition));
-          if (!s || s.done || failed) return;
+          if (!s || failed) return;
+          if (s.done) {
+            pauseDone(s);
+            return;
+          }
           const records: BackupRecord[] = [];
           for (const m of batch.messages) {
             const offset = Number(m.offset);
@@ -221,6 +238,9 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
           }
           const lastRaw = Number(batch.lastOffset());
           await advance(s, records, lastRaw + 1).catch(() => undefined);
+          // Moves kafkajs' fetch position past this batch. With eachBatchAutoResolve off nothing else does:
+          // the next fetch would return the same batch again, forever, for a partition larger than one fetch.
+          if (!failed) resolveOffset(batch.lastOffset());
         },
       }),
     );

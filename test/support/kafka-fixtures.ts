@@ -59,7 +59,11 @@ export async function produce(
   }
 }
 
-/** Sends `messages` in one transaction that is committed or aborted. */
+/**
+ * Sends `messages` in one transaction that is committed or aborted, and returns once its commit or abort markers
+ * are in the log. Kafka answers the commit or abort before it writes them, so without the wait a record sent
+ * next can land before the marker, and offsets would depend on timing (it happens after a broker restart).
+ */
 export async function produceTransaction(
   cluster: KafkaCluster,
   topic: string,
@@ -83,6 +87,14 @@ export async function produceTransaction(
   } finally {
     await producer.disconnect();
   }
+  // The last stable offset reaches the high watermark once no transaction is open on a partition.
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const stable = await cluster.partitionOffsets(topic, 'read_committed');
+    const high = await cluster.partitionOffsets(topic, 'read_uncommitted');
+    if (stable.every((o, i) => o.end === high[i]?.end)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the transaction markers on ${topic} were not written within 10 s`);
 }
 
 export function buf(s: string): Buffer {
