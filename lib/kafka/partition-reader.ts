@@ -48,6 +48,11 @@ interface PartitionState {
   range: PartitionRange;
   next: number;
   done: boolean;
+  /**
+   * Being read now. At most `concurrency` partitions are: the others wait paused, so the caller holds open
+   * state (e.g. a segment being filled) for a bounded number of partitions, whatever their count.
+   */
+  active: boolean;
   idleRounds: number;
   /** Serialises onBatch calls per partition across eachBatch and filtered-batch events. */
   chain: Promise<void>;
@@ -83,6 +88,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
       range: r,
       next: r.from,
       done: false,
+      active: false,
       idleRounds: 0,
       chain: Promise.resolve(),
     });
@@ -169,7 +175,9 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
       });
       if (becameDone) {
         pauseDone(s);
+        s.active = false;
         if (remaining() === 0) finish();
+        else activateWaiting();
       }
     });
     s.chain.catch(abort);
@@ -186,21 +194,44 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
       // restarting: the next GROUP_JOIN pauses it
     }
   };
+  const maxActive = Math.max(1, opts.concurrency);
+  const activate = (s: PartitionState) => {
+    s.active = true;
+    s.idleRounds = 0;
+    try {
+      consumer.seek({ topic: s.range.topic, partition: s.range.partition, offset: String(s.next) });
+      consumer.resume([{ topic: s.range.topic, partitions: [s.range.partition] }]);
+    } catch {
+      // restarting: the next GROUP_JOIN seeks and resumes it
+    }
+  };
+  /** Starts waiting partitions while fewer than `maxActive` are being read. */
+  const activateWaiting = () => {
+    let active = [...states.values()].filter((s) => s.active && !s.done).length;
+    for (const s of states.values()) {
+      if (active >= maxActive) break;
+      if (!s.done && !s.active) {
+        activate(s);
+        active++;
+      }
+    }
+  };
   const seekAll = () => {
     for (const s of states.values()) {
-      if (s.done) pauseDone(s);
-      else consumer.seek({ topic: s.range.topic, partition: s.range.partition, offset: String(s.next) });
+      if (s.done || !s.active) pauseDone(s);
+      else activate(s);
     }
+    activateWaiting();
   };
 
   // Batches left empty by filtering (only aborted records or transaction markers) never reach eachBatch.
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.batchSize !== 0 || payload.lastOffset == null) return;
     const s = states.get(key(payload.topic, payload.partition));
-    if (s && !s.done) void advance(s, [], Number(payload.lastOffset) + 1);
+    if (s && !s.done && s.active) void advance(s, [], Number(payload.lastOffset) + 1);
   });
   consumer.on(consumer.events.FETCH, () => {
-    const open = [...states.values()].filter((s) => !s.done);
+    const open = [...states.values()].filter((s) => s.active && !s.done);
     for (const s of open) s.idleRounds += 1;
     if (open.length > 0 && open.every((s) => s.idleRounds >= IDLE_ROUNDS_BEFORE_DONE)) {
       for (const s of open) void advance(s, [], s.range.to);
@@ -227,7 +258,8 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         eachBatch: async ({ batch, resolveOffset }: EachBatchPayload) => {
           const s = states.get(key(batch.topic, batch.partition));
           if (!s || failed) return;
-          if (s.done) {
+          if (s.done || !s.active) {
+            // Fetched before its pause took effect: dropped, and read again from s.next once it is activated.
             pauseDone(s);
             return;
           }
@@ -240,7 +272,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
           await advance(s, records, lastRaw + 1).catch(() => undefined);
           // Moves kafkajs' fetch position past this batch. With eachBatchAutoResolve off nothing else does:
           // the next fetch would return the same batch again, forever, for a partition larger than one fetch.
-          if (!failed) resolveOffset(batch.lastOffset());
+          if (!failed && s.active) resolveOffset(batch.lastOffset());
         },
       }),
     );

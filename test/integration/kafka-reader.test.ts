@@ -152,4 +152,68 @@ describe('lib/kafka partition reader', () => {
     expect(got.length).toBe(30);
     expect(got.some((r) => r.value!.toString().startsWith('late'))).toBe(false);
   });
+
+  it('reads no more than `concurrency` partitions at a time, and all of each', async () => {
+    const topic = await createTopic(cluster, { prefix: 'pool', partitions: 6 });
+    // Ten sends make ten record batches per partition; a 1 KiB fetch limit then brings about one at a time.
+    for (let round = 0; round < 10; round++) {
+      await produce(
+        cluster,
+        topic,
+        Array.from({ length: 60 }, (_, i) => ({
+          key: null,
+          value: buf(`v${round}-${i}-${'x'.repeat(50)}`),
+          partition: i % 6,
+        })),
+      );
+    }
+    const offsets = await cluster.partitionOffsets(topic);
+    const open = new Set<number>();
+    let maxOpen = 0;
+    const counts = new Map<number, number>();
+    await readPartitions(
+      cluster,
+      offsets.map((o) => ({ topic, partition: o.partition, from: 0, to: o.end })),
+      {
+        isolation: 'read_committed',
+        concurrency: 2,
+        maxBytesPerPartition: 1024,
+        onBatch: async (b) => {
+          open.add(b.partition);
+          maxOpen = Math.max(maxOpen, open.size);
+          counts.set(b.partition, (counts.get(b.partition) ?? 0) + b.records.length);
+          if (b.nextOffset >= 100) open.delete(b.partition);
+        },
+      },
+    );
+    expect(maxOpen).toBeLessThanOrEqual(2);
+    expect([...counts.entries()].sort((a, b) => a[0] - b[0])).toEqual(
+      [0, 1, 2, 3, 4, 5].map((p) => [p, 100]),
+    );
+  });
+
+  it('reads a partition larger than one fetch to its end', async () => {
+    const topic = await createTopic(cluster, { prefix: 'large' });
+    const value = Buffer.alloc(100_000, 7);
+    for (let i = 0; i < 3; i++)
+      await produce(
+        cluster,
+        topic,
+        Array.from({ length: 40 }, () => ({ key: null, value })),
+      );
+    const [o] = await cluster.partitionOffsets(topic);
+    let records = 0;
+    let bytes = 0;
+    await readPartitions(cluster, [{ topic, partition: 0, from: 0, to: o!.end }], {
+      isolation: 'read_committed',
+      concurrency: 1,
+      maxBytesPerPartition: 1024 * 1024,
+      onBatch: async (b) => {
+        records += b.records.length;
+        for (const r of b.records) bytes += r.value!.length;
+      },
+    });
+    expect(records).toBe(120);
+    expect(bytes).toBe(12_000_000);
+  });
 });
