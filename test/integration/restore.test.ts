@@ -348,6 +348,52 @@ describe('restore', () => {
     expect((await dr.partitionOffsets(busy)).map((o) => o.end)).toEqual([11, 10, 10]);
   });
 
+  it('restores into an existing topic with fewer partitions, folding p into p mod n, every record once', async () => {
+    const topic = await createTopic(primary, { prefix: 'fold', partitions: 3 });
+    await produce(
+      primary,
+      topic,
+      Array.from({ length: 30 }, (_, i) => ({ key: buf(`k${i}`), value: buf(`v${i}`), partition: i % 3 })),
+    );
+    const dir = tempDir();
+    const path = join(dir, 'store');
+    expect(
+      (
+        await runCli([
+          'backup',
+          '--config',
+          writeConfig(dir, 'b.yaml', backupYaml({ id: 'f1', path, topics: [topic] })),
+        ])
+      ).code,
+    ).toBe(0);
+    const target = await createTopic(dr, { prefix: 'fold-target', partitions: 2 });
+    const cfg = writeConfig(
+      dir,
+      'r.yaml',
+      restoreYaml({ id: 'f1', path, restore: `topic_mapping: { "${topic}": "${target}" }` }),
+    );
+    const r = await runCli(['restore', '--config', cfg, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as RestoreReport;
+    expect(report.warnings.join(' ')).toMatch(/source partition p goes to p mod 2/);
+    expect(
+      report.topics[0]!.partitions.map((p) => [p.target_partition, p.sources.length, p.restored]),
+    ).toEqual([
+      [0, 2, 20],
+      [1, 1, 10],
+    ]);
+    const got = await consumeAsGroup(dr, uniqueName('fold-reader'), target, {
+      perPartition: 100,
+      partitions: 2,
+      idleMs: 2_000,
+    });
+    const values = [...got.values()]
+      .flat()
+      .map((x) => x.value!.toString())
+      .sort();
+    expect(values).toEqual(Array.from({ length: 30 }, (_, i) => `v${i}`).sort());
+  });
+
   it('a point-in-time window restores exactly the records inside it', async () => {
     const topic = await createTopic(primary, { prefix: 'pitr' });
     const t0 = Date.now() - 60_000;
