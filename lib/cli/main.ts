@@ -7,12 +7,13 @@ import { drillCommand } from './commands/drill.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
+import { stepCommand } from './commands/step.ts';
 import { validateCommand } from './commands/validate.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
 
 type Command = (argv: string[], out: (s: string) => void) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
+const COMMANDS: Record<string, { run: Command; summary: string; hidden?: boolean }> = {
   backup: {
     run: backupCommand,
     summary: 'back up the topics a config selects (resumes an unfinished run of the same backup_id)',
@@ -39,6 +40,12 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: drillCommand,
     summary: 'the DR drill: test topic, backup, restore, verify counts, bytes and a group, clean up',
   },
+  // Not in the help: the workflows' plumbing (kafka-backup step --help describes it).
+  step: {
+    run: stepCommand,
+    summary: 'run one step of the serverless workflows (what the Lambda functions and the Fargate task run)',
+    hidden: true,
+  },
 };
 
 export function registerCommand(name: string, run: Command, summary: string): void {
@@ -52,7 +59,9 @@ function help(): string {
     '',
     'usage: kafka-backup <command> [options]     (kafka-backup <command> --help for its options)',
     '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    ...Object.entries(COMMANDS)
+      .filter(([, c]) => !c.hidden)
+      .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
   ].join('\n');
 }
 

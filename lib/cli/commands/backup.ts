@@ -6,7 +6,8 @@ import { openStore } from '../../storage/index.ts';
 import { outputFormat, parseCommandArgs, requireOption } from '../args.ts';
 import { cliLogger } from '../logger.ts';
 import { startCliMetrics } from '../metrics-server.ts';
-import { formatBytes, formatDuration, ProgressLine, renderTable } from '../output.ts';
+import { formatBytes, formatDuration, ProgressLine } from '../output.ts';
+import { renderPartitionTable } from '../partition-table.ts';
 
 const USAGE =
   'kafka-backup backup --config FILE [--format json|table] [--log-format json|text] [--metrics-port N [--metrics-host H] [--keep-serving]]';
@@ -97,21 +98,7 @@ export async function backupCommand(argv: string[], out: (s: string) => void): P
       );
     } else {
       out(`backup ${m.backup_id} complete in ${store.location}${result.resumed ? ' (resumed)' : ''}`);
-      out(
-        renderTable(
-          ['TOPIC', 'PARTITION', 'START', 'END (CUT)', 'RECORDS', 'GAPS'],
-          m.topics.flatMap((t) =>
-            t.partitions.map((p) => [
-              t.name,
-              p.partition,
-              p.start_offset,
-              p.end_offset,
-              p.records,
-              p.gaps.length,
-            ]),
-          ),
-        ),
-      );
+      out(renderPartitionTable(m));
       out(
         `${m.stats.records} records, ${formatBytes(m.stats.stored_bytes)} stored (${formatBytes(m.stats.uploaded_bytes)} uploaded now, ` +
           `${m.stats.segments_reused} segments reused), ${m.consumer_groups.length} consumer groups, ${formatDuration(m.stats.duration_ms)}`,

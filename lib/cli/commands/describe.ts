@@ -1,6 +1,7 @@
 import { loadManifest, resolveBackupId } from '../../format/catalog.ts';
 import { outputFormat, parseCommandArgs, requireOption, storageOptions } from '../args.ts';
 import { formatBytes, formatDuration, renderTable } from '../output.ts';
+import { renderPartitionTable } from '../partition-table.ts';
 import { storeFromArgs } from '../storage-arg.ts';
 
 const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
@@ -26,20 +27,7 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
       `  isolation        ${m.isolation_level}; zstd level ${m.compression.level}; tool ${m.tool_version}`,
       `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
       '',
-      renderTable(
-        ['TOPIC', 'PARTITION', 'START', 'END (CUT)', 'RECORDS', 'SEGMENTS', 'GAPS'],
-        m.topics.flatMap((t) =>
-          t.partitions.map((p) => [
-            t.name,
-            p.partition,
-            p.start_offset,
-            p.end_offset,
-            p.records,
-            p.segments.length,
-            p.gaps.map((g) => `${g.start_offset}-${g.end_offset} ${g.reason}`).join(', ') || null,
-          ]),
-        ),
-      ),
+      renderPartitionTable(m),
       '',
       m.consumer_groups.length === 0
         ? 'no consumer group offsets recorded'
