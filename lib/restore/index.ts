@@ -1,4 +1,5 @@
 export type { RestoreContext } from './context.ts';
+export { findRestorableBackup, type RestorableBackup } from './find-backup.ts';
 export { mapCommittedOffset, OffsetRunBuilder } from './offset-mapping.ts';
 export { OriginHeader, originHeaders } from './origin-headers.ts';
 export {
@@ -10,4 +11,19 @@ export {
 } from './plan-restore.ts';
 export type { PartitionReport, RestoreReport } from './report.ts';
 export { loadRestoredOffsets } from './restored-offsets.ts';
-export { type RunRestoreOptions, runRestore } from './run-restore.ts';
+export {
+  applyGroupReset,
+  loadWorkOutcomes,
+  type PreparedRestore,
+  planGroupReset,
+  prepareRestore,
+  type RestoreJob,
+  type RestoreWorkItemResult,
+  type RunRestoreOptions,
+  restoreBatchBytes,
+  restoreJobOf,
+  restoreWorkItem,
+  runRestore,
+  verifyRestore,
+  type WorkOutcome,
+} from './run-restore.ts';

@@ -17,6 +17,18 @@ export interface PartitionRestoreResult {
   state: RestorePartitionState;
   /** Records written by this run (the rest were already there from an interrupted run). */
   written: number;
+  /** False when the deadline stopped it: call again with `mode: 'resume'` to continue. */
+  done: boolean;
+}
+
+export interface PartitionRestoreOptions {
+  onRecords?: (n: number) => void;
+  batchBytes: number;
+  /**
+   * Stop at the first batch boundary after this time (epoch ms), having written at least one batch, and return
+   * `done: false`. Everything written is durable; the next call (mode `resume`) continues after it.
+   */
+  deadline?: number;
 }
 
 async function saveState(
@@ -38,10 +50,10 @@ async function saveState(
  */
 export async function restorePartition(
   ctx: RestoreContext,
-  plan: RestorePlan,
+  plan: Pick<RestorePlan, 'restore_id' | 'manifest' | 'window'>,
   work: PartitionWork,
   producer: Producer,
-  opts: { onRecords?: (n: number) => void; batchBytes: number },
+  opts: PartitionRestoreOptions,
 ): Promise<PartitionRestoreResult> {
   const { store, target, config } = ctx;
   const state: RestorePartitionState = {
@@ -71,6 +83,7 @@ export async function restorePartition(
 
   let k = 0;
   let written = 0;
+  const outOfTime = () => opts.deadline !== undefined && written > 0 && Date.now() >= opts.deadline;
   let batch: {
     partition: number;
     key: Buffer | null;
@@ -130,8 +143,11 @@ export async function restorePartition(
         (r.value?.length ?? 0) +
         headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0) +
         RECORD_OVERHEAD;
-      if (batch.length > 0 && (batchBytes + size > opts.batchBytes || batch.length >= MAX_BATCH_RECORDS))
+      if (batch.length > 0 && (batchBytes + size > opts.batchBytes || batch.length >= MAX_BATCH_RECORDS)) {
         await flush();
+        // The state stays as saved when this restore started (not done): a resumed call rebuilds the mapping.
+        if (outOfTime()) return { state, written, done: false };
+      }
       if (batch.length === 0)
         firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
       batch.push({
@@ -144,6 +160,7 @@ export async function restorePartition(
       batchBytes += size;
     }
     await flush();
+    if (outOfTime() && source !== work.sources.at(-1)) return { state, written, done: false };
     state.mappings.push({
       source_topic: source.topic,
       source_partition: source.partition,
@@ -162,5 +179,5 @@ export async function restorePartition(
     );
   }
   await saveState(ctx, plan.restore_id, state);
-  return { state, written };
+  return { state, written, done: true };
 }

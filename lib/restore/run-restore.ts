@@ -1,7 +1,15 @@
+import type { Producer } from 'kafkajs';
 import { UserError } from '../errors.ts';
+import { loadManifest } from '../format/catalog.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
 import { RestoreLayout, type RestorePartitionState, type RestorePlanState } from '../format/restore-state.ts';
-import { executeOffsetReset, type GroupResetResult, planOffsetReset } from '../offsets/index.ts';
+import type { KafkaCluster } from '../kafka/index.ts';
+import {
+  executeOffsetReset,
+  type GroupResetPlan,
+  type GroupResetResult,
+  planOffsetReset,
+} from '../offsets/index.ts';
 import type { RestoreContext } from './context.ts';
 import { loadPartitionState, type PartitionWork, planRestore, type RestorePlan } from './plan-restore.ts';
 import type { PartitionReport, RestoreReport } from './report.ts';
@@ -15,6 +23,50 @@ export interface RunRestoreOptions {
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** A planned and prepared restore, without the manifest: what the steps after preparation are handed. */
+export interface RestoreJob {
+  restore_id: string;
+  backup_id: string;
+  target_cluster_id: string;
+  started_at: string;
+  dry_run: boolean;
+  window: RestorePlan['window'];
+  topics: { source_topic: string; target_topic: string; action: 'create' | 'existing' }[];
+  work: PartitionWork[];
+  warnings: string[];
+}
+
+export interface PreparedRestore extends RestorePlan {
+  started_at: string;
+  dry_run: boolean;
+}
+
+/** What restoring one target partition left: its durable state and the records written by this run. */
+export interface WorkOutcome {
+  target_topic: string;
+  target_partition: number;
+  state: RestorePartitionState | undefined;
+  written: number;
+}
+
+export function restoreJobOf(p: PreparedRestore): RestoreJob {
+  return {
+    restore_id: p.restore_id,
+    backup_id: p.backup_id,
+    target_cluster_id: p.target_cluster_id,
+    started_at: p.started_at,
+    dry_run: p.dry_run,
+    window: p.window,
+    topics: p.topics.map((t) => ({
+      source_topic: t.source_topic,
+      target_topic: t.target_topic,
+      action: t.action,
+    })),
+    work: p.work,
+    warnings: p.warnings,
+  };
+}
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -31,18 +83,19 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Restore in three phases: (1) create missing topics and write every partition's records, (2) store the offset
- * mapping next to the backup, (3) reset consumer groups. `dry_run` plans and reports without writing anything.
+ * Phase 1a: plans the restore, then (unless `dry_run`) creates the missing target topics and stores the restore's
+ * plan state next to the backup. Every target partition can then be restored on its own, in any process.
  */
-export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): Promise<RestoreReport> {
+export async function prepareRestore(
+  ctx: RestoreContext,
+  opts: { onPlan?: (plan: RestorePlan) => void } = {},
+): Promise<PreparedRestore> {
   const { config, store, target, logger } = ctx;
   const startedAt = ctx.now ? ctx.now() : new Date();
   const plan = await planRestore(ctx);
   opts.onPlan?.(plan);
   for (const w of plan.warnings) logger.warn(w);
   const dryRun = config.restore.dry_run;
-
-  const states = new Map<PartitionWork, { state: RestorePartitionState | undefined; written: number }>();
   if (!dryRun) {
     for (const t of plan.topics.filter((x) => x.action === 'create')) {
       logger.info('creating topic', {
@@ -76,86 +129,143 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
     if (!(await store.head(RestoreLayout.plan(plan.restore_id)))) {
       await store.put(RestoreLayout.plan(plan.restore_id), JSON.stringify(planState, null, 2));
     }
-
-    const batchBytes = new Map<string, number>();
-    for (const t of plan.topics) {
-      const max = Number(
-        (await target.effectiveTopicConfig(t.target_topic, 'max.message.bytes')) ?? DEFAULT_MAX_MESSAGE_BYTES,
-      );
-      batchBytes.set(t.target_topic, Math.max(16 * 1024, Math.floor(max * 0.9)));
-    }
-    const concurrency = config.restore.max_concurrent_partitions;
-    const producers = await Promise.all(
-      Array.from({ length: Math.min(concurrency, Math.max(1, plan.work.length)) }, () => target.producer()),
-    );
-    const free = [...producers];
-    try {
-      await mapLimit(plan.work, concurrency, async (w) => {
-        if (w.mode === 'done') {
-          states.set(w, {
-            state: await loadPartitionState(ctx, plan.restore_id, w.target_topic, w.target_partition),
-            written: 0,
-          });
-          return;
-        }
-        const producer = free.pop()!;
-        try {
-          if (w.mode === 'resume')
-            logger.info('resuming partition', {
-              topic: w.target_topic,
-              partition: w.target_partition,
-              base_offset: w.base_offset,
-            });
-          const r = await restorePartition(ctx, plan, w, producer, {
-            batchBytes: batchBytes.get(w.target_topic)!,
-            ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
-          });
-          states.set(w, { state: r.state, written: r.written });
-        } finally {
-          free.push(producer);
-        }
-      });
-    } finally {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-    }
   }
+  return { ...plan, started_at: startedAt.toISOString(), dry_run: dryRun };
+}
 
-  // Phase 3: consumer groups.
-  let groups: GroupResetResult[] = [];
-  const r = config.restore;
-  if (opts.resetOffsets || r.reset_consumer_offsets) {
-    const restoredStates = [...states.values()]
-      .map((s) => s.state)
-      .filter((s): s is RestorePartitionState => s !== undefined);
-    const plans = await planOffsetReset(target, {
-      groups: r.consumer_groups,
-      strategy: r.consumer_group_strategy,
-      timestamp: r.reset_timestamp,
-      explicit: r.explicit_offsets,
-      restored: {
-        manifest: plan.manifest,
-        topics: Object.fromEntries(plan.topics.map((t) => [t.source_topic, t.target_topic])),
-        partitions: restoredStates,
-      },
+/** The largest batch the target topic accepts, with room for the batch overhead. */
+export async function restoreBatchBytes(target: KafkaCluster, topic: string): Promise<number> {
+  const max = Number(
+    (await target.effectiveTopicConfig(topic, 'max.message.bytes')) ?? DEFAULT_MAX_MESSAGE_BYTES,
+  );
+  return Math.max(16 * 1024, Math.floor(max * 0.9));
+}
+
+export interface RestoreWorkItemResult extends WorkOutcome {
+  done: boolean;
+  /** What to call again with when not done (mode `resume`, the same base). */
+  next: PartitionWork;
+}
+
+/**
+ * Phase 1b: restores one target partition (a work item of the plan), or as much of it as fits before `deadline`.
+ * Returns the continuation to call again with when it stopped early.
+ */
+export async function restoreWorkItem(
+  ctx: RestoreContext,
+  plan: Pick<RestorePlan, 'restore_id' | 'manifest' | 'window'>,
+  work: PartitionWork,
+  opts: { producer?: Producer; batchBytes?: number; deadline?: number; onRecords?: (n: number) => void } = {},
+): Promise<RestoreWorkItemResult> {
+  const key = { target_topic: work.target_topic, target_partition: work.target_partition };
+  if (work.mode === 'done') {
+    const state = await loadPartitionState(ctx, plan.restore_id, work.target_topic, work.target_partition);
+    return { ...key, state, written: 0, done: true, next: work };
+  }
+  if (work.mode === 'resume')
+    ctx.logger.info('resuming partition', {
+      topic: work.target_topic,
+      partition: work.target_partition,
+      base_offset: work.base_offset,
     });
-    groups = dryRun
-      ? plans.map((p) => ({
-          ...p,
-          status: p.problem ? (r.active_group_policy === 'skip' ? 'skipped' : 'failed') : 'unchanged',
-        }))
-      : await executeOffsetReset(target, plans, { activeGroupPolicy: r.active_group_policy });
+  const producer = opts.producer ?? (await ctx.target.producer());
+  try {
+    const r = await restorePartition(ctx, plan, work, producer, {
+      batchBytes: opts.batchBytes ?? (await restoreBatchBytes(ctx.target, work.target_topic)),
+      ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+      ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
+    });
+    return {
+      ...key,
+      state: r.state,
+      written: r.written,
+      done: r.done,
+      next: r.done ? work : { ...work, mode: 'resume' },
+    };
+  } finally {
+    if (!opts.producer) await producer.disconnect().catch(() => undefined);
   }
+}
 
-  // Verification: each target partition holds exactly base + restored records.
+/** The stored state of every work item of a restore (after its items ran elsewhere), with what each wrote. */
+export async function loadWorkOutcomes(
+  ctx: Pick<RestoreContext, 'store'>,
+  job: Pick<RestoreJob, 'restore_id' | 'work'>,
+  written: { target_topic: string; target_partition: number; written: number }[] = [],
+): Promise<WorkOutcome[]> {
+  const count = new Map(written.map((w) => [`${w.target_topic}/${w.target_partition}`, w.written]));
+  return Promise.all(
+    job.work.map(async (w) => ({
+      target_topic: w.target_topic,
+      target_partition: w.target_partition,
+      state: await loadPartitionState(ctx, job.restore_id, w.target_topic, w.target_partition),
+      written: count.get(`${w.target_topic}/${w.target_partition}`) ?? 0,
+    })),
+  );
+}
+
+/**
+ * Phase 2/3a, the offset mapping: where each consumer group should resume on the target, from the source offsets
+ * it had committed and the mapping the restored partitions recorded. Undefined when no reset is asked for.
+ */
+export async function planGroupReset(
+  ctx: RestoreContext,
+  job: Pick<RestoreJob, 'backup_id' | 'topics'> & { manifest?: RestorePlan['manifest'] },
+  outcomes: WorkOutcome[],
+  opts: { resetOffsets: boolean },
+): Promise<GroupResetPlan[] | undefined> {
+  const r = ctx.config.restore;
+  if (!opts.resetOffsets && !r.reset_consumer_offsets) return undefined;
+  return planOffsetReset(ctx.target, {
+    groups: r.consumer_groups,
+    strategy: r.consumer_group_strategy,
+    timestamp: r.reset_timestamp,
+    explicit: r.explicit_offsets,
+    restored: {
+      manifest: job.manifest ?? (await loadManifest(ctx.store, job.backup_id)),
+      topics: Object.fromEntries(job.topics.map((t) => [t.source_topic, t.target_topic])),
+      partitions: outcomes.map((o) => o.state).filter((s): s is RestorePartitionState => s !== undefined),
+    },
+  });
+}
+
+/** Phase 3b: commits the planned offsets (in a dry run, reports what would happen). */
+export async function applyGroupReset(
+  ctx: RestoreContext,
+  plans: GroupResetPlan[],
+): Promise<GroupResetResult[]> {
+  const r = ctx.config.restore;
+  if (r.dry_run) {
+    return plans.map((p) => ({
+      ...p,
+      status: p.problem ? (r.active_group_policy === 'skip' ? 'skipped' : 'failed') : 'unchanged',
+    }));
+  }
+  return executeOffsetReset(ctx.target, plans, { activeGroupPolicy: r.active_group_policy });
+}
+
+/**
+ * Verification: each target partition holds exactly base + restored records. Builds the report and (unless a dry
+ * run) stores it next to the backup.
+ */
+export async function verifyRestore(
+  ctx: RestoreContext,
+  job: RestoreJob,
+  outcomes: WorkOutcome[],
+  groups: GroupResetResult[],
+): Promise<RestoreReport> {
+  const { store, target } = ctx;
+  const dryRun = job.dry_run;
+  const byKey = new Map(outcomes.map((o) => [`${o.target_topic}/${o.target_partition}`, o]));
   const topics: RestoreReport['topics'] = [];
-  for (const t of plan.topics) {
+  for (const t of job.topics) {
     const ends = dryRun
       ? new Map<number, number>()
       : new Map((await target.partitionOffsets(t.target_topic)).map((o) => [o.partition, o.end]));
-    const partitions: PartitionReport[] = plan.work
+    const partitions: PartitionReport[] = job.work
       .filter((w) => w.target_topic === t.target_topic)
       .map((w) => {
-        const s = states.get(w);
+        const s = byKey.get(`${w.target_topic}/${w.target_partition}`);
         const restored = s?.state?.restored_records ?? 0;
         const end = ends.get(w.target_partition) ?? w.base_offset;
         return {
@@ -164,7 +274,7 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
           backup_records: w.backup_records,
           expected:
             s?.state?.expected_records ??
-            (plan.window.start_time === null && plan.window.end_time === null ? w.backup_records : 0),
+            (job.window.start_time === null && job.window.end_time === null ? w.backup_records : 0),
           restored,
           written_now: s?.written ?? 0,
           base_offset: w.base_offset,
@@ -176,19 +286,61 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
   }
   const completedAt = ctx.now ? ctx.now() : new Date();
   const report: RestoreReport = {
-    restore_id: plan.restore_id,
-    backup_id: plan.backup_id,
-    target_cluster_id: plan.target_cluster_id,
+    restore_id: job.restore_id,
+    backup_id: job.backup_id,
+    target_cluster_id: job.target_cluster_id,
     dry_run: dryRun,
-    started_at: startedAt.toISOString(),
+    started_at: job.started_at,
     completed_at: completedAt.toISOString(),
-    duration_ms: completedAt.getTime() - startedAt.getTime(),
-    window: plan.window,
+    duration_ms: completedAt.getTime() - Date.parse(job.started_at),
+    window: job.window,
     topics,
     consumer_groups: groups,
-    warnings: plan.warnings,
+    warnings: job.warnings,
     ok: topics.every((t) => t.partitions.every((p) => p.ok)) && groups.every((g) => g.status !== 'failed'),
   };
-  if (!dryRun) await store.put(RestoreLayout.report(plan.restore_id), JSON.stringify(report, null, 2));
+  if (!dryRun) await store.put(RestoreLayout.report(job.restore_id), JSON.stringify(report, null, 2));
   return report;
+}
+
+/**
+ * Restore in three phases: (1) create missing topics and write every partition's records, (2) store the offset
+ * mapping next to the backup, (3) reset consumer groups. `dry_run` plans and reports without writing anything.
+ * The serverless workflows run the same functions as separate steps.
+ */
+export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): Promise<RestoreReport> {
+  const { config, target } = ctx;
+  const plan = await prepareRestore(ctx, opts.onPlan ? { onPlan: opts.onPlan } : {});
+  const outcomes: WorkOutcome[] = [];
+  if (!plan.dry_run) {
+    const batchBytes = new Map<string, number>();
+    for (const t of plan.topics)
+      batchBytes.set(t.target_topic, await restoreBatchBytes(target, t.target_topic));
+    const concurrency = config.restore.max_concurrent_partitions;
+    const producers = await Promise.all(
+      Array.from({ length: Math.min(concurrency, Math.max(1, plan.work.length)) }, () => target.producer()),
+    );
+    const free = [...producers];
+    try {
+      await mapLimit(plan.work, concurrency, async (w) => {
+        const producer = free.pop()!;
+        try {
+          outcomes.push(
+            await restoreWorkItem(ctx, plan, w, {
+              producer,
+              batchBytes: batchBytes.get(w.target_topic)!,
+              ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
+            }),
+          );
+        } finally {
+          free.push(producer);
+        }
+      });
+    } finally {
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+    }
+  }
+  const plans = await planGroupReset(ctx, plan, outcomes, { resetOffsets: opts.resetOffsets });
+  const groups = plans ? await applyGroupReset(ctx, plans) : [];
+  return verifyRestore(ctx, restoreJobOf(plan), outcomes, groups);
 }

@@ -9,7 +9,13 @@ import { startKafkaCluster, stopKafkaCluster } from './kafka-cluster.ts';
 import { ensureKafkaJars } from './kafka-dist.ts';
 import { requireJava } from './prerequisites.ts';
 import { ensureVersitygw, startS3Server, stopS3Server } from './s3-server.ts';
-import { type GroundEndpoints, type GroundSettings, groundEndpoints, groundSettings, tlsDir } from './settings.ts';
+import {
+  type GroundEndpoints,
+  type GroundSettings,
+  groundEndpoints,
+  groundSettings,
+  tlsDir,
+} from './settings.ts';
 
 export interface GroundHandle {
   endpoints: GroundEndpoints;

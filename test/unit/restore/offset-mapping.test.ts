@@ -5,7 +5,7 @@ describe('OffsetRunBuilder', () => {
   it('folds consecutive source offsets into runs and starts a new run at each gap', () => {
     const b = new OffsetRunBuilder();
     // Source offsets with gaps (compaction at 3-4, a transaction marker at 8), restored contiguously from 100.
-    [0, 1, 2, 5, 6, 7, 9].forEach((src, i) => b.add(src, 100 + i));
+    for (const [i, src] of [0, 1, 2, 5, 6, 7, 9].entries()) b.add(src, 100 + i);
     expect(b.runs).toEqual([
       [0, 100, 3],
       [5, 103, 3],

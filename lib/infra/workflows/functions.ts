@@ -1,0 +1,188 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, IgnoreMode } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { STEP_ENV, STEP_NAMES, type StepName } from '../../workflow/names.ts';
+import type { WorkflowProps } from './props.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The container the Fargate task runs: the CLI, whose `step` subcommand runs one workflow step. */
+export const CONTAINER_NAME = 'kafka-backup';
+
+/**
+ * How each step function is bundled: by the local esbuild (no Docker), ESM for Node 24, everything inlined but
+ * zstd-napi, a native module installed next to the bundle (built on x86_64 glibc: the functions run on X86_64).
+ */
+export const STEP_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  sourceMap: true,
+  // kafkajs and other CommonJS dependencies call require(): give the ESM bundle one.
+  banner:
+    "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
+  // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's.
+  externalModules: [],
+  nodeModules: ['zstd-napi'],
+  forceDockerBundling: false,
+};
+
+export type WorkflowFunctionsProps = Omit<
+  WorkflowProps,
+  'functions' | 'notificationTopic' | 'maxConcurrency'
+>;
+
+/** Steps that read or write Kafka data in bulk: they get the worker memory and the full timeout. */
+const WORKER_STEPS: ReadonlySet<StepName> = new Set([
+  'backup-partition',
+  'restore-partition',
+  'validate-backup',
+]);
+
+/**
+ * One Lambda function per workflow step (functions/<step>.ts, bundled by the local esbuild), and the Fargate task
+ * definition that runs the same steps through the CLI for work items too large for Lambda. Shared by the
+ * workflows of one stack through `WorkflowProps.functions`.
+ */
+export class WorkflowFunctions extends Construct {
+  readonly functions: Readonly<Record<StepName, lambda.IFunction>>;
+  readonly cluster: ecs.ICluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+  readonly lambdaTimeout: Duration;
+  /** How long one Fargate work item may run. */
+  readonly fargateTimeout: Duration;
+  readonly fargateThresholds: { backupOffsets: number; restoreBytes: number };
+
+  constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
+    super(scope, id);
+    this.lambdaTimeout = props.lambdaTimeout ?? Duration.minutes(15);
+    this.fargateTimeout = props.fargateTimeout ?? Duration.hours(24);
+    this.vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    this.securityGroups = props.securityGroups;
+    this.fargateThresholds = {
+      backupOffsets: props.fargateThresholds?.backupOffsets ?? 20_000_000,
+      restoreBytes: props.fargateThresholds?.restoreBytes ?? 8 * 1024 ** 3,
+    };
+    const timeoutMs = this.lambdaTimeout.toMilliseconds();
+    // Stop a fifth before the timeout (between 5 s and 60 s): time to store the open segment and return.
+    const marginMs = Math.min(60_000, Math.max(5_000, Math.floor(timeoutMs / 5)));
+    const leaseTtlMs = Math.max(30 * 60_000, 2 * timeoutMs);
+    const environment: Record<string, string> = {
+      [STEP_ENV.deadlineMarginMs]: String(marginMs),
+      [STEP_ENV.leaseTtlMs]: String(leaseTtlMs),
+      [STEP_ENV.fargateMinOffsets]: String(this.fargateThresholds.backupOffsets),
+      [STEP_ENV.fargateMinBytes]: String(this.fargateThresholds.restoreBytes),
+      POWERTOOLS_SERVICE_NAME: 'kafka-backup',
+      POWERTOOLS_PARAMETERS_MAX_AGE: '300',
+      NODE_OPTIONS: '--enable-source-maps',
+      ...(props.kafkaSecret ? { [STEP_ENV.kafkaSecret]: props.kafkaSecret.secretArn } : {}),
+    };
+
+    const functions: Partial<Record<StepName, lambda.IFunction>> = {};
+    for (const step of STEP_NAMES) {
+      const worker = WORKER_STEPS.has(step);
+      const fn = new NodejsFunction(this, pascal(step), {
+        // One entry for every function (functions/index.ts re-exports each step's handler): one bundle, built once.
+        entry: join(REPO_ROOT, 'functions', 'index.ts'),
+        handler: camel(step),
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        // zstd-napi is built on this machine (x86_64, glibc): the functions must run on the same.
+        architecture: lambda.Architecture.X86_64,
+        memorySize: worker ? (props.memorySize ?? 2048) : 512,
+        timeout: this.lambdaTimeout,
+        vpc: props.vpc,
+        vpcSubnets: this.vpcSubnets,
+        securityGroups: props.securityGroups,
+        tracing: lambda.Tracing.ACTIVE,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        logGroup: new logs.LogGroup(this, `${pascal(step)}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+        environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'KafkaBackup' },
+        bundling: STEP_BUNDLING,
+      });
+      props.bucket.grantReadWrite(fn);
+      props.kafkaSecret?.grantRead(fn);
+      functions[step] = fn;
+    }
+    this.functions = functions as Record<StepName, lambda.IFunction>;
+
+    this.cluster =
+      props.cluster ??
+      new ecs.Cluster(this, 'Cluster', {
+        vpc: props.vpc,
+        containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: 2048,
+      memoryLimitMiB: 8192,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.container = this.taskDefinition.addContainer('Container', {
+      containerName: CONTAINER_NAME,
+      image:
+        props.containerImage ??
+        ecs.ContainerImage.fromAsset(REPO_ROOT, {
+          file: 'deploy/container/Dockerfile',
+          platform: Platform.LINUX_AMD64,
+          ignoreMode: IgnoreMode.DOCKER,
+          // Only what the image needs: keeps the asset hash (and synth) independent of node_modules and tests.
+          exclude: [
+            '**',
+            '!package.json',
+            '!package-lock.json',
+            '!bin/**',
+            '!lib/**',
+            '!deploy/container/**',
+          ],
+        }),
+      // The CLI; the state machine appends `step <name>` and passes the event in KAFKA_BACKUP_STEP_EVENT.
+      entryPoint: ['node', 'bin/kafka-backup.ts'],
+      command: ['--help'],
+      environment,
+      logging: ecs.LogDrivers.awsLogs({
+        streamPrefix: 'kafka-backup',
+        logGroup: new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+      }),
+    });
+    props.bucket.grantReadWrite(this.taskDefinition.taskRole);
+    props.kafkaSecret?.grantRead(this.taskDefinition.taskRole);
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      }),
+    );
+  }
+
+  fn(step: StepName): lambda.IFunction {
+    return this.functions[step];
+  }
+}
+
+function camel(step: string): string {
+  const p = pascal(step);
+  return p[0]!.toLowerCase() + p.slice(1);
+}
+
+function pascal(step: string): string {
+  return step
+    .split('-')
+    .map((s) => s[0]!.toUpperCase() + s.slice(1))
+    .join('');
+}

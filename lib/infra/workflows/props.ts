@@ -1,0 +1,50 @@
+import type { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { WorkflowFunctions } from './functions.ts';
+
+/**
+ * What every workflow construct takes. The CDK app (lib/infra, bin/cdk-app.ts) builds the bucket, VPC and
+ * secret and hands them in; everything else has a default.
+ */
+export interface WorkflowProps {
+  /** The backup location (the config's storage.bucket). Read and written by the functions and the Fargate task. */
+  bucket: s3.IBucket;
+  /** Where the functions and Fargate tasks run: they need to reach the Kafka brokers and S3. */
+  vpc: ec2.IVpc;
+  /** Default: the VPC's private subnets with egress. */
+  vpcSubnets?: ec2.SubnetSelection;
+  securityGroups: ec2.ISecurityGroup[];
+  /**
+   * JSON secret merged into the config's Kafka `security` section at every step, e.g.
+   * `{"sasl_username": "backup-service", "sasl_password": "..."}`. Any key of the security section is allowed.
+   */
+  kafkaSecret?: secretsmanager.ISecret;
+  /** The ECS cluster for the Fargate path; created in `vpc` if absent. */
+  cluster?: ecs.ICluster;
+  /** Failover and failback publish their report here; backup publishes failures here when given. */
+  notificationTopic?: sns.ITopic;
+  /** Distributed Map concurrency: partitions worked on at once. Default 10. */
+  maxConcurrency?: number;
+  /** Timeout of the worker functions; they stop safely before it and continue in a new invocation. Default 15 minutes. */
+  lambdaTimeout?: Duration;
+  /**
+   * Share one set of functions (and the Fargate task definition) between workflows of the same stack.
+   * Default: each workflow creates its own.
+   */
+  functions?: WorkflowFunctions;
+  /** The Fargate task's image. Default: built from deploy/container/Dockerfile at deploy time. */
+  containerImage?: ecs.ContainerImage;
+  /**
+   * Work items (partitions) with more offsets to read (backup) or more stored bytes to restore than this run on
+   * Fargate instead of Lambda. Defaults: 20 million offsets, 8 GiB. The execution input can override both.
+   */
+  fargateThresholds?: { backupOffsets?: number; restoreBytes?: number };
+  /** How long one Fargate work item (a whole large partition) may run. Default 24 hours. */
+  fargateTimeout?: Duration;
+  /** Memory of the worker functions, MiB. Default 2048. */
+  memorySize?: number;
+}

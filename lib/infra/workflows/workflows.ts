@@ -1,0 +1,193 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { WorkflowFunctions } from './functions.ts';
+import type { WorkflowProps } from './props.ts';
+import {
+  type BuildContext,
+  backupFailure,
+  backupSegment,
+  defaults,
+  failTail,
+  notify,
+  restoreFailure,
+  restoreSegment,
+  scaleHook,
+  invokeStep as stepTask,
+} from './states.ts';
+
+abstract class WorkflowBase extends Construct {
+  /** The state machine; start it with the input documented in README ("Serverless workflows"). */
+  readonly stateMachine: sfn.StateMachine;
+  /** The functions and the Fargate task definition it runs (shared when `props.functions` was given). */
+  readonly functions: WorkflowFunctions;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: WorkflowProps,
+    workflow: BuildContext['workflow'],
+    build: (b: BuildContext) => sfn.IChainable,
+  ) {
+    super(scope, id);
+    this.functions = props.functions ?? new WorkflowFunctions(this, 'Functions', props);
+    const b: BuildContext = {
+      scope: this,
+      fns: this.functions,
+      maxConcurrency: props.maxConcurrency ?? 10,
+      notificationTopic: props.notificationTopic,
+      workflow,
+    };
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(build(b)),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'ExecutionLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+  }
+}
+
+/**
+ * The scheduled backup. Input: `{ "config": <backup config as JSON, the seed's fields>, "schedule": "hourly" }`
+ * (schedule optional, for logs). Plan -> Distributed Map over partitions (a Lambda worker looping on its
+ * continuation, or a Fargate task for large partitions) -> Finalize; any failure emits the failure metric, releases
+ * the lease and fails the execution.
+ */
+export class BackupWorkflow extends WorkflowBase {
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id, props, 'backup', (b) => {
+      const onFailure = backupFailure(b, failTail(b));
+      const backup = backupSegment(b, { configPath: '$.config', onFailure });
+      backup.next(new sfn.Succeed(b.scope, 'BackupSucceeded', { outputPath: '$.result' }));
+      return defaults(b, { schedule: 'manual', options: {} }).next(backup.start);
+    });
+  }
+}
+
+/**
+ * Failover in the DR region, the seed's failover.sh as a state machine. Input:
+ * `{ "config": <restore config; storage = this region's bucket>, "validate": "deep"|"shallow"|"none",
+ *    "hooks": { "scale_down": {...}, "scale_up": {...} } }`.
+ * FindBackup (newest complete and fully replicated) -> ValidateBackup -> ScaleDown -> PrepareRestore -> Map restore
+ * -> MapOffsets -> ResetConsumerGroups -> VerifyRestore -> ScaleUp -> Notify. Output: the restore report.
+ */
+export class FailoverWorkflow extends WorkflowBase {
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id, props, 'failover', (b) => {
+      const onFailure = restoreFailure(b, failTail(b));
+      const findBackup = stepTask(b, 'FindBackup', 'find-backup', {
+        comment: 'The newest backup that is complete and whose every segment is in this bucket',
+        payload: { config: sfn.JsonPath.objectAt('$.config'), options: sfn.JsonPath.objectAt('$.options') },
+        resultPath: '$.backup',
+      });
+      const validate = stepTask(b, 'ValidateBackup', 'validate-backup', {
+        comment: 'kafka-backup validate (--deep reads and checksums every segment)',
+        payload: {
+          config: sfn.JsonPath.objectAt('$.config'),
+          backup_id: sfn.JsonPath.stringAt('$.backup.backup_id'),
+          validate: sfn.JsonPath.stringAt('$.validate'),
+        },
+        resultPath: '$.validation',
+      });
+      const scaleDown = scaleHook(b, 'ScaleDown', '$.hooks.scale_down');
+      const scaleUp = scaleHook(b, 'ScaleUp', '$.hooks.scale_up');
+      const restore = restoreSegment(b, {
+        configPath: '$.config',
+        backupIdPath: '$.backup.backup_id',
+        onFailure,
+      });
+      for (const s of [findBackup, validate])
+        s.addCatch(onFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      findBackup.next(
+        new sfn.Choice(b.scope, 'Validate?')
+          .when(sfn.Condition.stringEquals('$.validate', 'none'), scaleDown.start)
+          .otherwise(validate),
+      );
+      validate.next(scaleDown.start);
+      scaleDown.next(restore.start);
+      restore.next(scaleUp.start);
+      scaleUp.next(
+        notify(b, 'NotifySuccess', 'succeeded', reportSummary()).next(
+          new sfn.Succeed(b.scope, 'FailoverSucceeded', { outputPath: '$.report' }),
+        ),
+      );
+      restore.onNotOk(notVerified(b));
+      return defaults(b, { validate: 'deep', hooks: {}, options: {} }).next(findBackup);
+    });
+  }
+}
+
+/**
+ * Failback, the seed's failback.sh: back up the DR cluster (the backup steps), check the primary answers, restore
+ * only the delta (records newer than `restore_config.restore.start_time`) into it, reset consumer groups by that
+ * timestamp, notify. Input: `{ "backup_config": <backup config of the DR cluster>, "restore_config": <restore
+ * config into the primary, same storage, restore.start_time = when failover happened>, "hooks": {...} }`.
+ */
+export class FailbackWorkflow extends WorkflowBase {
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id, props, 'failback', (b) => {
+      const tail = failTail(b);
+      const onBackupFailure = backupFailure(b, tail);
+      const onRestoreFailure = restoreFailure(b, tail);
+      const scaleDown = scaleHook(b, 'ScaleDown', '$.hooks.scale_down');
+      const scaleUp = scaleHook(b, 'ScaleUp', '$.hooks.scale_up');
+      const backup = backupSegment(b, { configPath: '$.backup_config', onFailure: onBackupFailure });
+      const check = stepTask(b, 'CheckPrimary', 'check-cluster', {
+        comment: 'The primary cluster answers (kafka-broker-api-versions in the seed)',
+        payload: { config: sfn.JsonPath.objectAt('$.restore_config') },
+        resultPath: '$.primary',
+      });
+      check.addCatch(onRestoreFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+      const restore = restoreSegment(b, {
+        configPath: '$.restore_config',
+        backupIdPath: '$.result.backup_id',
+        onFailure: onRestoreFailure,
+        // The primary still holds everything before the failover: write after it, move groups by time.
+        restoreDefaults: { on_existing_data: 'append' },
+        restoreOverrides: { consumer_group_strategy: 'timestamp', reset_consumer_offsets: true },
+      });
+      scaleDown.next(backup.start);
+      backup.next(check);
+      check.next(restore.start);
+      restore.next(scaleUp.start);
+      scaleUp.next(
+        notify(b, 'NotifySuccess', 'succeeded', reportSummary()).next(
+          new sfn.Succeed(b.scope, 'FailbackSucceeded', { outputPath: '$.report' }),
+        ),
+      );
+      restore.onNotOk(notVerified(b));
+      return defaults(b, { schedule: 'failback', hooks: {}, options: {} }).next(scaleDown.start);
+    });
+  }
+}
+
+function reportSummary(): Record<string, unknown> {
+  return {
+    backup_id: sfn.JsonPath.stringAt('$.report.backup_id'),
+    restore_id: sfn.JsonPath.stringAt('$.report.restore_id'),
+    target_cluster_id: sfn.JsonPath.stringAt('$.report.target_cluster_id'),
+    duration_ms: sfn.JsonPath.numberAt('$.report.duration_ms'),
+    consumer_groups: sfn.JsonPath.objectAt('$.groups.summary'),
+  };
+}
+
+/** Verification found a partition that does not hold what was restored: notify and fail, apps stay down. */
+function notVerified(b: BuildContext): sfn.IChainable {
+  const fail = new sfn.Fail(b.scope, 'RestoreNotVerified', {
+    error: 'RestoreVerificationFailed',
+    cause: 'a restored partition does not hold the expected records, or a consumer group could not be reset',
+  });
+  return notify(b, 'NotifyNotVerified', 'failed', {
+    backup_id: sfn.JsonPath.stringAt('$.report.backup_id'),
+    restore_id: sfn.JsonPath.stringAt('$.report.restore_id'),
+    error: 'RestoreVerificationFailed',
+  }).next(fail);
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { InvalidEventError } from '../errors.ts';
+import { ConfigRef } from './config.ts';
+
+/** What each step is handed by the state machine (and by `kafka-backup step <name> --event`). */
+
+const RawConfig = z.record(z.string(), z.unknown());
+const Options = z
+  .object({
+    /** Backup items with more offsets to read go to Fargate. */
+    fargate_min_offsets: z.number().int().positive().optional(),
+    /** Restore items with more stored bytes go to Fargate. */
+    fargate_min_bytes: z.number().int().positive().optional(),
+    /** Only backups of this source cluster (failover). */
+    source_cluster_id: z.string().min(1).optional(),
+  })
+  .prefault({});
+
+export const Lease = z.object({ owner: z.string().min(1), ttl_ms: z.number().int().positive() });
+
+export const BackupItem = z.object({
+  topic: z.string(),
+  partition: z.number().int().nonnegative(),
+  /** Offsets left to read (the estimate that picks the runner). */
+  offsets: z.number().int().nonnegative(),
+  runner: z.enum(['lambda', 'fargate']),
+});
+export type BackupItem = z.infer<typeof BackupItem>;
+
+export const PartitionWork = z.object({
+  target_topic: z.string(),
+  target_partition: z.number().int().nonnegative(),
+  sources: z.array(z.object({ topic: z.string(), partition: z.number().int().nonnegative() })),
+  backup_records: z.number().int().nonnegative(),
+  base_offset: z.number().int().nonnegative(),
+  mode: z.enum(['new', 'resume', 'done']),
+});
+
+export const RestoreItem = z.object({
+  work: PartitionWork,
+  /** Stored bytes of the item's segments (the estimate that picks the runner). */
+  bytes: z.number().int().nonnegative(),
+  runner: z.enum(['lambda', 'fargate']),
+});
+export type RestoreItem = z.infer<typeof RestoreItem>;
+
+const Window = z.object({ start_time: z.number().nullable(), end_time: z.number().nullable() });
+
+/** A prepared restore without its work list (that travels as the Map's items). */
+export const RestoreJobHeader = z.object({
+  restore_id: z.string(),
+  backup_id: z.string(),
+  target_cluster_id: z.string(),
+  started_at: z.string(),
+  dry_run: z.boolean(),
+  window: Window,
+  topics: z.array(
+    z.object({ source_topic: z.string(), target_topic: z.string(), action: z.enum(['create', 'existing']) }),
+  ),
+  warnings: z.array(z.string()),
+});
+export type RestoreJobHeader = z.infer<typeof RestoreJobHeader>;
+
+const Written = z.array(
+  z.object({
+    target_topic: z.string(),
+    target_partition: z.number().int().nonnegative(),
+    written: z.number().int().nonnegative(),
+  }),
+);
+
+const GroupResetPlan = z.object({
+  group_id: z.string(),
+  state: z.string(),
+  members: z.number().int().nonnegative(),
+  moves: z.array(
+    z.object({
+      topic: z.string(),
+      partition: z.number().int().nonnegative(),
+      current: z.number().int().nullable(),
+      target: z.number().int().nonnegative(),
+      source_offset: z.number().int().nullable(),
+    }),
+  ),
+  problem: z.string().nullable(),
+});
+const GroupResetResult = GroupResetPlan.extend({
+  status: z.enum(['reset', 'skipped', 'failed', 'unchanged']),
+});
+
+/** Whatever the state held when a step failed (Catch ResultPath $.error keeps the rest). */
+const FailedState = z.object({ state: z.record(z.string(), z.unknown()) });
+
+export const StepEvents = {
+  'backup-plan': z.object({ config: RawConfig, schedule: z.string().default('manual'), options: Options }),
+  'backup-partition': z.object({
+    config_ref: ConfigRef,
+    lease: Lease,
+    item: BackupItem,
+  }),
+  'backup-finalize': z.object({ config_ref: ConfigRef, lease: Lease }),
+  'backup-failed': FailedState,
+  'find-backup': z.object({ config: RawConfig, options: Options }),
+  'validate-backup': z.object({
+    config: RawConfig,
+    backup_id: z.string().min(1),
+    validate: z.enum(['deep', 'shallow']).default('deep'),
+  }),
+  'check-cluster': z.object({ config: RawConfig }),
+  'restore-prepare': z.object({
+    config: RawConfig,
+    backup_id: z.string().min(1).optional(),
+    restore_defaults: z.record(z.string(), z.unknown()).default({}),
+    restore_overrides: z.record(z.string(), z.unknown()).default({}),
+    options: Options,
+  }),
+  'restore-partition': z.object({
+    config_ref: ConfigRef,
+    job: RestoreJobHeader,
+    item: RestoreItem,
+    progress: z
+      .object({ done: z.boolean(), written: z.number().int().nonnegative(), next: PartitionWork.optional() })
+      .default({ done: false, written: 0 }),
+  }),
+  'restore-map-offsets': z.object({
+    config_ref: ConfigRef,
+    job: RestoreJobHeader,
+    items: z.array(RestoreItem),
+    restored: Written.default([]),
+    reset_offsets: z.boolean().default(true),
+  }),
+  'restore-reset-groups': z.object({ config_ref: ConfigRef, plans: z.array(GroupResetPlan) }),
+  'restore-verify': z.object({
+    config_ref: ConfigRef,
+    job: RestoreJobHeader,
+    items: z.array(RestoreItem),
+    restored: Written.default([]),
+    groups: z.array(GroupResetResult).default([]),
+  }),
+  'restore-failed': FailedState,
+} as const;
+
+export type StepEvent<N extends keyof typeof StepEvents> = z.infer<(typeof StepEvents)[N]>;
+
+export function parseEvent<N extends keyof typeof StepEvents>(step: N, event: unknown): StepEvent<N> {
+  const r = (StepEvents[step] as z.ZodType).safeParse(event);
+  if (r.success) return r.data as StepEvent<N>;
+  const issues = r.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`)
+    .join('; ');
+  throw new InvalidEventError(`step ${step}: the event does not fit: ${issues}`, {
+    hint: 'The state machine and the functions come from different versions, or the event was written by hand wrongly.',
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * The workflow steps: one Lambda handler each (functions/<name>.ts), one state-machine Task each, and each runnable
+ * as `kafka-backup step <name>` (the Fargate task's command). No imports: the CDK code reads this list too.
+ */
+export const STEP_NAMES = [
+  'backup-plan',
+  'backup-partition',
+  'backup-finalize',
+  'backup-failed',
+  'find-backup',
+  'validate-backup',
+  'check-cluster',
+  'restore-prepare',
+  'restore-partition',
+  'restore-map-offsets',
+  'restore-reset-groups',
+  'restore-verify',
+  'restore-failed',
+] as const;
+
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Environment variables the construct sets on the functions and the Fargate task, read by the step runtime. */
+export const STEP_ENV = {
+  /** Secrets Manager secret (ARN or name) whose JSON is merged into the Kafka security section. */
+  kafkaSecret: 'KAFKA_SECRET_ARN',
+  /** A worker stops this long before its Lambda timeout to store what it read and return a continuation. */
+  deadlineMarginMs: 'STEP_DEADLINE_MARGIN_MS',
+  /** The event of `kafka-backup step <name>` when --event is not given (the Fargate task's container override). */
+  event: 'KAFKA_BACKUP_STEP_EVENT',
+  /** How long a workflow's backup lease lasts without renewal. */
+  leaseTtlMs: 'BACKUP_LEASE_TTL_MS',
+  /** Backup work items with more offsets to read than this run on Fargate (input `options.fargate_min_offsets`). */
+  fargateMinOffsets: 'FARGATE_MIN_BACKUP_OFFSETS',
+  /** Restore work items with more stored bytes than this run on Fargate (input `options.fargate_min_bytes`). */
+  fargateMinBytes: 'FARGATE_MIN_RESTORE_BYTES',
+} as const;

@@ -1,0 +1,512 @@
+import { plannedPartition } from '../backup/backup-partitions.ts';
+import {
+  acquireLease,
+  type BackupContext,
+  backupPartitions,
+  finalizeBackup,
+  keepLeaseAlive,
+  leaseOf,
+  loadPlan,
+  planBackup,
+  planItems,
+} from '../backup/index.ts';
+import type { BackupConfig, RestoreConfig } from '../config/index.ts';
+import { CorruptDataError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
+import { loadManifest } from '../format/catalog.ts';
+import { validateBackup } from '../format/validate-backup.ts';
+import { KafkaCluster } from '../kafka/index.ts';
+import { backupSucceededFromManifest } from '../metrics/index.ts';
+import {
+  applyGroupReset,
+  findRestorableBackup,
+  loadWorkOutcomes,
+  planGroupReset,
+  prepareRestore,
+  type RestoreContext,
+  restoreJobOf,
+  restoreWorkItem,
+  verifyRestore,
+} from '../restore/index.ts';
+import { openStore } from '../storage/index.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import {
+  assertNoLiteralSecrets,
+  type ConfigRef,
+  loadConfigRef,
+  parseBackupInput,
+  parseRestoreInput,
+  type RawConfig,
+  storeConfig,
+  WorkflowLayout,
+} from './config.ts';
+import { type BackupItem, parseEvent, type RestoreItem, type StepEvent } from './events.ts';
+import { STEP_ENV, type StepName } from './names.ts';
+import { deadlineOf, numberFromEnv, type StepRuntime } from './runtime.ts';
+
+/**
+ * The workflow steps. Each parses its event, calls the engine, returns: the same functions the CLI's backup and
+ * restore commands are made of (lib/backup, lib/restore). A Lambda handler (functions/) and `kafka-backup step`
+ * (the Fargate task) run them alike.
+ */
+
+const DEFAULT_LEASE_TTL_MS = 30 * 60_000;
+const DEFAULT_FARGATE_MIN_OFFSETS = 20_000_000;
+const DEFAULT_FARGATE_MIN_BYTES = 8 * 1024 ** 3;
+
+const now = (rt: StepRuntime) => (rt.now ? rt.now() : new Date());
+
+async function withBackupContext<T>(
+  rt: StepRuntime,
+  ref: ConfigRef,
+  fn: (ctx: BackupContext) => Promise<T>,
+): Promise<T> {
+  const { raw, store } = await loadConfigRef(ref);
+  const config = parseBackupInput(raw, {
+    source: `${store.location}/${ref.key}`,
+    env: rt.env,
+    now: new Date(ref.now),
+    secret: await rt.secret(),
+  });
+  rt.appendKeys?.({ backup_id: config.backup_id });
+  return withSource(rt, config, store, fn);
+}
+
+async function withSource<T>(
+  rt: StepRuntime,
+  config: BackupConfig,
+  store: ObjectStore,
+  fn: (ctx: BackupContext) => Promise<T>,
+): Promise<T> {
+  const source = new KafkaCluster(config.source, 'source');
+  try {
+    return await fn({ config, store, source, logger: rt.logger });
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+async function withRestoreContext<T>(
+  rt: StepRuntime,
+  ref: ConfigRef,
+  fn: (ctx: RestoreContext) => Promise<T>,
+): Promise<T> {
+  const { raw, store } = await loadConfigRef(ref);
+  const config = parseRestoreInput(raw, {
+    source: `${store.location}/${ref.key}`,
+    env: rt.env,
+    now: new Date(ref.now),
+    secret: await rt.secret(),
+  });
+  rt.appendKeys?.({ backup_id: config.backup_id });
+  return withTarget(rt, config, store, fn);
+}
+
+async function withTarget<T>(
+  rt: StepRuntime,
+  config: RestoreConfig,
+  store: ObjectStore,
+  fn: (ctx: RestoreContext) => Promise<T>,
+): Promise<T> {
+  const target = new KafkaCluster(config.target, 'target');
+  try {
+    return await fn({ config, store, target, logger: rt.logger });
+  } finally {
+    await target.close().catch(() => undefined);
+  }
+}
+
+/** A restore config from the execution input; the backup id (found by an earlier step) replaces the config's. */
+async function restoreInput(rt: StepRuntime, raw: RawConfig, backupId: string | undefined, where: string) {
+  assertNoLiteralSecrets(raw, 'target', where);
+  const given = backupId !== undefined ? { ...raw, backup_id: backupId } : raw;
+  const at = now(rt);
+  const config = parseRestoreInput(given, { source: where, env: rt.env, now: at, secret: await rt.secret() });
+  return { raw: given, config, at };
+}
+
+function leaseFor(store: ObjectStore, backupId: string, lease: { owner: string; ttl_ms: number }) {
+  return leaseOf(store, { owner: lease.owner, backupId, ttlMs: lease.ttl_ms, processBound: false });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backup
+
+async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
+  const where = 'execution input "config"';
+  assertNoLiteralSecrets(e.config, 'source', where);
+  const at = now(rt);
+  const config = parseBackupInput(e.config, {
+    source: where,
+    env: rt.env,
+    now: at,
+    secret: await rt.secret(),
+  });
+  const backupId = config.backup_id;
+  rt.appendKeys?.({ backup_id: backupId, schedule: e.schedule });
+  const store = openStore(config.storage);
+  const ttlMs = numberFromEnv(rt, STEP_ENV.leaseTtlMs, DEFAULT_LEASE_TTL_MS);
+  const lease = await acquireLease(store, { backupId, ttlMs, processBound: false });
+  try {
+    return await withSource(rt, config, store, async (ctx) => {
+      const { plan, resumed } = await planBackup(ctx);
+      rt.metrics.backupStarted({ backupId, sourceClusterId: plan.source_cluster_id });
+      const configRef = await storeConfig(
+        store,
+        config.storage,
+        WorkflowLayout.backupConfig(backupId),
+        { ...e.config, backup_id: backupId },
+        at,
+      );
+      const minOffsets =
+        e.options.fargate_min_offsets ??
+        numberFromEnv(rt, STEP_ENV.fargateMinOffsets, DEFAULT_FARGATE_MIN_OFFSETS);
+      const items: BackupItem[] = planItems(plan)
+        .map((i) => {
+          const p = plannedPartition(plan, i);
+          const offsets = p.end_offset - p.read_from;
+          return { ...i, offsets, runner: offsets > minOffsets ? ('fargate' as const) : ('lambda' as const) };
+        })
+        // Nothing to read: finalize takes the partition from the plan (reused segments, or empty).
+        .filter((i) => i.offsets > 0);
+      rt.logger.info('backup planned for the workflow', {
+        items: items.length,
+        on_fargate: items.filter((i) => i.runner === 'fargate').length,
+        resumed,
+      });
+      return {
+        backup_id: backupId,
+        source_cluster_id: plan.source_cluster_id,
+        resumed,
+        config_ref: configRef,
+        lease: { owner: lease.owner, ttl_ms: ttlMs },
+        partitions: planItems(plan).length,
+        items,
+      };
+    });
+  } catch (err) {
+    await lease.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRuntime) {
+  return withBackupContext(rt, e.config_ref, async (ctx) => {
+    const backupId = ctx.config.backup_id;
+    const lease = leaseFor(ctx.store, backupId, e.lease);
+    await lease.renew();
+    const alive = keepLeaseAlive(lease, e.lease.ttl_ms);
+    try {
+      const plan = await loadPlan(ctx, backupId);
+      if (!plan)
+        throw new NotFoundError(`backup ${backupId} has no plan in ${ctx.store.location}`, {
+          hint: 'It was finalized or removed meanwhile; start the workflow again.',
+        });
+      let records = 0;
+      const deadline = deadlineOf(rt);
+      const [r] = await backupPartitions(ctx, plan, [{ topic: e.item.topic, partition: e.item.partition }], {
+        ...(deadline !== undefined ? { deadline } : {}),
+        onProgress: (p) => {
+          records = p.records;
+        },
+      });
+      await alive.stop();
+      if (records > 0) rt.metrics.recordsBackedUp({ sourceClusterId: plan.source_cluster_id, records });
+      const result = { ...r!, records_now: records };
+      if (!result.done && deadline === undefined) {
+        throw new WorkNotFinishedError(
+          `${e.item.topic}/${e.item.partition} stopped at offset ${result.next_offset} of ${result.end_offset}`,
+          { hint: 'Run the step again: it continues from the stored progress.' },
+        );
+      }
+      rt.logger.info(
+        result.done ? 'partition backed up' : 'time budget reached: continuing in a new invocation',
+        {
+          topic: result.topic,
+          partition: result.partition,
+          next_offset: result.next_offset,
+          end_offset: result.end_offset,
+          records_now: records,
+        },
+      );
+      return result;
+    } finally {
+      await alive.stop().catch(() => undefined);
+    }
+  });
+}
+
+async function backupFinalizeStep(e: StepEvent<'backup-finalize'>, rt: StepRuntime) {
+  return withBackupContext(rt, e.config_ref, async (ctx) => {
+    const backupId = ctx.config.backup_id;
+    const lease = leaseFor(ctx.store, backupId, e.lease);
+    await lease.renew();
+    const plan = await loadPlan(ctx, backupId);
+    if (!plan) throw new NotFoundError(`backup ${backupId} has no plan in ${ctx.store.location}`);
+    const { manifest, retention } = await finalizeBackup(ctx, plan);
+    rt.metrics.backupSucceeded(backupSucceededFromManifest(manifest));
+    await lease.release();
+    return {
+      backup_id: manifest.backup_id,
+      location: ctx.store.location,
+      source_cluster_id: manifest.source_cluster_id,
+      completed_at: manifest.completed_at,
+      stats: manifest.stats,
+      retention,
+    };
+  });
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+function obj(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+async function backupFailedStep(e: StepEvent<'backup-failed'>, rt: StepRuntime) {
+  const plan = obj(e.state['plan']);
+  const configured = str(obj(e.state['config'] ?? e.state['backup_config'])['backup_id']);
+  const backupId = str(plan['backup_id']) ?? configured ?? 'unknown';
+  const sourceClusterId = str(plan['source_cluster_id']);
+  rt.appendKeys?.({ backup_id: backupId });
+  rt.logger.error('backup failed', { error: e.state['error'] });
+  rt.metrics.backupFailed({ backupId, ...(sourceClusterId ? { sourceClusterId } : {}) });
+  // The lease is the run's: release it so the next scheduled run need not wait for it to expire.
+  let leaseReleased = false;
+  const lease = obj(plan['lease']);
+  const ref = plan['config_ref'] as ConfigRef | undefined;
+  if (ref && str(lease['owner'])) {
+    try {
+      const store = openStore(ref.storage);
+      await leaseFor(store, backupId, {
+        owner: String(lease['owner']),
+        ttl_ms: Number(lease['ttl_ms']) || 1,
+      }).release();
+      leaseReleased = true;
+    } catch (err) {
+      rt.logger.warn('could not release the lease; it expires on its own', { error: String(err) });
+    }
+  }
+  return { backup_id: backupId, recorded: true, lease_released: leaseReleased };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Restore (failover, failback)
+
+async function findBackupStep(e: StepEvent<'find-backup'>, rt: StepRuntime) {
+  const { config } = await restoreInput(rt, e.config, 'latest', 'execution input "config"');
+  const store = openStore(config.storage);
+  const found = await findRestorableBackup(store, {
+    ...(e.options.source_cluster_id ? { sourceClusterId: e.options.source_cluster_id } : {}),
+  });
+  rt.appendKeys?.({ backup_id: found.backup_id });
+  for (const s of found.skipped)
+    rt.logger.warn('skipped a backup not fully present in this bucket', {
+      skipped: s.backup_id,
+      problem: s.first_problem,
+    });
+  const age = Math.max(0, Math.round((now(rt).getTime() - Date.parse(found.completed_at)) / 1000));
+  rt.logger.info('newest restorable backup', { completed_at: found.completed_at, age_seconds: age });
+  return { ...found, location: store.location, age_seconds: age };
+}
+
+async function validateBackupStep(e: StepEvent<'validate-backup'>, rt: StepRuntime) {
+  const { config } = await restoreInput(rt, e.config, e.backup_id, 'execution input "config"');
+  const store = openStore(config.storage);
+  const report = await validateBackup(store, e.backup_id, { deep: e.validate === 'deep', concurrency: 8 });
+  if (!report.ok) {
+    const first = report.problems[0]!;
+    throw new CorruptDataError(
+      `backup ${e.backup_id} failed validation (${report.problems.length} problem(s)); first: ${first.object}: ${first.problem}`,
+      {
+        hint: `Run kafka-backup validate --path ${store.location} --backup-id ${e.backup_id} --deep for all of them.`,
+      },
+    );
+  }
+  const { problems: _none, ...summary } = report;
+  return summary;
+}
+
+async function checkClusterStep(e: StepEvent<'check-cluster'>, rt: StepRuntime) {
+  const { config } = await restoreInput(rt, e.config, 'latest', 'execution input "config"');
+  const target = new KafkaCluster(config.target, 'target');
+  try {
+    const { clusterId, brokers } = await target.describeCluster();
+    const topics = (await target.listTopics()).length;
+    rt.logger.info('cluster answers', { cluster_id: clusterId, brokers, topics });
+    return { cluster_id: clusterId, brokers, topics };
+  } finally {
+    await target.close().catch(() => undefined);
+  }
+}
+
+async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRuntime) {
+  const restore = { ...e.restore_defaults, ...obj(e.config['restore']), ...e.restore_overrides };
+  const { raw, config, at } = await restoreInput(
+    rt,
+    { ...e.config, restore },
+    e.backup_id,
+    'execution input "config"',
+  );
+  const store = openStore(config.storage);
+  return withTarget(rt, config, store, async (ctx) => {
+    const prepared = await prepareRestore(ctx);
+    rt.appendKeys?.({ backup_id: prepared.backup_id, restore_id: prepared.restore_id });
+    rt.metrics.restoreStarted({ backupId: prepared.backup_id, targetClusterId: prepared.target_cluster_id });
+    const configRef = await storeConfig(
+      store,
+      config.storage,
+      WorkflowLayout.restoreConfig(prepared.restore_id),
+      { ...raw, backup_id: prepared.backup_id },
+      at,
+    );
+    const minBytes =
+      e.options.fargate_min_bytes ?? numberFromEnv(rt, STEP_ENV.fargateMinBytes, DEFAULT_FARGATE_MIN_BYTES);
+    const items: RestoreItem[] = prepared.work.map((work) => {
+      let bytes = 0;
+      for (const s of work.sources) {
+        const p = prepared.manifest.topics
+          .find((t) => t.name === s.topic)
+          ?.partitions.find((x) => x.partition === s.partition);
+        for (const seg of p?.segments ?? []) bytes += seg.size;
+      }
+      return { work, bytes, runner: bytes > minBytes ? 'fargate' : 'lambda' };
+    });
+    const { work: _work, ...job } = restoreJobOf(prepared);
+    rt.logger.info('restore prepared for the workflow', {
+      items: items.length,
+      on_fargate: items.filter((i) => i.runner === 'fargate').length,
+      created_topics: prepared.topics.filter((t) => t.action === 'create').length,
+    });
+    return { config_ref: configRef, job, items };
+  });
+}
+
+async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepRuntime) {
+  const key = { target_topic: e.item.work.target_topic, target_partition: e.item.work.target_partition };
+  // A dry run plans and reports; it writes nothing (as `kafka-backup restore --dry-run`).
+  if (e.job.dry_run) return { ...key, done: true, written: 0, next: e.item.work };
+  return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    const manifest = await loadManifest(ctx.store, e.job.backup_id);
+    const work = e.progress.next ?? e.item.work;
+    const deadline = deadlineOf(rt);
+    let records = 0;
+    const r = await restoreWorkItem(
+      ctx,
+      { restore_id: e.job.restore_id, manifest, window: e.job.window },
+      work,
+      {
+        ...(deadline !== undefined ? { deadline } : {}),
+        onRecords: (n) => {
+          records += n;
+        },
+      },
+    );
+    if (records > 0) rt.metrics.recordsRestored({ targetClusterId: e.job.target_cluster_id, records });
+    if (!r.done && deadline === undefined)
+      throw new WorkNotFinishedError(`${work.target_topic}/${work.target_partition} stopped before its end`, {
+        hint: 'Run the step again: it continues after what the target holds.',
+      });
+    rt.logger.info(r.done ? 'partition restored' : 'time budget reached: continuing in a new invocation', {
+      topic: r.target_topic,
+      partition: r.target_partition,
+      written_now: r.written,
+    });
+    return {
+      target_topic: r.target_topic,
+      target_partition: r.target_partition,
+      done: r.done,
+      written: e.progress.written + r.written,
+      next: r.next,
+    };
+  });
+}
+
+async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: StepRuntime) {
+  return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    const work = e.items.map((i) => i.work);
+    const outcomes = await loadWorkOutcomes(ctx, { restore_id: e.job.restore_id, work }, e.restored);
+    const plans = await planGroupReset(ctx, e.job, outcomes, { resetOffsets: e.reset_offsets });
+    for (const p of plans ?? [])
+      rt.logger.info('offset mapping', { group: p.group_id, moves: p.moves.length, problem: p.problem });
+    return { requested: plans !== undefined, plans: plans ?? [] };
+  });
+}
+
+async function restoreResetGroupsStep(e: StepEvent<'restore-reset-groups'>, rt: StepRuntime) {
+  return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    const results = await applyGroupReset(ctx, e.plans);
+    const summary: Record<string, number> = { reset: 0, unchanged: 0, skipped: 0, failed: 0 };
+    for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
+    for (const r of results.filter((x) => x.status === 'failed'))
+      rt.logger.warn('consumer group not reset', { group: r.group_id, problem: r.problem });
+    return { results, summary };
+  });
+}
+
+async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime) {
+  return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    const job = { ...e.job, work: e.items.map((i) => i.work) };
+    const outcomes = await loadWorkOutcomes(ctx, job, e.restored);
+    const report = await verifyRestore(ctx, job, outcomes, e.groups);
+    if (report.ok) {
+      rt.metrics.restoreSucceeded({
+        backupId: report.backup_id,
+        targetClusterId: report.target_cluster_id,
+        groupsReset: report.consumer_groups.filter((g) => g.status === 'reset').length,
+        durationMs: report.duration_ms,
+      });
+    } else {
+      rt.metrics.restoreFailed({ backupId: report.backup_id, targetClusterId: report.target_cluster_id });
+      rt.logger.error('restore verification failed', {
+        partitions: report.topics.flatMap((t) =>
+          t.partitions.filter((p) => !p.ok).map((p) => `${t.target_topic}/${p.target_partition}`),
+        ),
+      });
+    }
+    return report;
+  });
+}
+
+async function restoreFailedStep(e: StepEvent<'restore-failed'>, rt: StepRuntime) {
+  const job = obj(obj(e.state['prepared'])['job']);
+  const backupId =
+    str(job['backup_id']) ??
+    str(obj(e.state['backup'])['backup_id']) ??
+    str(obj(e.state['result'])['backup_id']) ??
+    'unknown';
+  const targetClusterId = str(job['target_cluster_id']);
+  rt.appendKeys?.({ backup_id: backupId });
+  rt.logger.error('restore failed', { error: e.state['error'] });
+  rt.metrics.restoreFailed({ backupId, ...(targetClusterId ? { targetClusterId } : {}) });
+  return { backup_id: backupId, recorded: true };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+type Step = (event: unknown, rt: StepRuntime) => Promise<unknown>;
+
+function step<N extends StepName>(name: N, fn: (e: StepEvent<N>, rt: StepRuntime) => Promise<unknown>): Step {
+  return (event, rt) => fn(parseEvent(name, event), rt);
+}
+
+export const STEPS: Readonly<Record<StepName, Step>> = {
+  'backup-plan': step('backup-plan', backupPlanStep),
+  'backup-partition': step('backup-partition', backupPartitionStep),
+  'backup-finalize': step('backup-finalize', backupFinalizeStep),
+  'backup-failed': step('backup-failed', backupFailedStep),
+  'find-backup': step('find-backup', findBackupStep),
+  'validate-backup': step('validate-backup', validateBackupStep),
+  'check-cluster': step('check-cluster', checkClusterStep),
+  'restore-prepare': step('restore-prepare', restorePrepareStep),
+  'restore-partition': step('restore-partition', restorePartitionStep),
+  'restore-map-offsets': step('restore-map-offsets', restoreMapOffsetsStep),
+  'restore-reset-groups': step('restore-reset-groups', restoreResetGroupsStep),
+  'restore-verify': step('restore-verify', restoreVerifyStep),
+  'restore-failed': step('restore-failed', restoreFailedStep),
+};
+
+/** Runs one step: what every Lambda handler and `kafka-backup step <name>` call. */
+export function runStep(name: StepName, event: unknown, rt: StepRuntime): Promise<unknown> {
+  return STEPS[name](event, rt);
+}

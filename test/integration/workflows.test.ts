@@ -1,0 +1,431 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these configs hold ${VAR} references, substituted by the engine
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../lib/format/catalog.ts';
+import { Layout, type Manifest } from '../../lib/format/manifest.ts';
+import { RestoreLayout, RestorePartitionState } from '../../lib/format/restore-state.ts';
+import { validateBackup } from '../../lib/format/validate-backup.ts';
+import { KafkaCluster } from '../../lib/kafka/index.ts';
+import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
+import { S3Store } from '../../lib/storage/index.ts';
+import { WorkflowLayout } from '../../lib/workflow/index.ts';
+import { consumeAsGroup, header } from '../support/consume.ts';
+import { ground, uniqueName } from '../support/ground-env.ts';
+import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
+import { captureEmf, LocalWorkflow } from '../support/local-workflow.ts';
+import { synthWorkflows, type WorkflowName } from '../support/workflow-stack.ts';
+
+// Local stand-ins for the two regions' buckets (see test/support/replicate.ts).
+const west = (prefix: string) => ({
+  backend: 's3',
+  bucket: 'kafka-backups-primary',
+  region: 'us-west-2',
+  prefix,
+  endpoint: ground().s3WestEndpoint,
+});
+const east = (prefix: string) => ({
+  backend: 's3',
+  bucket: 'kafka-backups-dr',
+  region: 'us-east-1',
+  prefix,
+  endpoint: ground().s3Endpoint,
+});
+const storeOf = (s: ReturnType<typeof west>) =>
+  new S3Store({ bucket: s.bucket, prefix: s.prefix, region: s.region, endpoint: s.endpoint });
+
+/** The big partition is more than one fetch (8 MiB per partition): a worker stopping after one fetch loops. */
+const P0_RECORDS = 9_000;
+const P0_VALUE_BYTES = 1_100;
+/** The many-offsets partition goes to the Fargate path (options.fargate_min_offsets below). */
+const P1_RECORDS = 20_000;
+const P2_RECORDS = 50;
+const COMMITTED = [4_000, 12_345, 10];
+/** Workers stop STEP_DEADLINE_MARGIN_MS (default 30 s) before the Lambda timeout: this leaves them 1 ms. */
+const ONE_MS_PAST_MARGIN = 30_001;
+
+interface EmfDoc extends Record<string, unknown> {
+  _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] };
+}
+const metricDocs = (emf: Record<string, unknown>[], name: string) =>
+  (emf as EmfDoc[]).filter((d) =>
+    d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)),
+  );
+
+describe('serverless workflows, run locally against the real clusters and S3', () => {
+  const primary = new KafkaCluster(primarySettings(), 'source');
+  const dr = new KafkaCluster(drSettings(), 'target');
+  let definitions: Record<WorkflowName, unknown>;
+  const topic = uniqueName('wf-orders');
+  const group = uniqueName('wf-order-service');
+  const prefix = `${uniqueName('wf')}/us-west-2/hourly`;
+  let firstBackup: { backup_id: string; stats: Manifest['stats'] };
+  let failedOverAt = 0;
+
+  beforeAll(async () => {
+    // Handlers log through Powertools: keep the test output to warnings.
+    process.env['POWERTOOLS_LOG_LEVEL'] = 'WARN';
+    const started = Date.now();
+    definitions = synthWorkflows().definitions;
+    console.info(`synthesized the three workflows in ${Date.now() - started} ms`);
+    await primary.describeCluster();
+    await dr.describeCluster();
+  }, 120_000);
+  afterAll(async () => {
+    await primary.close();
+    await dr.close();
+  });
+
+  it('(a) backup: plan, a Lambda worker looping on its continuation, a Fargate item through the CLI, finalize', async () => {
+    await createTopic(primary, { name: topic, partitions: 3 });
+    for (let i = 0; i < P0_RECORDS; i += 500) {
+      await produce(
+        primary,
+        topic,
+        Array.from({ length: 500 }, (_, j) => ({
+          key: buf(`k${i + j}`),
+          value: randomBytes(P0_VALUE_BYTES),
+          partition: 0,
+        })),
+      );
+    }
+    for (let i = 0; i < P1_RECORDS; i += 5_000) {
+      await produce(
+        primary,
+        topic,
+        Array.from({ length: 5_000 }, (_, j) => ({ key: null, value: buf(`p1-${i + j}`), partition: 1 })),
+      );
+    }
+    await produce(
+      primary,
+      topic,
+      Array.from({ length: P2_RECORDS }, (_, j) => ({ key: null, value: buf(`p2-${j}`), partition: 2 })),
+    );
+    const admin = await primary.admin();
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: COMMITTED.map((offset, partition) => ({ partition, offset: String(offset) })),
+    });
+
+    const wf = new LocalWorkflow(definitions.backup);
+    // The Lambda context leaves the worker 1 ms past its margin: every invocation stops after its first fetch.
+    wf.remainingMs = ONE_MS_PAST_MARGIN;
+    const input = {
+      schedule: 'hourly',
+      options: { fargate_min_offsets: 15_000 },
+      config: {
+        mode: 'backup',
+        backup_id: 'primary-${TIMESTAMP}',
+        source: { bootstrap_servers: [ground().primary], topics: { include: [topic] } },
+        storage: west(prefix),
+        backup: {
+          compression: 'zstd',
+          compression_level: 3,
+          include_offset_headers: true,
+          source_cluster_id: 'prod-us-west-2',
+          consumer_groups: [group],
+        },
+      },
+    };
+    const { result, error, emf } = await captureEmf(() => wf.run(input));
+    expect(error).toBeUndefined();
+    const out = result as { backup_id: string; stats: Manifest['stats']; source_cluster_id: string };
+    expect(out.backup_id).toMatch(/^primary-\d{8}-\d{6}$/);
+    expect(out.stats.records).toBe(P0_RECORDS + P1_RECORDS + P2_RECORDS);
+    firstBackup = out;
+
+    // The continuation loop: p0 took several invocations, each one further, the last one done.
+    const p0 = wf
+      .callsOf('BackupPartition')
+      .filter((c) => (c.input['item'] as { partition: number }).partition === 0)
+      .map((c) => c.output as { done: boolean; next_offset: number });
+    expect(p0.length).toBeGreaterThan(1);
+    console.info(`backup: partition 0 took ${p0.length} worker invocations`);
+    for (let i = 1; i < p0.length; i++) expect(p0[i]!.next_offset).toBeGreaterThan(p0[i - 1]!.next_offset);
+    expect(p0.slice(0, -1).every((r) => !r.done)).toBe(true);
+    expect(p0.at(-1)).toMatchObject({ done: true, next_offset: P0_RECORDS });
+    // p1 went to Fargate: the container command was the CLI's, with a pointer event, not data.
+    const fargate = wf.callsOf('BackupPartitionOnFargate');
+    expect(fargate).toHaveLength(1);
+    const container = (
+      fargate[0]!.input['Overrides'] as {
+        ContainerOverrides: { Command: string[]; Environment: { Value: string }[] }[];
+      }
+    ).ContainerOverrides[0]!;
+    expect(container.Command).toEqual(['step', 'backup-partition']);
+    expect(container.Environment[0]!.Value.length).toBeLessThan(8 * 1024);
+    expect(JSON.parse(container.Environment[0]!.Value)).toMatchObject({
+      item: { partition: 1, runner: 'fargate' },
+    });
+    expect(fargate[0]!.output).toMatchObject({ Containers: [{ ExitCode: 0 }] });
+    expect(
+      wf.callsOf('BackupPartition').some((c) => (c.input['item'] as { partition: number }).partition === 1),
+    ).toBe(false);
+
+    const store = storeOf(west(prefix));
+    const manifest = await loadManifest(store, out.backup_id);
+    expect(manifest.topics[0]!.partitions.map((p) => p.records)).toEqual([
+      P0_RECORDS,
+      P1_RECORDS,
+      P2_RECORDS,
+    ]);
+    expect(manifest.consumer_groups).toMatchObject([
+      { group_id: group, offsets: COMMITTED.map((offset, partition) => ({ topic, partition, offset })) },
+    ]);
+    expect((await validateBackup(store, out.backup_id, { deep: true })).ok).toBe(true);
+    expect(await store.head(Layout.lease)).toBeUndefined();
+    expect(await store.head(Layout.plan(out.backup_id))).toBeUndefined();
+    expect(
+      JSON.parse((await store.get(WorkflowLayout.backupConfig(out.backup_id))).toString()),
+    ).toMatchObject({
+      backup_id: out.backup_id,
+    });
+
+    const succeeded = metricDocs(emf, 'kafka_backup_backups_total').filter((d) => d['Outcome'] === 'success');
+    expect(succeeded.map((d) => [d['BackupId'], d['kafka_backup_backups_total']])).toContainEqual([
+      out.backup_id,
+      1,
+    ]);
+    const recorded = metricDocs(emf, 'kafka_backup_records_total').reduce(
+      (n, d) => n + Number(d['kafka_backup_records_total']),
+      0,
+    );
+    expect(recorded).toBe(P0_RECORDS + P1_RECORDS + P2_RECORDS);
+    store.destroy();
+  });
+
+  it('(b) failover: newest fully replicated backup, validate, scale down, restore with continuations, groups moved, scale up, notify', async () => {
+    // A second backup whose new segments have not replicated yet: failover must pass it over.
+    await produce(primary, topic, [{ key: null, value: buf('after the first backup'), partition: 2 }]);
+    const backup = new LocalWorkflow(definitions.backup);
+    const second = (await backup.run({
+      config: {
+        mode: 'backup',
+        backup_id: `${firstBackup.backup_id}-b`,
+        source: { bootstrap_servers: [ground().primary], topics: { include: [topic] } },
+        storage: west(prefix),
+        backup: { source_cluster_id: 'prod-us-west-2', consumer_groups: [group] },
+      },
+    })) as { backup_id: string };
+    const from = storeOf(west(prefix));
+    const to = storeOf(east(prefix));
+    const m1 = await loadManifest(from, firstBackup.backup_id);
+    const m2 = await loadManifest(from, second.backup_id);
+    const firstSegments = new Set(
+      m1.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))),
+    );
+    const lagging = m2.topics
+      .flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key)))
+      .filter((k) => !firstSegments.has(k));
+    expect(lagging.length).toBeGreaterThan(0);
+    for (const key of await from.list('')) if (!lagging.includes(key)) await to.put(key, await from.get(key));
+
+    const wf = new LocalWorkflow(definitions.failover);
+    wf.remainingMs = ONE_MS_PAST_MARGIN;
+    const input = {
+      validate: 'deep',
+      hooks: {
+        scale_down: {
+          ecs_services: [{ cluster: 'apps', service: 'order-service' }],
+          lambda_function: 'arn:aws:lambda:us-east-1:123456789012:function:stop-consumers',
+        },
+        scale_up: { ecs_services: [{ cluster: 'apps', service: 'order-service', desired_count: 3 }] },
+      },
+      config: {
+        mode: 'restore',
+        backup_id: '${BACKUP_ID}',
+        target: { bootstrap_servers: [ground().dr] },
+        storage: east(prefix),
+        restore: {
+          include_original_offset_header: true,
+          consumer_group_strategy: 'header-based',
+          reset_consumer_offsets: true,
+          consumer_groups: [group],
+        },
+      },
+    };
+    const { result, error, emf } = await captureEmf(() => wf.run(input));
+    expect(error).toBeUndefined();
+    const report = result as RestoreReport;
+    expect(report.ok).toBe(true);
+    expect(report.backup_id).toBe(firstBackup.backup_id);
+    expect(wf.callsOf('FindBackup')[0]!.output).toMatchObject({
+      backup_id: firstBackup.backup_id,
+      skipped: [{ backup_id: second.backup_id }],
+    });
+    expect(wf.callsOf('ValidateBackup')[0]!.output).toMatchObject({ ok: true, deep: true });
+
+    // Each partition holds exactly the backup's records; p0 took several worker invocations.
+    expect((await dr.partitionOffsets(topic)).map((o) => o.end)).toEqual([
+      P0_RECORDS,
+      P1_RECORDS,
+      P2_RECORDS,
+    ]);
+    const p0 = wf
+      .callsOf('RestorePartition')
+      .filter((c) => (c.input['item'] as { work: { target_partition: number } }).work.target_partition === 0);
+    expect(p0.length).toBeGreaterThan(1);
+    console.info(`failover: partition 0 took ${p0.length} restore worker invocations`);
+    expect(p0.map((c) => (c.output as { done: boolean }).done)).toEqual([
+      ...p0.slice(1).map(() => false),
+      true,
+    ]);
+    expect(report.topics[0]!.partitions.map((p) => [p.restored, p.written_now])).toEqual([
+      [P0_RECORDS, P0_RECORDS],
+      [P1_RECORDS, P1_RECORDS],
+      [P2_RECORDS, P2_RECORDS],
+    ]);
+
+    // Groups: committed on DR where the manifest's source offsets map to, and a real consumer resumes there.
+    const store = storeOf(east(prefix));
+    const partitions = await Promise.all(
+      [0, 1, 2].map(async (p) =>
+        RestorePartitionState.parse(
+          JSON.parse((await store.get(RestoreLayout.partition(report.restore_id, topic, p))).toString()),
+        ),
+      ),
+    );
+    const committedOnDr = new Map((await dr.committedOffsets(group)).map((o) => [o.partition, o.offset]));
+    for (const o of m1.consumer_groups[0]!.offsets) {
+      const s = partitions[o.partition]!;
+      expect(committedOnDr.get(o.partition)).toBe(
+        mapCommittedOffset(s.mappings[0]!.runs, o.offset, s.base_offset + s.restored_records),
+      );
+    }
+    const got = await consumeAsGroup(dr, group, topic, { perPartition: 1, partitions: 3 });
+    for (const [p, offset] of COMMITTED.entries())
+      expect(header(got.get(p)![0]!, OriginHeader.offset), `partition ${p}`).toBe(String(offset));
+    expect(report.consumer_groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'reset']]);
+
+    // Hooks in the seed's order: scale down before writing, scale up after verifying; then the notification.
+    const order = wf.calls.map((c) => c.state);
+    const at = (s: string) => order.indexOf(s);
+    expect(wf.callsOf('ScaleDownEcsService')[0]!.input).toMatchObject({
+      Cluster: 'apps',
+      Service: 'order-service',
+      DesiredCount: 0,
+    });
+    expect(wf.callsOf('ScaleDownFunction')[0]!.input).toMatchObject({
+      FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:stop-consumers',
+      Payload: { phase: 'scale_down', workflow: 'failover' },
+    });
+    expect(wf.callsOf('ScaleUpEcsService')[0]!.input).toMatchObject({ DesiredCount: 3 });
+    expect(at('ScaleDownEcsService')).toBeLessThan(at('PrepareRestore'));
+    expect(order.lastIndexOf('VerifyRestore')).toBeLessThan(at('ScaleUpEcsService'));
+    expect(wf.callsOf('ScaleUpFunction')).toHaveLength(0);
+    expect(wf.callsOf('NotifySuccess')[0]!.input).toMatchObject({
+      Message: { workflow: 'failover', outcome: 'succeeded', backup_id: firstBackup.backup_id },
+    });
+    expect(
+      metricDocs(emf, 'kafka_backup_restores_total').some(
+        (d) => d['Outcome'] === 'success' && d['BackupId'] === firstBackup.backup_id,
+      ),
+    ).toBe(true);
+    from.destroy();
+    to.destroy();
+    store.destroy();
+    failedOverAt = Date.now();
+  });
+
+  it('(d) failback: back up the DR cluster, restore only what was written since the failover, groups by time', async () => {
+    expect(failedOverAt).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 20));
+    // Written on DR while it was the primary.
+    const delta = 5;
+    for (const p of [0, 1, 2])
+      await produce(
+        dr,
+        topic,
+        Array.from({ length: delta }, (_, i) => ({
+          key: null,
+          value: buf(`dr-new-${p}-${i}`),
+          partition: p,
+        })),
+      );
+    const primaryEnds = (await primary.partitionOffsets(topic)).map((o) => o.end);
+    const drPrefix = `${uniqueName('wf-failback')}/us-east-1/dr`;
+    const wf = new LocalWorkflow(definitions.failback);
+    const { result, error } = await captureEmf(() =>
+      wf.run({
+        backup_config: {
+          mode: 'backup',
+          backup_id: 'dr-${TIMESTAMP}',
+          source: { bootstrap_servers: [ground().dr], topics: { include: [topic] } },
+          storage: east(drPrefix),
+          backup: { source_cluster_id: 'dr-us-east-1', consumer_groups: [group] },
+        },
+        restore_config: {
+          mode: 'restore',
+          backup_id: 'latest',
+          target: { bootstrap_servers: [ground().primary] },
+          storage: east(drPrefix),
+          restore: { start_time: failedOverAt, consumer_groups: [group] },
+        },
+      }),
+    );
+    expect(error).toBeUndefined();
+    const report = result as RestoreReport;
+    expect(report.ok).toBe(true);
+    expect(report.window.start_time).toBe(failedOverAt);
+    expect(report.topics[0]!.partitions.map((p) => [p.backup_records, p.restored])).toEqual([
+      [P0_RECORDS + delta, delta],
+      [P1_RECORDS + delta, delta],
+      [P2_RECORDS + delta, delta],
+    ]);
+    expect(wf.callsOf('CheckPrimary')[0]!.output).toMatchObject({ brokers: 1 });
+    // Only the delta reached the primary, after what it held; the group resumes at its first record.
+    expect((await primary.partitionOffsets(topic)).map((o) => o.end)).toEqual(
+      primaryEnds.map((e) => e + delta),
+    );
+    expect(report.consumer_groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'reset']]);
+    const got = await consumeAsGroup(primary, group, topic, { perPartition: delta, partitions: 3 });
+    for (const p of [0, 1, 2]) {
+      expect(got.get(p)!.map((r) => r.value!.toString())).toEqual(
+        Array.from({ length: delta }, (_, i) => `dr-new-${p}-${i}`),
+      );
+      expect(got.get(p)![0]!.offset).toBe(primaryEnds[p]);
+    }
+  });
+
+  it('(c) an injected worker failure ends on the failure path: failure metric, lease released, failed execution', async () => {
+    const small = await createTopic(primary, { prefix: 'wf-fail', partitions: 1 });
+    await produce(primary, small, [{ key: null, value: buf('a'), partition: 0 }]);
+    const failPrefix = uniqueName('wf-fail');
+    const wf = new LocalWorkflow(definitions.backup);
+    wf.inject = (state, input) => {
+      if (state === 'BackupPartition' && (input['item'] as { partition: number }).partition === 0)
+        throw Object.assign(new Error('injected: the worker crashed'), { name: 'InjectedWorkerFailure' });
+    };
+    const { error, emf } = await captureEmf(() =>
+      wf.run({
+        config: {
+          mode: 'backup',
+          backup_id: 'fail-${TIMESTAMP}',
+          source: { bootstrap_servers: [ground().primary], topics: { include: [small] } },
+          storage: west(failPrefix),
+          backup: { source_cluster_id: 'prod-us-west-2' },
+        },
+      }),
+    );
+    expect((error as Error | undefined)?.name).toBe('ExecutionError');
+    expect(((error as Error).cause as Error).name).toBe('InjectedWorkerFailure');
+    const backupId = (wf.callsOf('PlanBackup')[0]!.output as { backup_id: string }).backup_id;
+    expect(wf.callsOf('FinalizeBackup')).toHaveLength(0);
+    expect(wf.callsOf('RecordBackupFailure')[0]!.output).toEqual({
+      backup_id: backupId,
+      recorded: true,
+      lease_released: true,
+    });
+    expect(wf.callsOf('NotifyFailure')[0]!.input).toMatchObject({
+      Message: { workflow: 'backup', outcome: 'failed', error: { Error: 'InjectedWorkerFailure' } },
+    });
+    const failed = metricDocs(emf, 'kafka_backup_backups_total').filter((d) => d['Outcome'] === 'failure');
+    expect(failed.map((d) => [d['BackupId'], d['SourceClusterId'], d['kafka_backup_backups_total']])).toEqual(
+      [[backupId, 'prod-us-west-2', 1]],
+    );
+    const store = storeOf(west(failPrefix));
+    expect(await store.head(Layout.lease)).toBeUndefined();
+    expect(await store.head(Layout.manifest(backupId))).toBeUndefined();
+    store.destroy();
+  });
+});

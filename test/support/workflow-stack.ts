@@ -1,0 +1,53 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import {
+  BackupWorkflow,
+  FailbackWorkflow,
+  FailoverWorkflow,
+  WorkflowFunctions,
+} from '../../lib/infra/workflows/index.ts';
+
+export type WorkflowName = 'backup' | 'failover' | 'failback';
+
+/**
+ * The three workflows in one stack, synthesized without bundling the functions (no esbuild run, no Docker), as a
+ * CDK app would build them. Returns each state machine's definition as the template holds it.
+ */
+export function synthWorkflows(): { template: Template; definitions: Record<WorkflowName, unknown> } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Workflows', { env: { account: '123456789012', region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const securityGroups = [new ec2.SecurityGroup(stack, 'Sg', { vpc })];
+  const bucket = new s3.Bucket(stack, 'Bucket', { versioned: true });
+  const kafkaSecret = new secretsmanager.Secret(stack, 'KafkaSecret');
+  const notificationTopic = new sns.Topic(stack, 'Topic');
+  const props = {
+    bucket,
+    vpc,
+    securityGroups,
+    kafkaSecret,
+    notificationTopic,
+    maxConcurrency: 8,
+    lambdaTimeout: Duration.minutes(15),
+    containerImage: ecs.ContainerImage.fromRegistry('kafka-backup:test'),
+  };
+  const functions = new WorkflowFunctions(stack, 'Functions', props);
+  const workflows = {
+    backup: new BackupWorkflow(stack, 'Backup', { ...props, functions }),
+    failover: new FailoverWorkflow(stack, 'Failover', { ...props, functions }),
+    failback: new FailbackWorkflow(stack, 'Failback', { ...props, functions }),
+  };
+  const template = Template.fromStack(stack);
+  const definitions = {} as Record<WorkflowName, unknown>;
+  for (const [name, wf] of Object.entries(workflows) as [WorkflowName, BackupWorkflow][]) {
+    const id = stack.getLogicalId(wf.stateMachine.node.defaultChild as never);
+    const resource = template.toJSON()['Resources'][id];
+    definitions[name] = resource['Properties']['DefinitionString'];
+  }
+  return { template, definitions };
+}

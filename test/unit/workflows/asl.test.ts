@@ -1,0 +1,103 @@
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STEP_NAMES } from '../../../lib/workflow/names.ts';
+import { synthWorkflows, type WorkflowName } from '../../support/workflow-stack.ts';
+import { allStates, inlineDistributedMaps, resolveDefinition } from '../../support/workflows.ts';
+
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  opts?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: unknown[]; errorsText: (sep?: string) => string };
+
+const NAMES: WorkflowName[] = ['backup', 'failover', 'failback'];
+
+describe('workflow state machines', () => {
+  let definitions: Record<WorkflowName, unknown>;
+  beforeAll(() => {
+    definitions = synthWorkflows().definitions;
+  }, 120_000);
+
+  for (const name of NAMES) {
+    it(`${name}: the synthesized definition passes asl-validator`, () => {
+      const d = resolveDefinition(definitions[name]);
+      const r = aslValidator(d, { checkPaths: true, checkArn: true });
+      expect(r.errorsText('\n'), JSON.stringify(d, null, 1).slice(0, 2000)).toBe('');
+      expect(r.isValid).toBe(true);
+    });
+
+    it(`${name}: the local variant (inline Maps) passes asl-validator too`, () => {
+      const d = resolveDefinition(definitions[name]);
+      expect(inlineDistributedMaps(d)).toBeGreaterThan(0);
+      const r = aslValidator(d, { checkPaths: true, checkArn: true });
+      expect(r.errorsText('\n')).toBe('');
+    });
+
+    it(`${name}: JSONPath only, Distributed Maps with bounded concurrency and standard child executions`, () => {
+      const d = resolveDefinition(definitions[name]);
+      expect(d['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+      const maps = [...allStates(d).values()].filter(
+        (s) =>
+          s['Type'] === 'Map' &&
+          (s['ItemProcessor'] as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode ===
+            'DISTRIBUTED',
+      );
+      expect(maps.length).toBeGreaterThan(0);
+      for (const m of maps) {
+        expect(m['MaxConcurrency']).toBe(8);
+        expect((m['ItemProcessor'] as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({
+          Mode: 'DISTRIBUTED',
+          ExecutionType: 'STANDARD',
+        });
+      }
+    });
+  }
+
+  it('asl-validator rejects a definition with a dangling transition (the checks above can fail)', () => {
+    const d = resolveDefinition(definitions.backup);
+    (d['States'] as Record<string, Record<string, unknown>>)['PlanBackup']!['Next'] = 'NoSuchState';
+    expect(aslValidator(d, { checkPaths: true, checkArn: true }).isValid).toBe(false);
+  });
+
+  it('every Lambda task invokes one step function; the Fargate tasks run the CLI step command', () => {
+    const seen = new Set<string>();
+    for (const name of NAMES) {
+      for (const [stateName, s] of allStates(resolveDefinition(definitions[name]))) {
+        if (s['Type'] !== 'Task') continue;
+        const resource = String(s['Resource']);
+        if (resource.includes('ecs:runTask.sync')) {
+          const overrides = (
+            s['Parameters'] as { Overrides: { ContainerOverrides: Record<string, unknown>[] } }
+          ).Overrides.ContainerOverrides[0]!;
+          expect(overrides['Command']).toEqual([
+            'step',
+            stateName.startsWith('Backup') ? 'backup-partition' : 'restore-partition',
+          ]);
+          expect(JSON.stringify(overrides['Environment'])).toContain('States.JsonToString($)');
+          continue;
+        }
+        const m = /:Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource);
+        if (m) seen.add(m[1]!);
+      }
+    }
+    const pascal = (s: string) =>
+      s
+        .split('-')
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('');
+    expect([...seen].sort()).toEqual(STEP_NAMES.map(pascal).sort());
+  });
+
+  it('the backup worker loops on its continuation and every step can fail into the failure path', () => {
+    const states = allStates(resolveDefinition(definitions.backup));
+    expect(states.get('PartitionBackedUp?')).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.progress.done', BooleanEquals: true, Next: 'PartitionBackedUp' }],
+      Default: 'BackupPartition',
+    });
+    for (const s of ['PlanBackup', 'BackupPartitions', 'FinalizeBackup'])
+      expect(states.get(s)?.['Catch']).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordBackupFailure' },
+      ]);
+    expect(states.get('Failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+  });
+});
