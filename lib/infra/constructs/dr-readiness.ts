@@ -1,0 +1,74 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../dr-readiness/targets.ts';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export interface DrReadinessCheckProps {
+  /** The replica bucket. */
+  readonly bucket: s3.IBucket;
+  /** Per source cluster, the prefixes of the bucket holding its backups. */
+  readonly targets: readonly ReadinessTarget[];
+  /** Older than this, the newest backup does not make DR ready (KafkaBackupLag's 2 hours). */
+  readonly maxAge?: Duration;
+  readonly scheduleGroup?: scheduler.IScheduleGroup;
+  /** How often to check. Default 5 minutes. */
+  readonly interval?: Duration;
+}
+
+/**
+ * Emits kafka_backup_dr_ready for the DRNotReady alarm: a small function, on a schedule, that reads the newest
+ * complete backup manifest of each source cluster in the replica bucket (read-only, manifests only).
+ */
+export class DrReadinessCheck extends Construct {
+  readonly function: NodejsFunction;
+  readonly schedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: DrReadinessCheckProps) {
+    super(scope, id);
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'kafka-backup: reports kafka_backup_dr_ready from the newest backup in the replica bucket',
+      entry: join(REPO_ROOT, 'lib', 'infra', 'dr-readiness', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+      environment: {
+        [TARGETS_ENV]: JSON.stringify(props.targets),
+        [MAX_AGE_ENV]: String((props.maxAge ?? Duration.hours(2)).toSeconds()),
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        platform: 'node',
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+    for (const prefix of new Set(props.targets.map((t) => t.prefix))) {
+      props.bucket.grantRead(this.function, `${prefix}/backups/*`);
+    }
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      scheduleName: 'dr-readiness',
+      scheduleGroup: props.scheduleGroup,
+      description: 'kafka-backup: check DR readiness (kafka_backup_dr_ready)',
+      schedule: scheduler.ScheduleExpression.rate(props.interval ?? Duration.minutes(5)),
+      target: new targets.LambdaInvoke(this.function, { retryAttempts: 0, maxEventAge: Duration.minutes(5) }),
+    });
+  }
+}

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { configErrorMap } from '../config/zod-messages.ts';
+import { KafkaBackupSpec, KafkaRestoreSpec, SpecError } from './specs.ts';
+
+/*
+ * The deployment config: which AWS account and regions, and what each region does.
+ *
+ *   primary         one region; backups are taken there into its bucket, which replicates to every DR bucket.
+ *   dr              one or more regions, each with a replica bucket and the failover and failback workflows.
+ *   restoreTargets  optional regions with Kafka clusters that are restored into (analytics, regional copies); they
+ *                   read the bucket their KafkaRestore specs name, in whichever region it is.
+ *
+ * Bucket names are deterministic (given here), so stacks refer to each other's buckets by name and ARN: no
+ * cross-region references between stacks.
+ */
+
+const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as us-west-2');
+const BucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3 to 63 of a-z 0-9 . -');
+const ResourceName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be lower-case letters, digits and "-", as a Kubernetes metadata.name',
+  );
+
+/** The Kafka cluster's VPC, imported without a lookup so that synth stays offline. */
+export const NetworkConfig = z.strictObject({
+  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id (vpc-...)'),
+  vpcCidr: z.cidrv4(),
+  availabilityZones: z.array(z.string().min(1)).min(1),
+  /** Subnets the Lambdas and Fargate tasks run in: private subnets that reach the brokers and AWS APIs. */
+  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id (subnet-...)')).min(1),
+  /**
+   * CIDRs the brokers listen in, for the security group's egress rules (default: the VPC's CIDR). Ports come
+   * from the bootstrap servers of this region's specs.
+   */
+  kafkaCidrs: z.array(z.cidrv4()).optional(),
+  /** Existing security groups to attach as well (e.g. one the brokers already admit). */
+  securityGroupIds: z
+    .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id (sg-...)'))
+    .default([]),
+});
+export type NetworkConfig = z.infer<typeof NetworkConfig>;
+
+export const NamedBackup = z.strictObject({ name: ResourceName, spec: z.unknown() });
+export const NamedRestore = z.strictObject({ name: ResourceName, spec: z.unknown() });
+
+const RegionBase = {
+  region: Region,
+  network: NetworkConfig,
+  /** Emails subscribed to this region's alarm topic (they must confirm the subscription). */
+  alarmEmails: z.array(z.email()).default([]),
+};
+
+export const PrimaryRegionConfig = z.strictObject({
+  ...RegionBase,
+  bucketName: BucketName,
+  backups: z.array(NamedBackup).min(1, 'must hold at least one KafkaBackup'),
+});
+
+export const DrRegionConfig = z.strictObject({
+  ...RegionBase,
+  bucketName: BucketName,
+  /** KafkaRestore specs run by this region's failover workflow (e.g. the guide's dr-restore). */
+  restores: z.array(NamedRestore).default([]),
+});
+
+export const RestoreTargetConfig = z.strictObject({
+  ...RegionBase,
+  /** What the region is for, shown in descriptions: "analytics", "apac", ... */
+  purpose: z.string().min(1),
+  restores: z.array(NamedRestore).min(1, 'must hold at least one KafkaRestore'),
+});
+
+export const ReplicationConfig = z.strictObject({
+  ruleId: z.string().min(1).max(255).default('KafkaBackupReplication'),
+  priority: z.int().nonnegative().default(1),
+  /** Default: "<primary region>/", the guide's layout (s3://kafka-backups-primary/us-west-2/hourly). */
+  prefix: z.string().optional(),
+  /** S3 Replication Time Control: the only value S3 accepts is 15. */
+  replicationTimeMinutes: z.literal(15).default(15),
+  metricsEventThresholdMinutes: z.literal(15).default(15),
+  deleteMarkerReplication: z.boolean().default(false),
+});
+
+export const EncryptionConfig = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('SSE-S3') }),
+  /** One customer managed key per region (alias/<namePrefix>-backups), rotated yearly. */
+  z.strictObject({ type: z.literal('SSE-KMS') }),
+]);
+
+export const DeploymentConfig = z
+  .strictObject({
+    /** The AWS account every stack deploys to (explicit env on every stack). */
+    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    /** Stack names and other names start with it. */
+    namePrefix: ResourceName.default('kafka-backup'),
+    encryption: EncryptionConfig.default({ type: 'SSE-S3' }),
+    lifecycle: z
+      .strictObject({
+        noncurrentVersionExpirationDays: z.int().positive().default(30),
+        abortIncompleteMultipartUploadDays: z.int().positive().default(7),
+        accessLogExpirationDays: z.int().positive().default(365),
+      })
+      .prefault({}),
+    replication: ReplicationConfig.prefault({}),
+    workflows: z
+      .strictObject({
+        maxConcurrency: z.int().positive().optional(),
+        lambdaTimeoutSeconds: z.int().min(1).max(900).optional(),
+      })
+      .prefault({}),
+    primary: PrimaryRegionConfig,
+    dr: z.array(DrRegionConfig).min(1, 'must name at least one DR region'),
+    restoreTargets: z.array(RestoreTargetConfig).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const regions = [
+      { region: config.primary.region, path: ['primary', 'region'] },
+      ...config.dr.map((dr, i) => ({ region: dr.region, path: ['dr', i, 'region'] })),
+      ...config.restoreTargets.map((t, i) => ({ region: t.region, path: ['restoreTargets', i, 'region'] })),
+    ];
+    const seen = new Map<string, string>();
+    for (const { region, path } of regions) {
+      const first = seen.get(region);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${region} already has a stack (${first}): one role per region`,
+        });
+      } else {
+        seen.set(region, path.join('.'));
+      }
+    }
+    const buckets = [config.primary.bucketName, ...config.dr.map((d) => d.bucketName)];
+    for (const [i, dr] of config.dr.entries()) {
+      if (buckets.indexOf(dr.bucketName) !== i + 1) {
+        ctx.addIssue({ code: 'custom', path: ['dr', i, 'bucketName'], message: 'is used by another region' });
+      }
+    }
+    const names = new Map<string, string>();
+    const checkName = (name: string, path: (string | number)[]) => {
+      const first = names.get(name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path, message: `"${name}" is already used by ${first}` });
+      } else {
+        names.set(name, path.join('.'));
+      }
+    };
+    for (const [i, b] of config.primary.backups.entries())
+      checkName(b.name, ['primary', 'backups', i, 'name']);
+    for (const [d, dr] of config.dr.entries()) {
+      for (const [i, r] of dr.restores.entries()) checkName(r.name, ['dr', d, 'restores', i, 'name']);
+    }
+    for (const [d, t] of config.restoreTargets.entries()) {
+      for (const [i, r] of t.restores.entries())
+        checkName(r.name, ['restoreTargets', d, 'restores', i, 'name']);
+    }
+  });
+export type DeploymentConfig = z.infer<typeof DeploymentConfig>;
+export type DeploymentConfigInput = z.input<typeof DeploymentConfig>;
+export type PrimaryRegionConfig = DeploymentConfig['primary'];
+export type DrRegionConfig = DeploymentConfig['dr'][number];
+export type RestoreTargetConfig = DeploymentConfig['restoreTargets'][number];
+
+export class DeploymentConfigError extends Error {
+  override name = 'DeploymentConfigError';
+}
+
+/**
+ * Validates a deployment config, specs included, and throws one DeploymentConfigError naming every wrong field
+ * (`primary.backups[0].spec.kafkaCluster.saslSecret: required when ...`).
+ */
+export function parseDeploymentConfig(data: unknown, source = 'deployment config'): DeploymentConfig {
+  const result = DeploymentConfig.safeParse(data, { error: configErrorMap });
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push(`${fieldPath([...issue.path, key])}: unknown field`);
+      } else {
+        problems.push(`${fieldPath(issue.path)}: ${issue.message}`);
+      }
+    }
+    throw new DeploymentConfigError(`${source}:\n  ${[...new Set(problems)].join('\n  ')}`);
+  }
+  const config = result.data;
+  // Specs are checked here too so that every problem in the file is reported at once.
+  const check = (schema: typeof KafkaBackupSpec | typeof KafkaRestoreSpec, spec: unknown, where: string) => {
+    const parsed = schema.safeParse(spec, { error: configErrorMap });
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          problems.push(`${where}.${fieldPath([...issue.path, key])}: unknown field`);
+      } else {
+        problems.push(`${where}${issue.path.length ? `.${fieldPath(issue.path)}` : ''}: ${issue.message}`);
+      }
+    }
+  };
+  for (const [i, b] of config.primary.backups.entries())
+    check(KafkaBackupSpec, b.spec, `primary.backups[${i}].spec`);
+  for (const [d, dr] of config.dr.entries()) {
+    for (const [i, r] of dr.restores.entries())
+      check(KafkaRestoreSpec, r.spec, `dr[${d}].restores[${i}].spec`);
+  }
+  for (const [d, t] of config.restoreTargets.entries()) {
+    for (const [i, r] of t.restores.entries()) {
+      check(KafkaRestoreSpec, r.spec, `restoreTargets[${d}].restores[${i}].spec`);
+    }
+  }
+  if (problems.length > 0)
+    throw new DeploymentConfigError(`${source}:\n  ${[...new Set(problems)].join('\n  ')}`);
+  return config;
+}
+
+export function loadDeploymentConfig(path: string): DeploymentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new DeploymentConfigError(
+      `${path}: cannot read the deployment config (${(error as Error).message})`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new DeploymentConfigError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseDeploymentConfig(data, path);
+}
+
+/** The replication prefix in force: the configured one, or "<primary region>/". */
+export function replicationPrefix(config: DeploymentConfig): string {
+  return config.replication.prefix ?? `${config.primary.region}/`;
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+export { SpecError };

@@ -1,0 +1,13 @@
+/** Shared by the DR readiness function and its construct (which must not load the function's AWS SDK at synth). */
+
+/** One backup location the DR side holds for a source cluster (the replica of one KafkaBackup's prefix). */
+export interface ReadinessTarget {
+  sourceClusterId: string;
+  bucket: string;
+  region: string;
+  prefix: string;
+}
+
+/** The environment variable holding the targets, as JSON. */
+export const TARGETS_ENV = 'DR_READINESS_TARGETS';
+export const MAX_AGE_ENV = 'DR_READINESS_MAX_AGE_SECONDS';
