@@ -14,21 +14,27 @@ import { KafkaCluster, kafkajs } from '../../lib/kafka/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { FilesystemStore } from '../../lib/storage/filesystem-store.ts';
 import type { ObjectStore } from '../../lib/storage/object-store.ts';
-import { startGround, stopGround } from '../ground/ground.ts';
-import { clusterPaths } from '../ground/kafka-cluster.ts';
+import { clusterPaths, startKafkaCluster, stopKafkaCluster } from '../ground/kafka-cluster.ts';
+import { ensureKafkaJars } from '../ground/kafka-dist.ts';
 import { readPid } from '../ground/processes.ts';
-import { groundSettings } from '../ground/settings.ts';
+import { groundSettings, tlsDir } from '../ground/settings.ts';
 import { runCli, spawnCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground } from '../support/ground-env.ts';
 import { createTopic, primarySettings } from '../support/kafka-fixtures.ts';
 
 const PARTITIONS = 3;
 
-function backupConfig(opts: { id: string; path: string; topic: string; segmentMaxBytes: number }): string {
+function backupConfig(opts: {
+  id: string;
+  path: string;
+  topic: string;
+  segmentMaxBytes: number;
+  bootstrap?: string;
+}): string {
   return `mode: backup
 backup_id: "${opts.id}"
 source:
-  bootstrap_servers: ["${ground().primary}"]
+  bootstrap_servers: ["${opts.bootstrap ?? ground().primary}"]
   topics:
     include: ["${opts.topic}"]
 storage:
@@ -256,72 +262,110 @@ describe('backup resume', () => {
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
   });
 
-  // Restarts the primary broker of the ground the tests run on (test files run one at a time). Takes ~15 s, or
-  // ~30 s when kafkajs gives up on the dead connection and restarts its consumer: the new member then waits for
-  // the old one, restored by the restarted coordinator, to drop out of the reader's group (rebalance timeout).
+  // Restarts a broker of its own (the shared ground's may have been started by another clone or session, which
+  // this test could not restart). Takes ~15 s, or ~30 s when kafkajs gives up on the dead connection and
+  // restarts its consumer: the new member then waits for the old one, restored by the restarted coordinator, to
+  // drop out of the reader's group (rebalance timeout).
   it('a restart of the source broker part-way through does not stop the backup, nor make it lose or repeat a record', async () => {
-    // 20 MiB per partition: several fetches each (8 MiB at most per partition and fetch), so reading has to
-    // go on against the restarted broker.
-    const perPartition = 20_000;
-    const { topic, expected } = await fillTopic(cluster, 'restart', perPartition);
-    const total = perPartition * PARTITIONS;
-    const dir = tempDir();
-    const path = join(dir, 'store');
-    const id = 'restart-1';
-    const config = loadBackupConfig(
-      writeConfig(dir, 'b.yaml', backupConfig({ id, path, topic, segmentMaxBytes: 256 * 1024 })),
+    const settings = groundSettings();
+    const port = Number(process.env['RESTART_TEST_KAFKA_PORT'] ?? 19192);
+    const broker = { name: 'primary' as const, port, controllerPort: port + 1 };
+    const brokerDir = tempDir('kafka-backup-restart-broker-');
+    const startBroker = () =>
+      startKafkaCluster({
+        cluster: broker,
+        runDir: brokerDir,
+        tlsDir: tlsDir(settings),
+        lib: ensureKafkaJars(settings.cacheDir, settings.kafkaVersion, () => {}),
+        version: settings.kafkaVersion,
+        log: () => {},
+      });
+    expect((await startBroker()).alreadyRunning, `port ${port} is taken: set RESTART_TEST_KAFKA_PORT`).toBe(
+      false,
     );
-    const store = new GatedStore(new FilesystemStore(path));
-    const source = new KafkaCluster(config.source, 'source');
-    const pidPath = clusterPaths(groundSettings().runDir, 'primary').pidPath;
-    const brokerPid = readPid(pidPath);
-    expect(brokerPid).toBeDefined();
-
-    // A quarter of the way in, uploads are held so that the backup is certainly mid-way when the broker stops.
-    const read = new Map<number, number>();
-    const readSoFar = () => [...read.values()].reduce((n, o) => n + o, 0);
-    let partWay: (() => void) | undefined;
-    const reachedPartWay = new Promise<void>((resolve) => {
-      partWay = resolve;
-    });
-    const onProgress = (e: BackupProgressEvent) => {
-      read.set(e.partition, e.next_offset);
-      if (partWay && readSoFar() >= total / 4) {
-        store.hold();
-        partWay();
-        partWay = undefined;
-      }
-    };
-    const outcome = runBackup({ config, store, source, logger: silentLogger }, { onProgress }).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
-    );
+    const own = new KafkaCluster({ bootstrap_servers: [`127.0.0.1:${port}`] }, 'source');
     try {
-      const first = await Promise.race([reachedPartWay.then(() => 'part-way' as const), outcome]);
-      expect(first, 'the backup ended before it was a quarter of the way').toBe('part-way');
-      try {
-        expect(await stopGround({ only: ['primary'] })).toEqual(['primary']);
-        const readAtStop = readSoFar();
-        expect(readAtStop, 'records read when the broker went down').toBeLessThan(total);
-        // Reading goes on against a broker that is down, then comes back.
-        store.release();
-        await sleep(1_000);
-      } finally {
-        store.release();
-        await startGround({ log: () => {} });
-      }
-      expect(readPid(pidPath)).not.toBe(brokerPid);
-
-      const done = await outcome;
-      if ('error' in done) throw done.error;
-      expect(done.result.resumed).toBe(false);
-      await expectExactCopy(store, done.result.manifest, expected);
-      const validate = await runCli(['validate', '--path', path, '--backup-id', id, '--deep']);
-      expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+      await restartScenario(
+        own,
+        `127.0.0.1:${port}`,
+        () => stopKafkaCluster(brokerDir, 'primary'),
+        startBroker,
+        clusterPaths(brokerDir, 'primary').pidPath,
+      );
     } finally {
-      store.release();
-      await outcome;
-      await source.close();
+      await own.close();
+      await stopKafkaCluster(brokerDir, 'primary');
     }
   });
 });
+
+async function restartScenario(
+  cluster: KafkaCluster,
+  bootstrap: string,
+  stopBroker: () => Promise<boolean>,
+  startBroker: () => Promise<unknown>,
+  pidPath: string,
+): Promise<void> {
+  // 20 MiB per partition: several fetches each (8 MiB at most per partition and fetch), so reading has to
+  // go on against the restarted broker.
+  const perPartition = 20_000;
+  const { topic, expected } = await fillTopic(cluster, 'restart', perPartition);
+  const total = perPartition * PARTITIONS;
+  const dir = tempDir();
+  const path = join(dir, 'store');
+  const id = 'restart-1';
+  const config = loadBackupConfig(
+    writeConfig(dir, 'b.yaml', backupConfig({ id, path, topic, segmentMaxBytes: 256 * 1024, bootstrap })),
+  );
+  const store = new GatedStore(new FilesystemStore(path));
+  const source = new KafkaCluster(config.source, 'source');
+  const brokerPid = readPid(pidPath);
+  expect(brokerPid).toBeDefined();
+
+  // A quarter of the way in, uploads are held so that the backup is certainly mid-way when the broker stops.
+  const read = new Map<number, number>();
+  const readSoFar = () => [...read.values()].reduce((n, o) => n + o, 0);
+  let partWay: (() => void) | undefined;
+  const reachedPartWay = new Promise<void>((resolve) => {
+    partWay = resolve;
+  });
+  const onProgress = (e: BackupProgressEvent) => {
+    read.set(e.partition, e.next_offset);
+    if (partWay && readSoFar() >= total / 4) {
+      store.hold();
+      partWay();
+      partWay = undefined;
+    }
+  };
+  const outcome = runBackup({ config, store, source, logger: silentLogger }, { onProgress }).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  try {
+    const first = await Promise.race([reachedPartWay.then(() => 'part-way' as const), outcome]);
+    expect(first, 'the backup ended before it was a quarter of the way').toBe('part-way');
+    try {
+      expect(await stopBroker()).toBe(true);
+      const readAtStop = readSoFar();
+      expect(readAtStop, 'records read when the broker went down').toBeLessThan(total);
+      // Reading goes on against a broker that is down, then comes back.
+      store.release();
+      await sleep(1_000);
+    } finally {
+      store.release();
+      await startBroker();
+    }
+    expect(readPid(pidPath)).not.toBe(brokerPid);
+
+    const done = await outcome;
+    if ('error' in done) throw done.error;
+    expect(done.result.resumed).toBe(false);
+    await expectExactCopy(store, done.result.manifest, expected);
+    const validate = await runCli(['validate', '--path', path, '--backup-id', id, '--deep']);
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+  } finally {
+    store.release();
+    await outcome;
+    await source.close();
+  }
+}
