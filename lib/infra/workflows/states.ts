@@ -302,6 +302,8 @@ export function scaleHook(b: BuildContext, name: 'ScaleDown' | 'ScaleUp', path: 
     comment: `${name}: invoke the user's hook function`,
     service: 'lambda',
     action: 'invoke',
+    // The SDK call is `invoke`; the IAM action it needs is lambda:InvokeFunction (there is no lambda:invoke).
+    iamAction: 'lambda:InvokeFunction',
     parameters: {
       FunctionName: sfn.JsonPath.stringAt(`${path}.lambda_function`),
       Payload: {
