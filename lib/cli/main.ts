@@ -3,6 +3,7 @@ import { TOOL_VERSION } from '../version.ts';
 import { UsageError } from './args.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
+import { drCommand } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, { run: Command; summary: string; hidden?: boolean
     run: drillCommand,
     summary: 'the DR drill: test topic, backup, restore, verify counts, bytes and a group, clean up',
   },
+  dr: { run: drCommand, summary: 'start and follow the serverless failover/failback workflows (AWS)' },
   // Not in the help: the workflows' plumbing (kafka-backup step --help describes it).
   step: {
     run: stepCommand,
