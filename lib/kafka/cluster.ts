@@ -59,6 +59,37 @@ interface InternalCluster {
   }>;
 }
 
+/** Errors a broker gives while a topic of the same name is still being deleted, or just created. */
+function isTransientTopicError(e: unknown): boolean {
+  const type = (e as { type?: string }).type;
+  const text = String((e as Error)?.message ?? '');
+  return (
+    [
+      'UNKNOWN_TOPIC_OR_PARTITION',
+      'LEADER_NOT_AVAILABLE',
+      'NOT_LEADER_FOR_PARTITION',
+      'NOT_LEADER_OR_FOLLOWER',
+      'REQUEST_TIMED_OUT',
+    ].includes(type ?? '') || /marked for deletion|does not host this topic-partition|leader/i.test(text)
+  );
+}
+
+/**
+ * Leadership moves (a topic just created, a broker restarting) make the broker answer NOT_LEADER and the like
+ * for a moment; kafkajs' admin retries only some of these. Retried here for up to `forMs`.
+ */
+async function retryTransient<T>(fn: () => Promise<T>, forMs = 15_000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isTransientTopicError(e) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * attempt)));
+    }
+  }
+}
+
 /** kafkajs' DescribeConfigs source for a config set on the topic itself. */
 const TOPIC_CONFIG_SOURCE = 1;
 
@@ -159,9 +190,9 @@ export class KafkaCluster {
     isolation: IsolationLevel = 'read_committed',
   ): Promise<PartitionOffsets[]> {
     const admin = await this.admin();
-    const lowHigh = await this.call(() => admin.fetchTopicOffsets(topic));
+    const lowHigh = await this.call(() => retryTransient(() => admin.fetchTopicOffsets(topic)));
     let ends = new Map(lowHigh.map((p) => [p.partition, Number(p.high)]));
-    if (isolation === 'read_uncommitted') ends = await this.#highWatermarks(topic);
+    if (isolation === 'read_uncommitted') ends = await retryTransient(() => this.#highWatermarks(topic));
     return lowHigh
       .map((p) => ({ partition: p.partition, logStart: Number(p.low), end: ends.get(p.partition)! }))
       .sort((a, b) => a.partition - b.partition);
@@ -276,26 +307,55 @@ export class KafkaCluster {
     });
   }
 
-  async createTopic(t: {
-    name: string;
-    partitions: number;
-    replicationFactor: number;
-    configs: Record<string, string>;
-  }): Promise<void> {
+  /**
+   * Creates a topic and waits until every partition has a leader. A topic of the same name deleted moments
+   * before (a re-run drill, a restore after cleanup) makes the broker answer with transient errors for a while:
+   * those are retried for up to `retryForMs`.
+   */
+  async createTopic(
+    t: { name: string; partitions: number; replicationFactor: number; configs: Record<string, string> },
+    opts: { retryForMs?: number } = {},
+  ): Promise<void> {
     const admin = await this.admin();
-    await this.call(() =>
-      admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: t.name,
-            numPartitions: t.partitions,
-            replicationFactor: t.replicationFactor,
-            configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-          },
-        ],
-      }),
-    );
+    const deadline = Date.now() + (opts.retryForMs ?? 30_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await admin.createTopics({
+          waitForLeaders: false,
+          topics: [
+            {
+              topic: t.name,
+              numPartitions: t.partitions,
+              replicationFactor: t.replicationFactor,
+              configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        // false: it exists already, i.e. an earlier attempt of ours created it before failing.
+        void created;
+        await this.#waitForLeaders(t.name, t.partitions, deadline);
+        return;
+      } catch (e) {
+        if (!isTransientTopicError(e) || Date.now() > deadline)
+          throw translateKafkaError(e, this.settings, this.section);
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
+      }
+    }
+  }
+
+  async #waitForLeaders(topic: string, partitions: number, deadline: number): Promise<void> {
+    const admin = await this.admin();
+    for (;;) {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch((e: unknown) => {
+        if (isTransientTopicError(e)) return undefined;
+        throw e;
+      });
+      const ready = meta?.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+      if (ready >= partitions) return;
+      if (Date.now() > deadline)
+        throw new Error(`topic ${topic}: partitions without a leader after creation`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async deleteTopics(names: string[]): Promise<void> {
