@@ -12,6 +12,7 @@ export {
   type DrReadyOptions,
   drReadyFromManifest,
 } from './from-manifest.ts';
+export { recordRestoreOutcome } from './from-report.ts';
 export { type MetricsServer, type ServeOptions, serveRegistry } from './http-server.ts';
 export {
   EXTERNAL_METRIC_NAMES,

@@ -15,7 +15,7 @@ import { CorruptDataError, NotFoundError, WorkNotFinishedError } from '../errors
 import { loadManifest } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import { KafkaCluster } from '../kafka/index.ts';
-import { backupSucceededFromManifest } from '../metrics/index.ts';
+import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
 import {
   applyGroupReset,
   findRestorableBackup,
@@ -449,15 +449,8 @@ async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime
     const job = { ...e.job, work: e.items.map((i) => i.work) };
     const outcomes = await loadWorkOutcomes(ctx, job, e.restored);
     const report = await verifyRestore(ctx, job, outcomes, e.groups);
-    if (report.ok) {
-      rt.metrics.restoreSucceeded({
-        backupId: report.backup_id,
-        targetClusterId: report.target_cluster_id,
-        groupsReset: report.consumer_groups.filter((g) => g.status === 'reset').length,
-        durationMs: report.duration_ms,
-      });
-    } else {
-      rt.metrics.restoreFailed({ backupId: report.backup_id, targetClusterId: report.target_cluster_id });
+    recordRestoreOutcome(rt.metrics, report);
+    if (!report.ok) {
       rt.logger.error('restore verification failed', {
         partitions: report.topics.flatMap((t) =>
           t.partitions.filter((p) => !p.ok).map((p) => `${t.target_topic}/${p.target_partition}`),

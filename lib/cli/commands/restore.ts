@@ -1,5 +1,6 @@
 import { loadRestoreConfig } from '../../config/index.ts';
 import { KafkaCluster } from '../../kafka/index.ts';
+import { recordRestoreOutcome } from '../../metrics/index.ts';
 import { runRestore } from '../../restore/index.ts';
 import { openStore } from '../../storage/index.ts';
 import { outputFormat, parseCommandArgs, requireOption } from '../args.ts';
@@ -68,19 +69,7 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
         },
       );
       progress.done();
-      if (report.ok) {
-        metrics.recorder.restoreSucceeded({
-          backupId: report.backup_id,
-          targetClusterId: report.target_cluster_id,
-          groupsReset: report.consumer_groups.filter((g) => g.status === 'reset').length,
-          durationMs: report.duration_ms,
-        });
-      } else {
-        metrics.recorder.restoreFailed({
-          backupId: report.backup_id,
-          targetClusterId: report.target_cluster_id,
-        });
-      }
+      recordRestoreOutcome(metrics.recorder, report);
       out(format === 'json' ? JSON.stringify(report, null, 2) : renderRestoreReport(report));
       return report.ok ? ExitCode.ok : ExitCode.verificationFailed;
     } catch (e) {
