@@ -81,7 +81,7 @@ export class PartitionSink {
         seg.last_offset,
         randomBytes(4).toString('hex'),
       );
-      await this.#opts.store.put(key, seg.body);
+      await this.#opts.store.putStream(key, inOrder(seg.chunks));
       const ref: SegmentRef = {
         key,
         first_offset: seg.first_offset,
@@ -131,4 +131,9 @@ export class PartitionSink {
       detected_at: new Date(this.#now()).toISOString(),
     });
   }
+}
+
+/** The chunks as a stream, for ObjectStore.putStream. */
+async function* inOrder(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
 }

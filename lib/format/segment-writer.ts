@@ -8,8 +8,13 @@ import { SEGMENT_MAGIC, type SegmentSummary } from './segment.ts';
 const FEED_BYTES = binding.cStreamInSize();
 
 export interface FinishedSegment extends SegmentSummary {
-  /** The object to store: one zstd frame. */
-  body: Buffer;
+  /**
+   * The object to store (one zstd frame) as the pieces zstd produced, in order: storing them as a stream does not
+   * copy the whole segment once more at the moment memory holds the most.
+   */
+  chunks: Buffer[];
+  /** The same bytes in one Buffer (concatenated on first use). */
+  readonly body: Buffer;
 }
 
 /**
@@ -86,14 +91,19 @@ export class SegmentWriter {
     if (this.#records === 0) throw new Error('SegmentWriter.finish on an empty segment');
     this.#feed(binding.EndDirective.end);
     this.#finished = true;
-    const body = Buffer.concat(this.#chunks, this.#compressedBytes);
-    this.#chunks.length = 0;
+    const chunks = this.#chunks.splice(0);
+    const size = this.#compressedBytes;
+    let body: Buffer | undefined;
     return {
-      body,
+      chunks,
+      get body() {
+        body ??= Buffer.concat(chunks, size);
+        return body;
+      },
       sha256: this.#hash.digest('hex'),
       records: this.#records,
       uncompressed_size: this.#uncompressedBytes,
-      size: body.length,
+      size,
       first_offset: this.#firstOffset!,
       last_offset: this.#lastOffset!,
       min_timestamp: this.#minTimestamp,
