@@ -2,6 +2,7 @@ import type { SegmentRef } from '../format/manifest.ts';
 import { Layout } from '../format/manifest.ts';
 import { type BackupPlan, PartitionProgress } from '../format/plan.ts';
 import { readPartitions } from '../kafka/index.ts';
+import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
 import type { BackupContext } from './context.ts';
 import { PartitionSink } from './partition-sink.ts';
 
@@ -46,8 +47,12 @@ export async function loadProgress(
   plan: BackupPlan,
   item: WorkItem,
 ): Promise<PartitionProgress> {
-  const raw = await ctx.store.getIfExists(Layout.progress(plan.backup_id, item.topic, item.partition));
-  if (raw) return PartitionProgress.parse(JSON.parse(raw.toString('utf8')));
+  const stored = await readStoredJson(
+    ctx.store,
+    Layout.progress(plan.backup_id, item.topic, item.partition),
+    PartitionProgress,
+  );
+  if (stored) return stored;
   const planned = plannedPartition(plan, item);
   return { ...item, next_offset: planned.read_from, segments: [], gaps: [], updated_at: plan.started_at };
 }

@@ -5,14 +5,14 @@ import { FORMAT_VERSION, type GroupOffsets, Layout, type PartitionManifest } fro
 import { BackupPlan, type PlannedPartition } from '../format/plan.ts';
 import { readSegment } from '../format/segment-reader.ts';
 import type { KafkaCluster, PartitionOffsets } from '../kafka/index.ts';
+import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
 import { type BackupContext, nowOf } from './context.ts';
 
 export async function loadPlan(
   ctx: Pick<BackupContext, 'store'>,
   backupId: string,
 ): Promise<BackupPlan | undefined> {
-  const raw = await ctx.store.getIfExists(Layout.plan(backupId));
-  return raw ? BackupPlan.parse(JSON.parse(raw.toString('utf8'))) : undefined;
+  return readStoredJson(ctx.store, Layout.plan(backupId), BackupPlan);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CorruptDataError, NotFoundError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
 import { Layout, Manifest } from './manifest.ts';
 
 export interface BackupListing {
@@ -14,16 +15,6 @@ export interface BackupListing {
   stored_bytes: number | null;
   based_on: string | null;
   gaps: number;
-}
-
-function parseJson(raw: Buffer, key: string, store: ObjectStore): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new CorruptDataError(`${store.location}/${key} is not valid JSON`, {
-      hint: 'The object was damaged or edited; restore it from the bucket version history or use another backup.',
-    });
-  }
 }
 
 export async function loadManifest(store: ObjectStore, backupId: string): Promise<Manifest> {
@@ -42,15 +33,7 @@ export async function loadManifest(store: ObjectStore, backupId: string): Promis
       },
     );
   }
-  const parsed = Manifest.safeParse(parseJson(raw, key, store));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CorruptDataError(
-      `${store.location}/${key} is not a valid manifest: ${issue?.path.join('.')} ${issue?.message}`,
-      { hint: 'It was written by an incompatible version or damaged; use another backup.' },
-    );
-  }
-  return parsed.data;
+  return parseStoredJson(store, key, raw, Manifest, 'manifest');
 }
 
 /** The ids of every backup folder in the location, with or without a manifest. */

@@ -1,4 +1,5 @@
 import { CorruptDataError, UserError } from '../errors.ts';
+import { mapLimit } from '../map-limit.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { loadManifest } from './catalog.ts';
 import type { Manifest } from './manifest.ts';
@@ -19,17 +20,6 @@ export interface ValidationReport {
   records_checked: number;
   bytes_checked: number;
   problems: ValidationProblem[];
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
 }
 
 /**

@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import { loadManifest, resolveBackupId } from '../format/catalog.ts';
 import type { Manifest, TopicManifest } from '../format/manifest.ts';
 import { RestoreLayout, RestorePartitionState } from '../format/restore-state.ts';
+import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
 import type { RestoreContext } from './context.ts';
 
 /** Topic configs that Kafka 4 removed or that describe the source cluster rather than the topic. */
@@ -214,6 +215,9 @@ export async function loadPartitionState(
   topic: string,
   partition: number,
 ): Promise<RestorePartitionState | undefined> {
-  const raw = await ctx.store.getIfExists(RestoreLayout.partition(restoreId, topic, partition));
-  return raw ? RestorePartitionState.parse(JSON.parse(raw.toString('utf8'))) : undefined;
+  return readStoredJson(
+    ctx.store,
+    RestoreLayout.partition(restoreId, topic, partition),
+    RestorePartitionState,
+  );
 }

@@ -3,6 +3,7 @@ import { loadManifest } from '../format/catalog.ts';
 import { RestoreLayout, RestorePartitionState, RestorePlanState } from '../format/restore-state.ts';
 import type { RestoredOffsets } from '../offsets/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
 
 /**
  * The offset mapping of the newest restore of `backupId` into the cluster `targetClusterId`, as stored next to
@@ -17,8 +18,8 @@ export async function loadRestoredOffsets(
   const planKeys = (await store.list(prefix)).filter((k) => k.endsWith('/plan.json'));
   const plans: RestorePlanState[] = [];
   for (const key of planKeys) {
-    const raw = await store.getIfExists(key);
-    if (raw) plans.push(RestorePlanState.parse(JSON.parse(raw.toString('utf8'))));
+    const plan = await readStoredJson(store, key, RestorePlanState);
+    if (plan) plans.push(plan);
   }
   const newest = plans.sort((a, b) => a.started_at.localeCompare(b.started_at)).at(-1);
   if (!newest) {
@@ -31,8 +32,8 @@ export async function loadRestoredOffsets(
   }
   const partitions: RestorePartitionState[] = [];
   for (const key of await store.list(`${RestoreLayout.prefix}${newest.restore_id}/partitions/`)) {
-    const raw = await store.getIfExists(key);
-    if (raw) partitions.push(RestorePartitionState.parse(JSON.parse(raw.toString('utf8'))));
+    const state = await readStoredJson(store, key, RestorePartitionState);
+    if (state) partitions.push(state);
   }
   return { manifest: await loadManifest(store, backupId), topics: newest.topics, partitions };
 }

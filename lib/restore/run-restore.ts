@@ -4,6 +4,7 @@ import { loadManifest } from '../format/catalog.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
 import { RestoreLayout, type RestorePartitionState, type RestorePlanState } from '../format/restore-state.ts';
 import type { KafkaCluster } from '../kafka/index.ts';
+import { mapLimit } from '../map-limit.ts';
 import {
   executeOffsetReset,
   type GroupResetPlan,
@@ -66,20 +67,6 @@ export function restoreJobOf(p: PreparedRestore): RestoreJob {
     work: p.work,
     warnings: p.warnings,
   };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!);
-      }
-    }),
-  );
-  return out;
 }
 
 /**
