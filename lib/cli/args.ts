@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UserError } from '../errors.ts';
+import { type ErrorName, UserError } from '../errors.ts';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
@@ -13,7 +13,7 @@ export const storageOptions = {
 } as const satisfies OptionSpec;
 
 export class UsageError extends UserError {
-  override name = 'UsageError';
+  override readonly name: ErrorName = 'UsageError';
 }
 
 export function parseCommandArgs<T extends OptionSpec>(

@@ -1,14 +1,14 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { NotFoundError, StorageAccessError, UserError } from '../errors.ts';
+import { type ErrorName, NotFoundError, StorageAccessError, UserError } from '../errors.ts';
 
 /** Step Functions refused us or could not be reached (exit code 3, like storage and Kafka access problems). */
 export class WorkflowAccessError extends StorageAccessError {
-  override name = 'WorkflowAccessError';
+  override readonly name: ErrorName = 'WorkflowAccessError';
 }
 
 /** A command line or input the workflow cannot take (exit code 2). */
 export class DrUsageError extends UserError {
-  override name = 'UsageError';
+  override readonly name: ErrorName = 'UsageError';
 }
 
 export interface ParsedArn {

@@ -24,9 +24,10 @@ import {
   sfnClient,
   stateMachineArn,
 } from '../../dr/sfn.ts';
+import type { ErrorName } from '../../errors.ts';
 import type { RestoreReport } from '../../restore/index.ts';
 import { outputFormat, parseCommandArgs, requireOption, UsageError } from '../args.ts';
-import { ExitCode } from '../exit-codes.ts';
+import { ExitCode, exitCodeForName } from '../exit-codes.ts';
 import { renderTable } from '../output.ts';
 import { renderRestoreReport } from '../restore-report.ts';
 
@@ -353,25 +354,13 @@ async function followAndReport(
     process.stderr.write(
       `\nstopped following: the execution goes on (Ctrl-C does not stop it).\nfollow it again: ${resume}\nstop it:         aws stepfunctions stop-execution --execution-arn ${arn}\n`,
     );
-    return 130;
+    return ExitCode.interrupted;
   }
   return report(result, { ...opts, resume }, out);
 }
 
-/** Exit codes for the errors the workflow steps fail with (lib/errors.ts names), as the CLI's own commands. */
-const EXIT_FOR_ERROR: Record<string, number> = {
-  ConfigError: ExitCode.usage,
-  InvalidEventError: ExitCode.usage,
-  UserError: ExitCode.usage,
-  KafkaAccessError: ExitCode.access,
-  StorageAccessError: ExitCode.access,
-  LeaseHeldError: ExitCode.access,
-  NotFoundError: ExitCode.notFound,
-  CorruptDataError: ExitCode.verificationFailed,
-  RestoreVerificationFailed: ExitCode.verificationFailed,
-};
-
-const HINT_FOR_ERROR: Record<string, string> = {
+/** Exit codes come from lib/errors.ts (ERRORS, as for the CLI's own commands); these are the hints printed with them. */
+const HINT_FOR_ERROR: Partial<Record<ErrorName, string>> = {
   RestoreVerificationFailed:
     'The restore ran but a partition or consumer group did not verify (the report above says which); the apps stay scaled down.',
   KafkaAccessError:
@@ -382,7 +371,10 @@ const HINT_FOR_ERROR: Record<string, string> = {
     'No restorable backup (or an object it needs) was found in the bucket: check storage.prefix and replication.',
   ConfigError:
     'The config in the execution input does not parse where the workflow runs (a variable not set there?).',
-  LeaseHeldError: 'Another backup holds the location: wait for it to finish, or for its lease to expire.',
+  LeaseHeldError:
+    'Another run holds the lease (a backup of the location, or the same restore into the same target): wait for it to finish, or for its lease to expire.',
+  KafkaTransientError:
+    'Kafka kept answering with a transient error (coordinator loading, leader moving, broker restarting) through every retry: check the brokers, then run it again.',
 };
 
 function stepSummary(s: StepRecord) {
@@ -421,7 +413,7 @@ function report(
       ? reportValue && !reportValue.ok
         ? ExitCode.verificationFailed
         : ExitCode.ok
-      : (EXIT_FOR_ERROR[error ?? ''] ?? ExitCode.unexpected);
+      : exitCodeForName(error);
 
   if (opts.format === 'json') {
     out(
@@ -472,7 +464,7 @@ function report(
       `\nerror: ${opts.kind === 'execution' ? title : `${opts.kind} execution ${execution.name}`} ${what}${where}${error ? `: ${error}` : ''}${cause ? `: ${shorten(cause)}` : ''}\n`,
     );
     const hint =
-      (error && HINT_FOR_ERROR[error]) ??
+      (error && HINT_FOR_ERROR[error as ErrorName]) ??
       (st === 'ABORTED'
         ? 'Someone stopped the execution (StopExecution); start a new one when ready.'
         : st === 'TIMED_OUT'

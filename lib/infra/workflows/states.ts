@@ -4,6 +4,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { type ErrorName, RETRIABLE_ERROR_NAMES } from '../../errors.ts';
 import { STEP_ENV, type StepName } from '../../workflow/names.ts';
 import type { WorkflowFunctions } from './functions.ts';
 
@@ -15,8 +16,23 @@ import type { WorkflowFunctions } from './functions.ts';
  * step's return value is its state result, and a failed step's error name (lib/errors.ts) is what Retry/Catch see.
  */
 
-/** Errors worth retrying: Kafka briefly unreachable, a worker that ran into its Lambda timeout anyway. */
-const TRANSIENT_ERRORS = ['KafkaAccessError', 'Sandbox.Timedout', 'States.Timeout'];
+/**
+ * The Lambda service's own errors: the invocation failed before or around our code (throttled, service hiccup, a
+ * worker that ran into its Lambda timeout anyway, a hung invocation past taskTimeout). Always worth retrying.
+ * (`retryOnServiceExceptions` adds CDK's retry of Lambda.ServiceException, Lambda.AWSLambdaException,
+ * Lambda.SdkClientException and Lambda.ClientExecutionTimeoutException besides.)
+ */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Sandbox.Timedout',
+  'States.Timeout',
+];
+
+/**
+ * What a Lambda step retries: the retriable names of the error table (lib/errors.ts; e.g. KafkaTransientError,
+ * never KafkaAccessError: a wrong password is not retried) plus the Lambda service errors.
+ */
+export const TRANSIENT_ERRORS: readonly string[] = [...RETRIABLE_ERROR_NAMES, ...LAMBDA_SERVICE_ERRORS];
 
 export interface BuildContext {
   scope: Construct;
@@ -49,7 +65,7 @@ export function invokeStep(
   });
   if (opts.retryTransient ?? true) {
     task.addRetry({
-      errors: TRANSIENT_ERRORS,
+      errors: [...TRANSIENT_ERRORS],
       maxAttempts: 3,
       interval: Duration.seconds(10),
       backoffRate: 2,
@@ -99,7 +115,7 @@ function fargateStep(
     backoffRate: 2,
   });
   const failed = new sfn.Fail(b.scope, `${id}Failed`, {
-    error: 'FargateStepFailed',
+    error: 'FargateStepFailed' satisfies ErrorName,
     causePath: sfn.JsonPath.format(
       'the Fargate task did not exit with 0: {}',
       sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.task.containers')),
@@ -229,7 +245,7 @@ export function backupFailure(b: BuildContext, fail: sfn.IChainable): sfn.IChain
 
 export function restoreFailure(b: BuildContext, fail: sfn.IChainable): sfn.IChainable {
   const record = invokeStep(b, 'RecordRestoreFailure', 'restore-failed', {
-    comment: 'Emit kafka_backup_restores_total{outcome="failure"}',
+    comment: 'Emit kafka_backup_restores_total{outcome="failure"} and release the lease of the restore',
     payload: { state: sfn.JsonPath.objectAt('$') },
     resultPath: null,
     retryTransient: false,
@@ -350,7 +366,7 @@ export function restoreSegment(
   },
 ): Segment & { onNotOk(then: sfn.IChainable): void } {
   const prepare = invokeStep(b, 'PrepareRestore', 'restore-prepare', {
-    comment: 'Plan the restore, create the missing topics, one work item per target partition',
+    comment: 'Lease the restore, plan it, create the missing topics, one work item per target partition',
     payload: {
       config: sfn.JsonPath.objectAt(opts.configPath),
       backup_id: sfn.JsonPath.stringAt(opts.backupIdPath),
@@ -434,6 +450,7 @@ export function restoreSegment(
     comment: 'Commit the mapped offsets for groups without running members',
     payload: {
       config_ref: sfn.JsonPath.objectAt('$.prepared.config_ref'),
+      job: sfn.JsonPath.objectAt('$.prepared.job'),
       plans: sfn.JsonPath.objectAt('$.offsets.plans'),
     },
     resultPath: '$.groups',

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { ErrorName } from '../../errors.ts';
 import { WorkflowFunctions } from './functions.ts';
 import type { WorkflowProps } from './props.ts';
 import {
@@ -182,12 +183,12 @@ function reportSummary(): Record<string, unknown> {
 /** Verification found a partition that does not hold what was restored: notify and fail, apps stay down. */
 function notVerified(b: BuildContext): sfn.IChainable {
   const fail = new sfn.Fail(b.scope, 'RestoreNotVerified', {
-    error: 'RestoreVerificationFailed',
+    error: 'RestoreVerificationFailed' satisfies ErrorName,
     cause: 'a restored partition does not hold the expected records, or a consumer group could not be reset',
   });
   return notify(b, 'NotifyNotVerified', 'failed', {
     backup_id: sfn.JsonPath.stringAt('$.report.backup_id'),
     restore_id: sfn.JsonPath.stringAt('$.report.restore_id'),
-    error: 'RestoreVerificationFailed',
+    error: 'RestoreVerificationFailed' satisfies ErrorName,
   }).next(fail);
 }

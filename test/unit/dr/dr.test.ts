@@ -29,6 +29,7 @@ function ev(type: string, details: Record<string, unknown> = {}, ms = 0): Histor
 describe('ExecutionHistory', () => {
   it('names the state whose error failed the execution through Catch -> Fail, after a retry', () => {
     nextId = 0;
+    // Only retriable names are retried (lib/errors.ts ERRORS): a transient Kafka error, never KafkaAccessError.
     const h = new ExecutionHistory();
     const lines = h.consume([
       ev('ExecutionStarted'),
@@ -36,25 +37,25 @@ describe('ExecutionHistory', () => {
       ev('TaskStateExited', { name: 'FindBackup', output: '{"backup":{"backup_id":"b-1"}}' }, 1200),
       ev('TaskStateEntered', { name: 'PrepareRestore' }, 1300),
       ev('TaskScheduled', {}),
-      ev('TaskFailed', { error: 'KafkaAccessError', cause: 'brokers unreachable' }, 2000),
+      ev('TaskFailed', { error: 'KafkaTransientError', cause: 'coordinator loading' }, 2000),
       ev('TaskScheduled', {}, 4000),
-      ev('TaskFailed', { error: 'KafkaAccessError', cause: 'still unreachable' }, 5000),
+      ev('TaskFailed', { error: 'KafkaTransientError', cause: 'still loading' }, 5000),
       ev('TaskStateExited', { name: 'PrepareRestore', output: '{}' }, 5000),
       ev('TaskStateEntered', { name: 'RecordRestoreFailure' }, 5000),
       ev('TaskFailed', { error: 'Lambda.Unknown', cause: 'the recorder failed too' }, 5100),
       ev('TaskStateExited', { name: 'RecordRestoreFailure' }, 5100),
       ev('FailStateEntered', { name: 'Failed' }, 5200),
-      ev('ExecutionFailed', { error: 'KafkaAccessError', cause: 'still unreachable' }, 5200),
+      ev('ExecutionFailed', { error: 'KafkaTransientError', cause: 'still loading' }, 5200),
     ]);
     expect(h.end?.status).toBe('FAILED');
     expect(h.failedState()).toBe('PrepareRestore');
     expect(lines.some((l) => /FindBackup\s+succeeded in 1\.2 s: backup b-1/.test(l))).toBe(true);
     expect(lines.filter((l) => l.includes('PrepareRestore') && l.includes('retrying'))).toHaveLength(1);
     expect(lines.some((l) => /PrepareRestore\s+left after .*caught/.test(l))).toBe(true);
-    expect(lines.at(-1)).toContain('execution FAILED: KafkaAccessError: still unreachable');
+    expect(lines.at(-1)).toContain('execution FAILED: KafkaTransientError: still loading');
     expect(h.steps.find((s) => s.state === 'PrepareRestore')).toMatchObject({
       status: 'caught',
-      error: 'KafkaAccessError',
+      error: 'KafkaTransientError',
     });
   });
 
