@@ -10,6 +10,8 @@ export const RestoreLayout = {
   partition: (restoreId: string, topic: string, partition: number) =>
     `restores/${restoreId}/partitions/${topic}/${partition}.json`,
   report: (restoreId: string) => `restores/${restoreId}/report.json`,
+  /** One run of a restore at a time: held while it writes (see lib/restore/restore-lease.ts). */
+  lease: (restoreId: string) => `restores/${restoreId}/lease.json`,
   prefix: 'restores/',
 } as const;
 

@@ -6,10 +6,17 @@ export {
   loadPartitionState,
   type PartitionWork,
   planRestore,
+  type RestoreIdentity,
   type RestorePlan,
   type TopicAction,
 } from './plan-restore.ts';
 export type { PartitionReport, RestoreReport } from './report.ts';
+export {
+  acquireRestoreLease,
+  DEFAULT_RESTORE_LEASE_TTL_MS,
+  type RestoreLeaseOptions,
+  restoreLeaseOf,
+} from './restore-lease.ts';
 export { loadRestoredOffsets } from './restored-offsets.ts';
 export {
   applyGroupReset,

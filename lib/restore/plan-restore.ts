@@ -4,7 +4,7 @@ import { UserError } from '../errors.ts';
 import { loadManifest, resolveBackupId } from '../format/catalog.ts';
 import type { Manifest, TopicManifest } from '../format/manifest.ts';
 import { RestoreLayout, RestorePartitionState } from '../format/restore-state.ts';
-import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 import type { RestoreContext } from './context.ts';
 
 /** Topic configs that Kafka 4 removed or that describe the source cluster rather than the topic. */
@@ -61,11 +61,25 @@ function restoreIdOf(
   return `${backupId}--${clusterId}--${digest}`;
 }
 
+/** Which restore this is: the same backup, target cluster, topic mapping and window give the same restore id. */
+export interface RestoreIdentity {
+  restore_id: string;
+  backup_id: string;
+  target_cluster_id: string;
+  /** source topic -> target topic. */
+  topics: Record<string, string>;
+}
+
 /**
  * Decides what a restore will do, without writing anything: which topics to create, which target partition
  * receives which source partitions, and where each one starts (resuming an interrupted run of the same restore).
+ * `onIdentified` runs once the restore id is known and before anything of the target's topics or the restore's
+ * state is read (where a run takes the restore's lease): so a plan made after it reflects every earlier run.
  */
-export async function planRestore(ctx: RestoreContext): Promise<RestorePlan> {
+export async function planRestore(
+  ctx: RestoreContext,
+  opts: { onIdentified?: (id: RestoreIdentity) => Promise<void> } = {},
+): Promise<RestorePlan> {
   const { config, store, target } = ctx;
   const r = config.restore;
   const backupId = await resolveBackupId(store, config.backup_id);
@@ -92,7 +106,6 @@ export async function planRestore(ctx: RestoreContext): Promise<RestorePlan> {
     });
 
   const { clusterId, brokers } = await target.describeCluster();
-  const existing = new Set(await target.listTopics());
   const mapping = Object.fromEntries(selected.map((t) => [t, r.topic_mapping[t] ?? t]));
   const targets = Object.values(mapping);
   const duplicateTargets = targets.filter((t, i) => targets.indexOf(t) !== i);
@@ -106,6 +119,13 @@ export async function planRestore(ctx: RestoreContext): Promise<RestorePlan> {
   }
   const window = { start_time: r.start_time ?? null, end_time: r.end_time ?? null };
   const restoreId = restoreIdOf(backupId, clusterId, mapping, window);
+  await opts.onIdentified?.({
+    restore_id: restoreId,
+    backup_id: backupId,
+    target_cluster_id: clusterId,
+    topics: mapping,
+  });
+  const existing = new Set(await target.listTopics());
   const described = new Map(
     (await target.describeTopics(targets.filter((t) => existing.has(t)))).map((d) => [d.name, d]),
   );

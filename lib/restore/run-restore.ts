@@ -11,9 +11,15 @@ import {
   type GroupResetResult,
   planOffsetReset,
 } from '../offsets/index.ts';
+import { keepLeaseAlive, type Lease } from '../storage/lease.ts';
 import type { RestoreContext } from './context.ts';
 import { loadPartitionState, type PartitionWork, planRestore, type RestorePlan } from './plan-restore.ts';
 import type { PartitionReport, RestoreReport } from './report.ts';
+import {
+  acquireRestoreLease,
+  DEFAULT_RESTORE_LEASE_TTL_MS,
+  type RestoreLeaseOptions,
+} from './restore-lease.ts';
 import { restorePartition } from './restore-partition.ts';
 
 export interface RunRestoreOptions {
@@ -21,6 +27,8 @@ export interface RunRestoreOptions {
   resetOffsets: boolean;
   onRecords?: (n: number) => void;
   onPlan?: (plan: RestorePlan) => void;
+  /** How long the restore's lease lasts without renewal (default 2 minutes; renewed every third of it). */
+  leaseTtlMs?: number;
 }
 
 const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -41,6 +49,8 @@ export interface RestoreJob {
 export interface PreparedRestore extends RestorePlan {
   started_at: string;
   dry_run: boolean;
+  /** The restore's lease, held by the caller from here on (none in a dry run, which writes nothing). */
+  lease: Lease | undefined;
 }
 
 /** What restoring one target partition left: its durable state and the records written by this run. */
@@ -70,54 +80,84 @@ export function restoreJobOf(p: PreparedRestore): RestoreJob {
 }
 
 /**
- * Phase 1a: plans the restore, then (unless `dry_run`) creates the missing target topics and stores the restore's
- * plan state next to the backup. Every target partition can then be restored on its own, in any process.
+ * Phase 1a: takes the restore's lease (unless `dry_run`: a LeaseHeldError when another run of the same restore
+ * holds it), plans the restore, then creates the missing target topics and stores the restore's plan state next
+ * to the backup. Every target partition can then be restored on its own, in any process. The caller holds the
+ * returned lease until the restore ends (renews and releases it); on an error here it is released.
  */
 export async function prepareRestore(
   ctx: RestoreContext,
-  opts: { onPlan?: (plan: RestorePlan) => void } = {},
+  opts: { onPlan?: (plan: RestorePlan) => void; lease?: Partial<RestoreLeaseOptions> } = {},
 ): Promise<PreparedRestore> {
-  const { config, store, target, logger } = ctx;
+  const { config, store, logger } = ctx;
   const startedAt = ctx.now ? ctx.now() : new Date();
-  const plan = await planRestore(ctx);
-  opts.onPlan?.(plan);
-  for (const w of plan.warnings) logger.warn(w);
   const dryRun = config.restore.dry_run;
-  if (!dryRun) {
-    for (const t of plan.topics.filter((x) => x.action === 'create')) {
-      logger.info('creating topic', {
-        topic: t.target_topic,
+  let lease: Lease | undefined;
+  try {
+    const plan = await planRestore(ctx, {
+      onIdentified: async (id) => {
+        if (dryRun) return;
+        lease = await acquireRestoreLease(store, id, {
+          ttlMs: DEFAULT_RESTORE_LEASE_TTL_MS,
+          bootstrapServers: config.target.bootstrap_servers,
+          onTakeOver: (previous, why) =>
+            logger.warn(
+              `taking over the lease of restore ${id.restore_id}: ${why === 'holder died' ? 'its holder is gone' : 'it expired'}`,
+              {
+                holder: previous.holder,
+                since: previous.acquired_at,
+                expires_at: previous.expires_at,
+              },
+            ),
+          ...opts.lease,
+        });
+      },
+    });
+    opts.onPlan?.(plan);
+    for (const w of plan.warnings) logger.warn(w);
+    if (!dryRun) await createTopicsAndPlanState(ctx, plan, startedAt);
+    return { ...plan, started_at: startedAt.toISOString(), dry_run: dryRun, lease };
+  } catch (e) {
+    // The lease variable is assigned inside the callback above: TypeScript does not see it.
+    await (lease as Lease | undefined)?.release().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function createTopicsAndPlanState(ctx: RestoreContext, plan: RestorePlan, startedAt: Date) {
+  const { store, target, logger } = ctx;
+  for (const t of plan.topics.filter((x) => x.action === 'create')) {
+    logger.info('creating topic', {
+      topic: t.target_topic,
+      partitions: t.target_partitions,
+      replication_factor: t.replication_factor,
+    });
+    try {
+      await target.createTopic({
+        name: t.target_topic,
         partitions: t.target_partitions,
-        replication_factor: t.replication_factor,
+        replicationFactor: t.replication_factor,
+        configs: t.configs,
       });
-      try {
-        await target.createTopic({
-          name: t.target_topic,
-          partitions: t.target_partitions,
-          replicationFactor: t.replication_factor,
-          configs: t.configs,
-        });
-      } catch (e) {
-        throw new UserError(`could not create target topic ${t.target_topic}: ${(e as Error).message}`, {
-          hint: 'Check the target principal may create topics, and the backed-up topic configs (describe the backup) are valid on the target.',
-          cause: e,
-        });
-      }
-    }
-    const planState: RestorePlanState = {
-      format_version: FORMAT_VERSION,
-      restore_id: plan.restore_id,
-      backup_id: plan.backup_id,
-      target_cluster_id: plan.target_cluster_id,
-      started_at: startedAt.toISOString(),
-      topics: Object.fromEntries(plan.topics.map((t) => [t.source_topic, t.target_topic])),
-      window: plan.window,
-    };
-    if (!(await store.head(RestoreLayout.plan(plan.restore_id)))) {
-      await store.put(RestoreLayout.plan(plan.restore_id), JSON.stringify(planState, null, 2));
+    } catch (e) {
+      throw new UserError(`could not create target topic ${t.target_topic}: ${(e as Error).message}`, {
+        hint: 'Check the target principal may create topics, and the backed-up topic configs (describe the backup) are valid on the target.',
+        cause: e,
+      });
     }
   }
-  return { ...plan, started_at: startedAt.toISOString(), dry_run: dryRun };
+  const planState: RestorePlanState = {
+    format_version: FORMAT_VERSION,
+    restore_id: plan.restore_id,
+    backup_id: plan.backup_id,
+    target_cluster_id: plan.target_cluster_id,
+    started_at: startedAt.toISOString(),
+    topics: Object.fromEntries(plan.topics.map((t) => [t.source_topic, t.target_topic])),
+    window: plan.window,
+  };
+  if (!(await store.head(RestoreLayout.plan(plan.restore_id)))) {
+    await store.put(RestoreLayout.plan(plan.restore_id), JSON.stringify(planState, null, 2));
+  }
 }
 
 /** The largest batch the target topic accepts, with room for the batch overhead. */
@@ -293,41 +333,54 @@ export async function verifyRestore(
 /**
  * Restore in three phases: (1) create missing topics and write every partition's records, (2) store the offset
  * mapping next to the backup, (3) reset consumer groups. `dry_run` plans and reports without writing anything.
- * The serverless workflows run the same functions as separate steps.
+ * The run holds the restore's lease from before planning to the end (also on failure), so a second run of the
+ * same restore is refused meanwhile. The serverless workflows run the same functions as separate steps.
  */
 export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): Promise<RestoreReport> {
   const { config, target } = ctx;
-  const plan = await prepareRestore(ctx, opts.onPlan ? { onPlan: opts.onPlan } : {});
-  const outcomes: WorkOutcome[] = [];
-  if (!plan.dry_run) {
-    const batchBytes = new Map<string, number>();
-    for (const t of plan.topics)
-      batchBytes.set(t.target_topic, await restoreBatchBytes(target, t.target_topic));
-    const concurrency = config.restore.max_concurrent_partitions;
-    const producers = await Promise.all(
-      Array.from({ length: Math.min(concurrency, Math.max(1, plan.work.length)) }, () => target.producer()),
-    );
-    const free = [...producers];
-    try {
-      await mapLimit(plan.work, concurrency, async (w) => {
-        const producer = free.pop()!;
-        try {
-          outcomes.push(
-            await restoreWorkItem(ctx, plan, w, {
-              producer,
-              batchBytes: batchBytes.get(w.target_topic)!,
-              ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
-            }),
-          );
-        } finally {
-          free.push(producer);
-        }
-      });
-    } finally {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+  const ttlMs = opts.leaseTtlMs ?? DEFAULT_RESTORE_LEASE_TTL_MS;
+  const plan = await prepareRestore(ctx, {
+    ...(opts.onPlan ? { onPlan: opts.onPlan } : {}),
+    lease: { ttlMs },
+  });
+  const renewal = plan.lease ? keepLeaseAlive(plan.lease, ttlMs) : undefined;
+  try {
+    const outcomes: WorkOutcome[] = [];
+    if (!plan.dry_run) {
+      const batchBytes = new Map<string, number>();
+      for (const t of plan.topics)
+        batchBytes.set(t.target_topic, await restoreBatchBytes(target, t.target_topic));
+      const concurrency = config.restore.max_concurrent_partitions;
+      const producers = await Promise.all(
+        Array.from({ length: Math.min(concurrency, Math.max(1, plan.work.length)) }, () => target.producer()),
+      );
+      const free = [...producers];
+      try {
+        await mapLimit(plan.work, concurrency, async (w) => {
+          const producer = free.pop()!;
+          try {
+            outcomes.push(
+              await restoreWorkItem(ctx, plan, w, {
+                producer,
+                batchBytes: batchBytes.get(w.target_topic)!,
+                ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
+              }),
+            );
+          } finally {
+            free.push(producer);
+          }
+        });
+      } finally {
+        await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      }
     }
+    // A lost lease (this run was paused past its expiry and another run took over) fails the run here.
+    await renewal?.check();
+    const plans = await planGroupReset(ctx, plan, outcomes, { resetOffsets: opts.resetOffsets });
+    const groups = plans ? await applyGroupReset(ctx, plans) : [];
+    return await verifyRestore(ctx, restoreJobOf(plan), outcomes, groups);
+  } finally {
+    await renewal?.stop().catch(() => undefined);
+    await plan.lease?.release().catch(() => undefined);
   }
-  const plans = await planGroupReset(ctx, plan, outcomes, { resetOffsets: opts.resetOffsets });
-  const groups = plans ? await applyGroupReset(ctx, plans) : [];
-  return verifyRestore(ctx, restoreJobOf(plan), outcomes, groups);
 }

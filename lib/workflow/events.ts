@@ -16,6 +16,7 @@ const Options = z
   })
   .prefault({});
 
+/** A workflow's lease (of the backup location, or of a restore): taken by the first step, renewed by the others. */
 export const Lease = z.object({ owner: z.string().min(1), ttl_ms: z.number().int().positive() });
 
 export const BackupItem = z.object({
@@ -58,6 +59,8 @@ export const RestoreJobHeader = z.object({
     z.object({ source_topic: z.string(), target_topic: z.string(), action: z.enum(['create', 'existing']) }),
   ),
   warnings: z.array(z.string()),
+  /** The restore's lease (restores/<id>/lease.json), taken by restore-prepare; none in a dry run. */
+  lease: Lease.optional(),
 });
 export type RestoreJobHeader = z.infer<typeof RestoreJobHeader>;
 
@@ -129,7 +132,11 @@ export const StepEvents = {
     restored: Written.default([]),
     reset_offsets: z.boolean().default(true),
   }),
-  'restore-reset-groups': z.object({ config_ref: ConfigRef, plans: z.array(GroupResetPlan) }),
+  'restore-reset-groups': z.object({
+    config_ref: ConfigRef,
+    job: RestoreJobHeader,
+    plans: z.array(GroupResetPlan),
+  }),
   'restore-verify': z.object({
     config_ref: ConfigRef,
     job: RestoreJobHeader,

@@ -28,7 +28,7 @@ export const STEP_ENV = {
   deadlineMarginMs: 'STEP_DEADLINE_MARGIN_MS',
   /** The event of `kafka-backup step <name>` when --event is not given (the Fargate task's container override). */
   event: 'KAFKA_BACKUP_STEP_EVENT',
-  /** How long a workflow's backup lease lasts without renewal. */
+  /** How long a workflow's lease (of the backup location, or of a restore) lasts without renewal. */
   leaseTtlMs: 'BACKUP_LEASE_TTL_MS',
   /** Backup work items with more offsets to read than this run on Fargate (input `options.fargate_min_offsets`). */
   fargateMinOffsets: 'FARGATE_MIN_BACKUP_OFFSETS',

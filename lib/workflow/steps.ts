@@ -5,13 +5,14 @@ import {
   backupPartitions,
   finalizeBackup,
   keepLeaseAlive,
+  type Lease,
   leaseOf,
   loadPlan,
   planBackup,
   planItems,
 } from '../backup/index.ts';
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
-import { CorruptDataError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
+import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
 import { loadManifest } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import { KafkaCluster } from '../kafka/index.ts';
@@ -24,6 +25,7 @@ import {
   prepareRestore,
   type RestoreContext,
   restoreJobOf,
+  restoreLeaseOf,
   restoreWorkItem,
   verifyRestore,
 } from '../restore/index.ts';
@@ -39,7 +41,13 @@ import {
   storeConfig,
   WorkflowLayout,
 } from './config.ts';
-import { type BackupItem, parseEvent, type RestoreItem, type StepEvent } from './events.ts';
+import {
+  type BackupItem,
+  parseEvent,
+  type RestoreItem,
+  type RestoreJobHeader,
+  type StepEvent,
+} from './events.ts';
 import { STEP_ENV, type StepName } from './names.ts';
 import { deadlineOf, numberFromEnv, type StepRuntime } from './runtime.ts';
 
@@ -126,6 +134,45 @@ async function restoreInput(rt: StepRuntime, raw: RawConfig, backupId: string | 
 
 function leaseFor(store: ObjectStore, backupId: string, lease: { owner: string; ttl_ms: number }) {
   return leaseOf(store, { owner: lease.owner, backupId, ttlMs: lease.ttl_ms, processBound: false });
+}
+
+function restoreLeaseFor(store: ObjectStore, restoreId: string, lease: { owner: string; ttl_ms: number }) {
+  return restoreLeaseOf(store, restoreId, { owner: lease.owner, ttlMs: lease.ttl_ms, processBound: false });
+}
+
+/** The restore's lease, which restore-prepare took and the job carries. None for a dry run: it took none. */
+function jobLease(store: ObjectStore, job: RestoreJobHeader): Lease | undefined {
+  if (job.dry_run) return undefined;
+  if (!job.lease)
+    throw new InvalidEventError(`restore ${job.restore_id}: the job carries no lease`, {
+      hint: 'The state machine and the functions come from different versions: deploy them together.',
+    });
+  return restoreLeaseFor(store, job.restore_id, job.lease);
+}
+
+/** The job's lease, renewed: a LeaseHeldError if another run took it over meanwhile (this one must not write). */
+async function renewRestoreLease(store: ObjectStore, job: RestoreJobHeader): Promise<Lease | undefined> {
+  const lease = jobLease(store, job);
+  await lease?.renew();
+  return lease;
+}
+
+/** A failed execution's lease (as its state holds it), released so the next run need not wait for its expiry. */
+async function releaseOnFailure(
+  rt: StepRuntime,
+  ref: ConfigRef | undefined,
+  lease: Record<string, unknown>,
+  leaseIn: (store: ObjectStore, lease: { owner: string; ttl_ms: number }) => Lease,
+): Promise<boolean> {
+  const owner = str(lease['owner']);
+  if (!ref || !owner) return false;
+  try {
+    await leaseIn(openStore(ref.storage), { owner, ttl_ms: Number(lease['ttl_ms']) || 1 }).release();
+    return true;
+  } catch (err) {
+    rt.logger.warn('could not release the lease; it expires on its own', { error: String(err) });
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -272,21 +319,12 @@ async function backupFailedStep(e: StepEvent<'backup-failed'>, rt: StepRuntime) 
   rt.logger.error('backup failed', { error: e.state['error'] });
   rt.metrics.backupFailed({ backupId, ...(sourceClusterId ? { sourceClusterId } : {}) });
   // The lease is the run's: release it so the next scheduled run need not wait for it to expire.
-  let leaseReleased = false;
-  const lease = obj(plan['lease']);
-  const ref = plan['config_ref'] as ConfigRef | undefined;
-  if (ref && str(lease['owner'])) {
-    try {
-      const store = openStore(ref.storage);
-      await leaseFor(store, backupId, {
-        owner: String(lease['owner']),
-        ttl_ms: Number(lease['ttl_ms']) || 1,
-      }).release();
-      leaseReleased = true;
-    } catch (err) {
-      rt.logger.warn('could not release the lease; it expires on its own', { error: String(err) });
-    }
-  }
+  const leaseReleased = await releaseOnFailure(
+    rt,
+    plan['config_ref'] as ConfigRef | undefined,
+    obj(plan['lease']),
+    (store, lease) => leaseFor(store, backupId, lease),
+  );
   return { backup_id: backupId, recorded: true, lease_released: leaseReleased };
 }
 
@@ -349,36 +387,50 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
     'execution input "config"',
   );
   const store = openStore(config.storage);
+  const ttlMs = numberFromEnv(rt, STEP_ENV.leaseTtlMs, DEFAULT_LEASE_TTL_MS);
   return withTarget(rt, config, store, async (ctx) => {
-    const prepared = await prepareRestore(ctx);
-    rt.appendKeys?.({ backup_id: prepared.backup_id, restore_id: prepared.restore_id });
-    rt.metrics.restoreStarted({ backupId: prepared.backup_id, targetClusterId: prepared.target_cluster_id });
-    const configRef = await storeConfig(
-      store,
-      config.storage,
-      WorkflowLayout.restoreConfig(prepared.restore_id),
-      { ...raw, backup_id: prepared.backup_id },
-      at,
-    );
-    const minBytes =
-      e.options.fargate_min_bytes ?? numberFromEnv(rt, STEP_ENV.fargateMinBytes, DEFAULT_FARGATE_MIN_BYTES);
-    const items: RestoreItem[] = prepared.work.map((work) => {
-      let bytes = 0;
-      for (const s of work.sources) {
-        const p = prepared.manifest.topics
-          .find((t) => t.name === s.topic)
-          ?.partitions.find((x) => x.partition === s.partition);
-        for (const seg of p?.segments ?? []) bytes += seg.size;
-      }
-      return { work, bytes, runner: bytes > minBytes ? 'fargate' : 'lambda' };
-    });
-    const { work: _work, ...job } = restoreJobOf(prepared);
-    rt.logger.info('restore prepared for the workflow', {
-      items: items.length,
-      on_fargate: items.filter((i) => i.runner === 'fargate').length,
-      created_topics: prepared.topics.filter((t) => t.action === 'create').length,
-    });
-    return { config_ref: configRef, job, items };
+    // The restore's lease, a workflow's (bound to no process): the later steps renew it, VerifyRestore or
+    // RecordRestoreFailure release it. A second execution of the same restore is refused here.
+    const prepared = await prepareRestore(ctx, { lease: { ttlMs, processBound: false } });
+    try {
+      rt.appendKeys?.({ backup_id: prepared.backup_id, restore_id: prepared.restore_id });
+      rt.metrics.restoreStarted({
+        backupId: prepared.backup_id,
+        targetClusterId: prepared.target_cluster_id,
+      });
+      const configRef = await storeConfig(
+        store,
+        config.storage,
+        WorkflowLayout.restoreConfig(prepared.restore_id),
+        { ...raw, backup_id: prepared.backup_id },
+        at,
+      );
+      const minBytes =
+        e.options.fargate_min_bytes ?? numberFromEnv(rt, STEP_ENV.fargateMinBytes, DEFAULT_FARGATE_MIN_BYTES);
+      const items: RestoreItem[] = prepared.work.map((work) => {
+        let bytes = 0;
+        for (const s of work.sources) {
+          const p = prepared.manifest.topics
+            .find((t) => t.name === s.topic)
+            ?.partitions.find((x) => x.partition === s.partition);
+          for (const seg of p?.segments ?? []) bytes += seg.size;
+        }
+        return { work, bytes, runner: bytes > minBytes ? 'fargate' : 'lambda' };
+      });
+      const { work: _work, ...header } = restoreJobOf(prepared);
+      const job: RestoreJobHeader = prepared.lease
+        ? { ...header, lease: { owner: prepared.lease.owner, ttl_ms: ttlMs } }
+        : header;
+      rt.logger.info('restore prepared for the workflow', {
+        items: items.length,
+        on_fargate: items.filter((i) => i.runner === 'fargate').length,
+        created_topics: prepared.topics.filter((t) => t.action === 'create').length,
+      });
+      return { config_ref: configRef, job, items };
+    } catch (err) {
+      await prepared.lease?.release().catch(() => undefined);
+      throw err;
+    }
   });
 }
 
@@ -387,21 +439,24 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
   // A dry run plans and reports; it writes nothing (as `kafka-backup restore --dry-run`).
   if (e.job.dry_run) return { ...key, done: true, written: 0, next: e.item.work };
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
-    const manifest = await loadManifest(ctx.store, e.job.backup_id);
+    const lease = (await renewRestoreLease(ctx.store, e.job))!;
+    const alive = keepLeaseAlive(lease, e.job.lease!.ttl_ms);
+    let r: Awaited<ReturnType<typeof restoreWorkItem>>;
+    let records = 0;
     const work = e.progress.next ?? e.item.work;
     const deadline = deadlineOf(rt);
-    let records = 0;
-    const r = await restoreWorkItem(
-      ctx,
-      { restore_id: e.job.restore_id, manifest, window: e.job.window },
-      work,
-      {
+    try {
+      const manifest = await loadManifest(ctx.store, e.job.backup_id);
+      r = await restoreWorkItem(ctx, { restore_id: e.job.restore_id, manifest, window: e.job.window }, work, {
         ...(deadline !== undefined ? { deadline } : {}),
         onRecords: (n) => {
           records += n;
         },
-      },
-    );
+      });
+      await alive.stop();
+    } finally {
+      await alive.stop().catch(() => undefined);
+    }
     if (records > 0) rt.metrics.recordsRestored({ targetClusterId: e.job.target_cluster_id, records });
     if (!r.done && deadline === undefined)
       throw new WorkNotFinishedError(`${work.target_topic}/${work.target_partition} stopped before its end`, {
@@ -425,6 +480,7 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
 async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
     const work = e.items.map((i) => i.work);
+    await renewRestoreLease(ctx.store, e.job);
     const outcomes = await loadWorkOutcomes(ctx, { restore_id: e.job.restore_id, work }, e.restored);
     const plans = await planGroupReset(ctx, e.job, outcomes, { resetOffsets: e.reset_offsets });
     for (const p of plans ?? [])
@@ -435,6 +491,7 @@ async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: St
 
 async function restoreResetGroupsStep(e: StepEvent<'restore-reset-groups'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    await renewRestoreLease(ctx.store, e.job);
     const results = await applyGroupReset(ctx, e.plans);
     const summary: Record<string, number> = { reset: 0, unchanged: 0, skipped: 0, failed: 0 };
     for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
@@ -446,9 +503,13 @@ async function restoreResetGroupsStep(e: StepEvent<'restore-reset-groups'>, rt: 
 
 async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
+    // Verifying only reads (and stores the report): not renewed, so a retry of this step after the release passes.
+    const lease = jobLease(ctx.store, e.job);
     const job = { ...e.job, work: e.items.map((i) => i.work) };
     const outcomes = await loadWorkOutcomes(ctx, job, e.restored);
     const report = await verifyRestore(ctx, job, outcomes, e.groups);
+    // The restore is over, verified or not: the next run of it need not wait for the lease to expire.
+    await lease?.release();
     recordRestoreOutcome(rt.metrics, report);
     if (!report.ok) {
       rt.logger.error('restore verification failed', {
@@ -462,7 +523,8 @@ async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime
 }
 
 async function restoreFailedStep(e: StepEvent<'restore-failed'>, rt: StepRuntime) {
-  const job = obj(obj(e.state['prepared'])['job']);
+  const prepared = obj(e.state['prepared']);
+  const job = obj(prepared['job']);
   const backupId =
     str(job['backup_id']) ??
     str(obj(e.state['backup'])['backup_id']) ??
@@ -472,7 +534,17 @@ async function restoreFailedStep(e: StepEvent<'restore-failed'>, rt: StepRuntime
   rt.appendKeys?.({ backup_id: backupId });
   rt.logger.error('restore failed', { error: e.state['error'] });
   rt.metrics.restoreFailed({ backupId, ...(targetClusterId ? { targetClusterId } : {}) });
-  return { backup_id: backupId, recorded: true };
+  // The restore's lease (taken by PrepareRestore): released so that running the restore again need not wait.
+  const restoreId = str(job['restore_id']);
+  const leaseReleased =
+    restoreId !== undefined &&
+    (await releaseOnFailure(
+      rt,
+      prepared['config_ref'] as ConfigRef | undefined,
+      obj(job['lease']),
+      (store, lease) => restoreLeaseFor(store, restoreId, lease),
+    ));
+  return { backup_id: backupId, recorded: true, lease_released: leaseReleased };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
