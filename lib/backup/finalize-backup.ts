@@ -56,6 +56,7 @@ export async function finalizeBackup(
     topics.push({
       name: t.name,
       topic_id: t.topic_id,
+      ...(t.recreated_since ? { recreated_since: t.recreated_since } : {}),
       partition_count: t.partition_count,
       replication_factor: t.replication_factor,
       configs: t.configs,

@@ -1,12 +1,24 @@
 import { matchesGlob, selectTopics } from '../config/index.ts';
 import { KafkaAccessError, UserError } from '../errors.ts';
 import { loadManifests } from '../format/catalog.ts';
-import { FORMAT_VERSION, type GroupOffsets, Layout, type PartitionManifest } from '../format/manifest.ts';
+import {
+  FORMAT_VERSION,
+  type GroupOffsets,
+  Layout,
+  type PartitionManifest,
+  type RecreatedSince,
+} from '../format/manifest.ts';
 import { BackupPlan, type PlannedPartition } from '../format/plan.ts';
 import { readSegment } from '../format/segment-reader.ts';
 import type { KafkaCluster, PartitionOffsets } from '../kafka/index.ts';
-import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 import { type BackupContext, nowOf } from './context.ts';
+import {
+  type CheckedTopic,
+  checkTopicIdentities,
+  normalizeTopicId,
+  offsetsContinue,
+} from './topic-identity.ts';
 
 export async function loadPlan(
   ctx: Pick<BackupContext, 'store'>,
@@ -62,9 +74,38 @@ export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan
   const groups = await groupOffsetsAtCut(source, selected, config.backup.consumer_groups);
 
   const previous = (await loadManifests(store)).filter((m) => m.kafka_cluster_id === clusterId).at(-1);
-  const topics = [];
+  const identities = previous
+    ? await checkTopicIdentities(ctx, previous, descriptions, offsets)
+    : new Map<string, CheckedTopic>();
+  const byOffsetsOnly: string[] = [];
+  const topics: BackupPlan['topics'] = [];
   for (const d of descriptions) {
-    const prevTopic = previous?.topics.find((t) => t.name === d.name);
+    const topicId = normalizeTopicId(d.topicId);
+    const checked = identities.get(d.name);
+    let recreated: RecreatedSince | undefined;
+    if (previous && checked?.identity.recreated) {
+      recreated = {
+        backup_id: previous.backup_id,
+        topic_id: checked.previous.topic_id,
+        detected_by: checked.identity.by,
+        detail: checked.identity.detail,
+      };
+      logger.warn(
+        'topic re-created since the earlier backup: backing it up in full, reusing none of its segments',
+        {
+          topic: d.name,
+          old_topic_id: checked.previous.topic_id,
+          new_topic_id: topicId,
+          earlier_backup: previous.backup_id,
+          detected_by: recreated.detected_by,
+          detail: recreated.detail,
+        },
+      );
+    } else if (checked?.identity.by === 'offsets') {
+      byOffsetsOnly.push(d.name);
+    }
+    // A re-created topic shares nothing with the earlier backup's topic of that name.
+    const prevTopic = recreated ? undefined : checked?.previous;
     const partitions: PlannedPartition[] = [];
     for (const o of offsets.get(d.name)!) {
       const prev = prevTopic?.partitions.find((p) => p.partition === o.partition);
@@ -72,11 +113,17 @@ export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan
     }
     topics.push({
       name: d.name,
-      topic_id: d.topicId,
+      topic_id: topicId,
+      ...(recreated ? { recreated_since: recreated } : {}),
       partition_count: d.partitionCount,
       replication_factor: d.replicationFactor,
       configs: d.configs,
       partitions,
+    });
+  }
+  if (byOffsetsOnly.length > 0) {
+    logger.info('no topic id and no earlier record left to compare: identity checked by offsets only', {
+      topics: byOffsetsOnly,
     });
   }
   const reusedAny = topics.some((t) => t.partitions.some((p) => p.reused_segments.length > 0));
@@ -105,8 +152,9 @@ export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan
 }
 
 /**
- * Reuses the earlier backup's segments when they continue this partition's history: same cluster, offsets
- * not gone backwards (a recreated topic starts again at 0), nothing missing between the two.
+ * Reuses the earlier backup's segments when they continue this partition's history: same topic (see
+ * topic-identity.ts; `prev` is undefined for a re-created one), same cluster, offsets not gone backwards (a
+ * recreated topic starts again at 0), nothing missing between the two.
  */
 async function planPartition(
   ctx: BackupContext,
@@ -122,7 +170,7 @@ async function planPartition(
     reused_gaps: [],
     read_from: o.logStart,
   };
-  if (!prev || prev.end_offset > o.end || prev.start_offset > o.logStart || prev.end_offset <= o.logStart) {
+  if (!prev || !offsetsContinue(prev, o)) {
     return fresh;
   }
   const reused = prev.segments.filter((s) => s.last_offset >= o.logStart);

@@ -44,9 +44,31 @@ export const PartitionManifest = z.object({
 });
 export type PartitionManifest = z.infer<typeof PartitionManifest>;
 
+/**
+ * Set on a topic that was deleted and created again under the same name since the earlier backup: nothing
+ * of the earlier backup was reused for it, it was backed up in full. Optional (absent in older manifests, and
+ * for topics that were not re-created); informational, a reader needs nothing from it to restore.
+ */
+export const RecreatedSince = z.object({
+  /** The earlier backup whose topic of this name was another topic. */
+  backup_id: z.string(),
+  /** That topic's id as the earlier backup recorded it (null when its broker reported none). */
+  topic_id: z.string().nullable(),
+  /**
+   * What told them apart: `topic_id` (the ids differ), `partition_count` (fewer partitions than before),
+   * `records` (records at the same offsets differ).
+   */
+  detected_by: z.enum(['topic_id', 'partition_count', 'records']),
+  /** The same in words, e.g. which partition and offset differed. */
+  detail: z.string(),
+});
+export type RecreatedSince = z.infer<typeof RecreatedSince>;
+
 export const TopicManifest = z.object({
   name: z.string(),
+  /** The topic id the broker reported at backup time; null when it reports none (kafkajs, older brokers). */
   topic_id: z.string().nullable(),
+  recreated_since: RecreatedSince.optional(),
   partition_count: z.number().int().positive(),
   replication_factor: z.number().int().positive(),
   /** Configs set on the topic itself (not broker defaults). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FORMAT_VERSION, Gap, GroupOffsets, SegmentRef } from './manifest.ts';
+import { FORMAT_VERSION, Gap, GroupOffsets, RecreatedSince, SegmentRef } from './manifest.ts';
 
 /** A partition as planned: its cut, and what an earlier backup already stored. */
 export const PlannedPartition = z.object({
@@ -31,6 +31,8 @@ export const BackupPlan = z.object({
     z.object({
       name: z.string(),
       topic_id: z.string().nullable(),
+      /** The topic was re-created since the earlier backup: its partitions are planned afresh. */
+      recreated_since: RecreatedSince.optional(),
       partition_count: z.number().int().positive(),
       replication_factor: z.number().int().positive(),
       configs: z.record(z.string(), z.string()),

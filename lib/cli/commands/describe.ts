@@ -1,8 +1,20 @@
 import { loadManifest, resolveBackupId } from '../../format/catalog.ts';
+import type { Manifest } from '../../format/manifest.ts';
 import { outputFormat, parseCommandArgs, requireOption, storageOptions } from '../args.ts';
 import { formatBytes, formatDuration, renderTable } from '../output.ts';
 import { renderPartitionTable } from '../partition-table.ts';
 import { storeFromArgs } from '../storage-arg.ts';
+
+/** One line per topic deleted and created again since the earlier backup (JSON: `topics[].recreated_since`). */
+function recreatedLines(m: Manifest): string[] {
+  return m.topics.flatMap((t) => {
+    const r = t.recreated_since;
+    if (!r) return [];
+    return [
+      `  re-created       ${t.name}: another topic than in backup ${r.backup_id} (topic id ${r.topic_id ?? 'none'} then, ${t.topic_id ?? 'none'} now; ${r.detail}); backed up in full`,
+    ];
+  });
+}
 
 const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
 
@@ -26,6 +38,7 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
       `  taken            ${m.started_at} .. ${m.completed_at} (${formatDuration(m.stats.duration_ms)})`,
       `  isolation        ${m.isolation_level}; zstd level ${m.compression.level}; tool ${m.tool_version}`,
       `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
+      ...recreatedLines(m),
       '',
       renderPartitionTable(m),
       '',
