@@ -1,6 +1,7 @@
-// The local test ground by hand: `npm run ground -- start|stop|status|env|tool <name> [args...]`.
+// The local test ground by hand: `npm run ground -- start|stop|status|env|tool <name> [args...]|drill`.
 import { spawnSync } from 'node:child_process';
-import { startGround, stopGround } from './ground.ts';
+import { drill } from './drill.ts';
+import { ALL_SERVICES, type GroundService, parseServices, startGround, stopGround } from './ground.ts';
 import { ensureKafkaJars } from './kafka-dist.ts';
 import { MissingPrerequisiteError } from './prerequisites.ts';
 import { portOpen } from './processes.ts';
@@ -17,12 +18,23 @@ const TOOLS: Record<string, string> = {
 
 function usage(): never {
   console.error(`usage: npm run ground -- <command>
-  start           start the primary and dr Kafka clusters and the S3 server (idempotent)
-  stop [--wipe]   stop them (--wipe also deletes their data)
-  status          show what runs where
-  env             print the connection settings as shell variables
-  tool NAME ARGS  run one of Kafka's tools: ${Object.keys(TOOLS).join(', ')}`);
+  start [--only S]         start the primary and dr Kafka clusters and the S3 servers (idempotent)
+  stop [--only S] [--wipe] stop them (--wipe also deletes their data)
+  status [--only S]        show what runs where
+  env                      print the connection settings as shell variables
+  tool NAME ARGS           run one of Kafka's tools: ${Object.keys(TOOLS).join(', ')}
+  drill [--s3] [ARGS]      what \`npm run drill\` runs: start the clusters, run the DR drill on them
+  S: kafka (both clusters), s3-servers (both S3 servers) or names (${ALL_SERVICES.join(', ')}), comma-separated`);
   process.exit(2);
+}
+
+/** `--only S` (or `--only=S`) among the arguments; all services without it. */
+function onlyServices(args: string[]): readonly GroundService[] {
+  const i = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i === -1) return ALL_SERVICES;
+  const raw = args[i]!.startsWith('--only=') ? args[i]!.slice('--only='.length) : args[i + 1];
+  if (!raw) usage();
+  return parseServices(raw);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,25 +43,31 @@ async function main(argv: string[]): Promise<number> {
   const endpoints = groundEndpoints(settings);
   switch (command) {
     case 'start': {
+      const services = onlyServices(rest);
       const t0 = Date.now();
-      const h = await startGround({ settings });
+      const h = await startGround({ settings, services });
       console.log(
         `ground ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (started: ${h.started.join(', ') || 'nothing, all were running'})`,
       );
-      printStatus(endpoints);
+      printStatus(endpoints, services);
       return 0;
     }
     case 'stop': {
-      const stopped = await stopGround({ settings, wipe: rest.includes('--wipe') });
+      const stopped = await stopGround({ settings, only: onlyServices(rest), wipe: rest.includes('--wipe') });
       console.log(`stopped: ${stopped.join(', ') || 'nothing was running'}`);
       return 0;
     }
     case 'status': {
-      const ports = [settings.primary.port, settings.dr.port, ...settings.s3Servers.map((s) => s.port)];
-      const up = await Promise.all(ports.map((p) => portOpen(p)));
-      const names = ['primary', 'dr', ...settings.s3Servers.map((s) => s.name)];
-      console.log(names.map((n, i) => `${n} ${up[i] ? 'up' : 'down'}`).join(', '));
-      printStatus(endpoints);
+      const services = onlyServices(rest);
+      const ports: Record<GroundService, number> = {
+        primary: settings.primary.port,
+        dr: settings.dr.port,
+        s3: settings.s3Servers[0]!.port,
+        's3-west': settings.s3Servers[1]!.port,
+      };
+      const up = await Promise.all(services.map((s) => portOpen(ports[s])));
+      console.log(services.map((n, i) => `${n} ${up[i] ? 'up' : 'down'}`).join(', '));
+      printStatus(endpoints, services);
       return up.every(Boolean) ? 0 : 1;
     }
     case 'env':
@@ -63,21 +81,37 @@ async function main(argv: string[]): Promise<number> {
       const r = spawnSync('java', ['-Xmx512m', '-cp', `${lib}/*`, mainClass, ...args], { stdio: 'inherit' });
       return r.status ?? 1;
     }
+    case 'drill':
+      return drill(settings, rest);
     default:
       usage();
   }
 }
 
-function printStatus(e: ReturnType<typeof groundEndpoints>): void {
-  console.log(`  Kafka ${e.kafkaVersion}
-  primary  PLAINTEXT  ${e.primaryBootstrap}
-  primary  SASL_SSL   ${e.primarySaslSslBootstrap}  (SCRAM-SHA-256/512; CA ${e.caPemPath})
-           users      ${SCRAM_USERS.map((u) => `${u.name}/${u.password}`).join(', ')}
-  dr       PLAINTEXT  ${e.drBootstrap}
-  dr       SASL_SSL   ${e.drSaslSslBootstrap}  (same users and CA)
-  s3       ${e.s3Endpoint}  us-east-1: kafka-backups-dr, kafka-backup-test
-  s3-west  ${e.s3WestEndpoint}  us-west-2: kafka-backups-primary
-           access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; buckets are versioned`);
+function printStatus(e: ReturnType<typeof groundEndpoints>, services: readonly GroundService[]): void {
+  const lines: string[] = [];
+  if (services.includes('primary') || services.includes('dr')) lines.push(`  Kafka ${e.kafkaVersion}`);
+  if (services.includes('primary')) {
+    lines.push(
+      `  primary  PLAINTEXT  ${e.primaryBootstrap}`,
+      `  primary  SASL_SSL   ${e.primarySaslSslBootstrap}  (SCRAM-SHA-256/512; CA ${e.caPemPath})`,
+      `           users      ${SCRAM_USERS.map((u) => `${u.name}/${u.password}`).join(', ')}`,
+    );
+  }
+  if (services.includes('dr')) {
+    lines.push(
+      `  dr       PLAINTEXT  ${e.drBootstrap}`,
+      `  dr       SASL_SSL   ${e.drSaslSslBootstrap}  (same users and CA)`,
+    );
+  }
+  if (services.includes('s3'))
+    lines.push(`  s3       ${e.s3Endpoint}  us-east-1: kafka-backups-dr, kafka-backup-test`);
+  if (services.includes('s3-west'))
+    lines.push(`  s3-west  ${e.s3WestEndpoint}  us-west-2: kafka-backups-primary`);
+  if (services.includes('s3') || services.includes('s3-west')) {
+    lines.push(`           access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; buckets are versioned`);
+  }
+  console.log(lines.join('\n'));
 }
 
 main(process.argv.slice(2)).then(

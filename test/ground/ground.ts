@@ -6,7 +6,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { startKafkaCluster, stopKafkaCluster } from './kafka-cluster.ts';
-import { ensureKafkaJars } from './kafka-dist.ts';
+import { fetchKafkaJars } from './kafka-dist.ts';
 import { requireJava } from './prerequisites.ts';
 import { ensureVersitygw, startS3Server, stopS3Server } from './s3-server.ts';
 import {
@@ -59,56 +59,94 @@ async function ensureBuckets(
   }
 }
 
-/** Starts the two Kafka clusters and the S3 server unless they already run. Idempotent. */
+/** The services of a ground, by name: the two Kafka clusters and the two S3 servers. */
+export type GroundService = 'primary' | 'dr' | 's3' | 's3-west';
+
+export const ALL_SERVICES: readonly GroundService[] = ['primary', 'dr', 's3', 's3-west'];
+
+/**
+ * Service names from a command line, comma-separated: `kafka` (both clusters), `s3-servers` (both S3 servers), or
+ * names (`s3` is the us-east-1 server alone).
+ */
+export function parseServices(raw: string): GroundService[] {
+  const out = new Set<GroundService>();
+  for (const word of raw.split(',').map((w) => w.trim())) {
+    if (word === 'kafka') {
+      out.add('primary').add('dr');
+    } else if (word === 's3-servers') {
+      out.add('s3').add('s3-west');
+    } else if ((ALL_SERVICES as readonly string[]).includes(word)) {
+      out.add(word as GroundService);
+    } else {
+      throw new Error(
+        `unknown ground service "${word}": give kafka, s3-servers or names (${ALL_SERVICES.join(', ')})`,
+      );
+    }
+  }
+  return ALL_SERVICES.filter((s) => out.has(s));
+}
+
+/**
+ * Starts the services (all by default) unless they already run. Idempotent. Only what they need is fetched: the
+ * Kafka jars for a cluster, the versitygw build for an S3 server; both at once when both are needed, and each
+ * service starts as soon as its own piece is there.
+ */
 export async function startGround(
-  opts: { settings?: GroundSettings; log?: (msg: string) => void } = {},
+  opts: { settings?: GroundSettings; services?: readonly GroundService[]; log?: (msg: string) => void } = {},
 ): Promise<GroundHandle> {
   const settings = opts.settings ?? groundSettings();
+  const services = opts.services ?? ALL_SERVICES;
   const log = opts.log ?? ((m: string) => console.error(`[ground] ${m}`));
-  requireJava(settings.kafkaVersion);
+  const clusters = [settings.primary, settings.dr].filter((c) => services.includes(c.name));
+  const servers = settings.s3Servers.filter((s) => services.includes(s.name));
+  if (clusters.length > 0) requireJava(settings.kafkaVersion);
   mkdirSync(settings.runDir, { recursive: true });
-  const lib = ensureKafkaJars(settings.cacheDir, settings.kafkaVersion, log);
-  const versitygw = ensureVersitygw(settings.cacheDir, log);
+  const endpoints = groundEndpoints(settings);
   const started: string[] = [];
 
-  const s3 = settings.s3Servers.map(async (server) => {
-    const r = await startS3Server({
-      bin: versitygw,
-      runDir: settings.runDir,
-      name: server.name,
-      region: server.region,
-      port: server.port,
-      accessKey: settings.s3AccessKey,
-      secretKey: settings.s3SecretKey,
-      log,
-    });
-    if (!r.alreadyRunning) started.push(server.name);
-  });
-  const clusters = [settings.primary, settings.dr].map(async (cluster) => {
-    const r = await startKafkaCluster({
-      cluster,
-      runDir: settings.runDir,
-      tlsDir: tlsDir(settings),
-      lib,
-      version: settings.kafkaVersion,
-      log,
-    });
-    if (!r.alreadyRunning) started.push(cluster.name);
-  });
-  await Promise.all([...s3, ...clusters]);
-  const endpoints = groundEndpoints(settings);
-  for (const server of settings.s3Servers) {
-    await ensureBuckets(endpoints, server.region as 'us-east-1' | 'us-west-2', server.buckets);
-  }
+  // Each piece fetched once, however many services wait for it.
+  const lib = clusters.length > 0 ? fetchKafkaJars(settings.cacheDir, settings.kafkaVersion, log) : undefined;
+  const versitygw = servers.length > 0 ? ensureVersitygw(settings.cacheDir, log) : undefined;
+  const starts = [
+    ...servers.map(async (server) => {
+      const r = await startS3Server({
+        bin: await versitygw!,
+        runDir: settings.runDir,
+        name: server.name,
+        region: server.region,
+        port: server.port,
+        accessKey: settings.s3AccessKey,
+        secretKey: settings.s3SecretKey,
+        log,
+      });
+      if (!r.alreadyRunning) started.push(server.name);
+      await ensureBuckets(endpoints, server.region as 'us-east-1' | 'us-west-2', server.buckets);
+    }),
+    ...clusters.map(async (cluster) => {
+      const r = await startKafkaCluster({
+        cluster,
+        runDir: settings.runDir,
+        tlsDir: tlsDir(settings),
+        lib: await lib!,
+        version: settings.kafkaVersion,
+        log,
+      });
+      if (!r.alreadyRunning) started.push(cluster.name);
+    }),
+  ];
+  // A failure is reported once every other start has finished: nothing goes on starting in the background.
+  const results = await Promise.allSettled(starts);
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return { endpoints, started };
 }
 
 /** Stops the named services (all by default). With `wipe`, deletes their data too. */
 export async function stopGround(
-  opts: { settings?: GroundSettings; only?: string[]; wipe?: boolean } = {},
+  opts: { settings?: GroundSettings; only?: readonly string[]; wipe?: boolean } = {},
 ): Promise<string[]> {
   const settings = opts.settings ?? groundSettings();
-  const which = opts.only ?? ['primary', 'dr', ...settings.s3Servers.map((s) => s.name)];
+  const which = opts.only ?? ALL_SERVICES;
   const stopped: string[] = [];
   await Promise.all(
     which.map(async (name) => {

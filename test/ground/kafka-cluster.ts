@@ -1,7 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive, portOpen, readPid, startDetached, stopPid, waitUntil } from './processes.ts';
+import {
+  heartbeat,
+  isAlive,
+  portOpen,
+  readPid,
+  run,
+  seconds,
+  startDetached,
+  stopPid,
+  waitUntil,
+} from './processes.ts';
 import { type ClusterSettings, SCRAM_USERS } from './settings.ts';
 
 const TLS_PASSWORD = 'ground-keystore-pass';
@@ -25,10 +35,8 @@ export function clusterPaths(runDir: string, name: string): KafkaClusterPaths {
   };
 }
 
-function java(lib: string, mainClass: string, args: string[], extraJvm: string[] = []) {
-  return spawnSync('java', ['-Xmx256m', ...extraJvm, '-cp', `${lib}/*`, mainClass, ...args], {
-    encoding: 'utf8',
-  });
+function java(lib: string, mainClass: string, args: string[]) {
+  return run('java', ['-Xmx256m', '-cp', `${lib}/*`, mainClass, ...args]);
 }
 
 /** A self-signed certificate for localhost/127.0.0.1 in a PKCS12 keystore, plus its PEM for clients' `ssl.ca`. */
@@ -194,6 +202,7 @@ export async function startKafkaCluster(opts: {
   if (await portOpen(cluster.port)) {
     return { alreadyRunning: true };
   }
+  const t0 = Date.now();
   mkdirSync(p.dir, { recursive: true });
   const versionMarker = join(p.dir, 'kafka-version');
   if (existsSync(versionMarker) && readFileSync(versionMarker, 'utf8') !== version) {
@@ -205,7 +214,7 @@ export async function startKafkaCluster(opts: {
 
   if (!existsSync(join(p.dataDir, 'meta.properties'))) {
     opts.log(`formatting ${cluster.name} cluster storage (Kafka ${version})`);
-    const uuid = java(lib, 'kafka.tools.StorageTool', ['random-uuid']).stdout.trim();
+    const uuid = (await java(lib, 'kafka.tools.StorageTool', ['random-uuid'])).output.trim();
     const scram =
       cluster.saslSslPort !== undefined
         ? SCRAM_USERS.flatMap((u) =>
@@ -215,9 +224,16 @@ export async function startKafkaCluster(opts: {
             ]),
           )
         : [];
-    const fmt = java(lib, 'kafka.tools.StorageTool', ['format', '-t', uuid, '-c', p.propsPath, ...scram]);
+    const fmt = await java(lib, 'kafka.tools.StorageTool', [
+      'format',
+      '-t',
+      uuid,
+      '-c',
+      p.propsPath,
+      ...scram,
+    ]);
     if (fmt.status !== 0) {
-      throw new Error(`formatting the ${cluster.name} Kafka storage failed:\n${fmt.stdout}${fmt.stderr}`);
+      throw new Error(`formatting the ${cluster.name} Kafka storage failed:\n${fmt.output}`);
     }
     writeFileSync(versionMarker, version);
   }
@@ -238,14 +254,20 @@ export async function startKafkaCluster(opts: {
     ],
     { logPath: p.logPath, pidPath: p.pidPath },
   );
-  await waitUntil(
-    `Kafka cluster '${cluster.name}'`,
-    async () => {
-      if (!(await portOpen(cluster.port))) return false;
-      return /Kafka Server started|KafkaServer id=1\] started/.test(readFileSync(p.logPath, 'utf8'));
-    },
-    { timeoutMs: 90_000, logPath: p.logPath, pid },
-  );
+  const stop = heartbeat((ms) => opts.log(`  waiting for Kafka cluster '${cluster.name}' (${seconds(ms)})`));
+  try {
+    await waitUntil(
+      `Kafka cluster '${cluster.name}'`,
+      async () => {
+        if (!(await portOpen(cluster.port))) return false;
+        return /Kafka Server started|KafkaServer id=1\] started/.test(readFileSync(p.logPath, 'utf8'));
+      },
+      { timeoutMs: 90_000, logPath: p.logPath, pid },
+    );
+  } finally {
+    stop();
+  }
+  opts.log(`Kafka cluster '${cluster.name}' ready in ${seconds(Date.now() - t0)}`);
   return { alreadyRunning: false };
 }
 

@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Starts a long-lived service detached from this process, its output appended to `logPath`. */
@@ -95,4 +105,69 @@ export async function waitUntil(
   throw new Error(
     `${what} was not ready within ${opts.timeoutMs / 1000}s. Last lines of ${opts.logPath}:\n${logTail(opts.logPath)}`,
   );
+}
+
+/** Bytes under `path` (files only, symlinks not followed); 0 when it does not exist. */
+export function dirBytes(path: string): number {
+  if (!existsSync(path)) return 0;
+  let total = 0;
+  try {
+    for (const entry of readdirSync(path, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      try {
+        total += lstatSync(join(entry.parentPath, entry.name)).size;
+      } catch {
+        // removed while we looked
+      }
+    }
+  } catch {
+    // removed while we looked
+  }
+  return total;
+}
+
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Calls `say` every `everyMs` until the returned function is called, so a long wait (a download, a build, a JVM
+ * starting) shows that it is alive and how far it got.
+ */
+export function heartbeat(say: (elapsedMs: number) => void, everyMs = 10_000): () => void {
+  const t0 = Date.now();
+  const timer = setInterval(() => say(Date.now() - t0), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Runs a command to its end without blocking the event loop (so other downloads and starts go on meanwhile). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    const keep = (c: Buffer) => {
+      chunks.push(c);
+      kept += c.length;
+      // Only the end of a long output is useful in an error message.
+      while (kept > 1024 * 1024 && chunks.length > 1) kept -= chunks.shift()!.length;
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (e) => resolve({ status: null, output: e.message }));
+    child.once('close', (status) => resolve({ status, output: Buffer.concat(chunks).toString('utf8') }));
+  });
 }
