@@ -59,3 +59,11 @@ export class WorkNotFinishedError extends UserError {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof UserError;
 }
+
+/**
+ * Kafka kept answering with a transient error (coordinator loading, leader moving, broker restarting) until the
+ * deadline. Retriable: a later attempt may succeed.
+ */
+export class KafkaTransientError extends UserError {
+  override name = 'KafkaTransientError';
+}
