@@ -93,6 +93,9 @@ describe('restore across a target broker kill', () => {
         `the restore was still running ${MAX_RUN_AFTER_KILL_MS / 1000} s after the kill`,
       ).toBeDefined();
       expect(Date.now() - killedAt).toBeLessThan(MAX_RUN_AFTER_KILL_MS);
+      console.info(
+        `first restore run: exit ${run!.code} ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
+      );
       if (run!.code !== 0) {
         // Allowed: it gave up within the deadline. A rerun must finish the job without duplicating.
         expect(run!.stderr).toMatch(/error|Kafka/i);
