@@ -1,5 +1,5 @@
 // Summarises V8 .cpuprofile files (from `node --cpu-prof`): the hottest functions by self time, and self time
-// per area (our lib/, kafkajs, zstd, Node internals, GC, idle).
+// per area (our lib/, the Kafka client, zstd, Node internals, GC, idle).
 //
 //   node bench/cpuprofile.ts FILE.cpuprofile [--top 25]
 import { readFileSync } from 'node:fs';

@@ -308,7 +308,7 @@ function childRow(set: string, phase: Phase, records: number, mb: number, run: M
 
 async function benchSet(set: DataSet, ctx: { lib: string; e: GroundEndpoints; s3: S3Client }): Promise<void> {
   const { lib, e, s3 } = ctx;
-  // Admin clients of this set only: kafkajs remembers topics it has seen and trips over them once deleted.
+  // Admin clients of this set only: a client caches metadata of topics it has seen, and the set deletes them.
   const primary = new KafkaCluster({ bootstrap_servers: [e.primaryBootstrap] }, 'bench-primary');
   const dr = new KafkaCluster({ bootstrap_servers: [e.drBootstrap] }, 'bench-dr');
   const payload = await ensurePayloadFile(join(settings.runDir, 'payloads'), set.payload);

@@ -19,7 +19,7 @@ import type { ObjectStore } from '../storage/object-store.ts';
  * cannot tell, and reusing the earlier segments would restore the deleted topic's records. So:
  *
  * 1. Both the earlier manifest and the broker give a topic id: the topic is the same exactly when they match.
- * 2. Either lacks one (kafkajs speaks Metadata v6, which predates topic ids; manifests written with it hold
+ * 2. Either lacks one (manifests written with the earlier kafkajs client, which spoke Metadata v6, hold
  *    null): a partition count lower than before means a new topic (Kafka never removes partitions). Otherwise
  *    the last few records the earlier backup stored below its cut are compared with what the source holds at
  *    the same offsets now (key, value, headers, timestamp). Any difference means a new topic.

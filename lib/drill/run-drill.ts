@@ -5,8 +5,10 @@ import { Layout } from '../format/manifest.ts';
 import { RestoreLayout } from '../format/restore-state.ts';
 import {
   firstRecordsForGroup,
+  IdempotentWriter,
   KafkaCluster,
   type KafkaConnectionSettings,
+  type OutgoingRecord,
   readPartitions,
 } from '../kafka/index.ts';
 import type { Logger } from '../log.ts';
@@ -132,11 +134,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         return `${topic}: ${o.partitions} partitions`;
       })) &&
       (await step('produce test records', async () => {
-        const producer = await source.producer();
+        const writer = new IdempotentWriter(source);
         try {
           const batch = Math.max(1, Math.floor(900_000 / (o.recordSize + 64)));
+          const now = Date.now();
           for (let i = 0; i < o.records; i += batch) {
-            const messages: { partition: number; key: Buffer; value: Buffer }[] = [];
+            const byPartition = new Map<number, OutgoingRecord[]>();
             for (let j = i; j < Math.min(o.records, i + batch); j++) {
               const p = drillPartition(j, o.partitions);
               const key = drillKey(j);
@@ -145,12 +148,14 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
               const d = expectedDigest.get(p) ?? new PartitionDigest();
               d.add(key, value);
               expectedDigest.set(p, d);
-              messages.push({ partition: p, key, value });
+              const list = byPartition.get(p) ?? [];
+              list.push({ key, value, timestamp: now, headers: [] });
+              byPartition.set(p, list);
             }
-            await source.call(() => producer.send({ topic, acks: -1, messages }));
+            await Promise.all([...byPartition].map(([p, records]) => writer.write(topic, p, records)));
           }
         } finally {
-          await producer.disconnect();
+          await writer.close();
         }
         return `${o.records} records x ${o.recordSize} bytes`;
       })) &&
@@ -256,7 +261,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         const first = await firstRecordsForGroup(target, group, topic, o.partitions);
         const bad: number[] = [];
         for (const c of checks) {
-          const r = first.get(c.partition);
+          const r = first.get(c.partition)?.[0];
           const src = r?.headers.find((h) => h.key === OriginHeader.offset)?.value?.toString();
           c.resumed_at_source_offset = src === undefined ? null : Number(src);
           c.ok = c.digest_match && c.resumed_at_source_offset === c.committed_source_offset;

@@ -66,7 +66,7 @@ export type RecreatedSince = z.infer<typeof RecreatedSince>;
 
 export const TopicManifest = z.object({
   name: z.string(),
-  /** The topic id the broker reported at backup time; null when it reports none (kafkajs, older brokers). */
+  /** The topic id the broker reported at backup time; null in manifests written before topic ids were recorded (the kafkajs client spoke Metadata v6). */
   topic_id: z.string().nullable(),
   recreated_since: RecreatedSince.optional(),
   partition_count: z.number().int().positive(),

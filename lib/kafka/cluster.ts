@@ -1,10 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Producer } from 'kafkajs';
-import { KafkaAccessError } from '../errors.ts';
-import './codecs.ts';
-import { type KafkaConnectionSettings, kafkaClientConfig } from './connection.ts';
-import { translateKafkaError } from './errors.ts';
-import { kafkajs } from './kafkajs-patched.ts';
+import {
+  Admin,
+  type Broker,
+  ConfigResourceTypes,
+  ConfigSources,
+  type Connection,
+  FetchIsolationLevels,
+  ListOffsetTimestamps,
+} from '@platformatic/kafka';
+import { KafkaAccessError, KafkaTransientError } from '../errors.ts';
+import { clientOptions, type KafkaConnectionSettings } from './client-options.ts';
+import { brokerErrorCodes, translateKafkaError } from './errors.ts';
+import { DEFAULT_RETRY, type RetryPolicy, sleep, withRetry } from './retry.ts';
+import { requireProtocolSupport } from './versions.ts';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
@@ -20,7 +27,7 @@ export interface TopicDescription {
   name: string;
   partitionCount: number;
   replicationFactor: number;
-  /** kafkajs speaks Metadata v6, which predates topic ids. */
+  /** The broker's id of this incarnation of the topic: a topic deleted and re-created gets a new one. */
   topicId: string | null;
   /** Only configs set on the topic itself. */
   configs: Record<string, string>;
@@ -39,135 +46,177 @@ export interface GroupState {
   members: number;
 }
 
-interface InternalCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(t: string): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findTopicPartitionMetadata(t: string): { partitionId: number }[];
-  fetchTopicsOffset(
-    t: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
-  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-  findGroupCoordinator(o: { groupId: string }): Promise<{
-    offsetCommit(o: {
-      groupId: string;
-      groupGenerationId: number;
-      memberId: string;
-      retentionTime: number;
-      topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
-    }): Promise<unknown>;
-  }>;
+export interface PartitionLeader {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
 }
 
-/** Errors a broker gives while a topic of the same name is still being deleted, or just created. */
-function isTransientTopicError(e: unknown): boolean {
-  const type = (e as { type?: string }).type;
-  const text = String((e as Error)?.message ?? '');
-  return (
-    [
-      'UNKNOWN_TOPIC_OR_PARTITION',
-      'LEADER_NOT_AVAILABLE',
-      'NOT_LEADER_FOR_PARTITION',
-      'NOT_LEADER_OR_FOLLOWER',
-      'REQUEST_TIMED_OUT',
-    ].includes(type ?? '') || /marked for deletion|does not host this topic-partition|leader/i.test(text)
-  );
-}
+/** Kafka's id for "no id" (a topic id of all zero bits). */
+const ZERO_UUID = /^(0{8}-0{4}-0{4}-0{4}-0{12}|A{22})$/;
+const CLOSE_DEADLINE_MS = 5_000;
 
 /**
- * Leadership moves (a topic just created, a broker restarting) make the broker answer NOT_LEADER and the like
- * for a moment; kafkajs' admin retries only some of these. Retried here for up to `forMs`.
- */
-async function retryTransient<T>(fn: () => Promise<T>, forMs = 15_000): Promise<T> {
-  const deadline = Date.now() + forMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isTransientTopicError(e) || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * attempt)));
-    }
-  }
-}
-
-/** kafkajs' DescribeConfigs source for a config set on the topic itself. */
-const TOPIC_CONFIG_SOURCE = 1;
-
-/**
- * One Kafka cluster, as the engine sees it. The only place (with its siblings in lib/kafka) that knows the
- * Kafka client library; errors a user can fix come out as KafkaAccessError naming `section` fields.
+ * One Kafka cluster, as the engine sees it. Every request goes through one retry policy (retry.ts) and comes out
+ * either as a result, a KafkaAccessError naming `section` fields (a person must fix something), a
+ * KafkaTransientError (the cluster kept answering "not now" until the deadline), or a bug.
  */
 export class KafkaCluster {
-  readonly kafka: Kafka;
   readonly settings: KafkaConnectionSettings;
   readonly section: string;
+  readonly #clientId: string;
+  readonly #policy: RetryPolicy;
   #admin: Admin | undefined;
+  #reached = false;
+  #checkedVersions: Promise<void> | undefined;
 
-  constructor(settings: KafkaConnectionSettings, section: string, clientId = 'kafka-backup') {
+  constructor(
+    settings: KafkaConnectionSettings,
+    section: string,
+    clientId = 'kafka-backup',
+    policy: Partial<RetryPolicy> = {},
+  ) {
     this.settings = settings;
     this.section = section;
-    this.kafka = new kafkajs.Kafka(kafkaClientConfig(settings, section, clientId));
+    this.#clientId = clientId;
+    this.#policy = { ...DEFAULT_RETRY, ...policy };
   }
 
-  /** Runs `fn`, turning user-fixable client errors into KafkaAccessError. */
-  async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw translateKafkaError(e, this.settings, this.section);
-    }
-  }
-
-  async admin(): Promise<Admin> {
-    if (!this.#admin) {
-      const admin = this.kafka.admin({ retry: { retries: 3 } });
-      await this.call(() => admin.connect());
-      this.#admin = admin;
-    }
+  #client(): Admin {
+    this.#admin ??= new Admin(clientOptions(this.settings, this.section, this.#clientId));
     return this.#admin;
   }
 
+  /** Runs `fn` under the retry policy; errors come out translated (see the class comment). */
+  async run<T>(
+    what: string,
+    fn: (admin: Admin) => Promise<T>,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    try {
+      return await withRetry(
+        async () => {
+          const out = await fn(this.#client());
+          this.#reached = true;
+          return out;
+        },
+        {
+          policy: this.#policy,
+          reachedBefore: () => this.#reached,
+          onRetry: () => this.#admin?.clearMetadata(),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      );
+    } catch (e) {
+      throw translateKafkaError(e, this.settings, this.section, what);
+    }
+  }
+
+  /** Refuses brokers too old for the protocol versions we speak, naming what they support. */
+  async requireSupportedBroker(): Promise<void> {
+    this.#checkedVersions ??= this.run('ApiVersions', (a) => a.listApis()).then((apis) =>
+      requireProtocolSupport(apis, this.settings.bootstrap_servers.join(', ')),
+    );
+    return this.#checkedVersions;
+  }
+
+  /** A connection to broker `nodeId` (from the latest metadata), authenticated as configured. */
+  async connectionTo(nodeId: number): Promise<Connection> {
+    const admin = this.#client();
+    let broker: Broker | undefined = admin.currentMetadata?.brokers.get(nodeId);
+    if (!broker) {
+      const md = await admin.metadata({ topics: [], forceUpdate: true });
+      broker = md.brokers.get(nodeId);
+    }
+    if (!broker)
+      throw Object.assign(new Error(`broker ${nodeId} is not in the cluster metadata`), {
+        apiId: 'LEADER_NOT_AVAILABLE',
+      });
+    return admin.connections.get(broker);
+  }
+
+  /** Current leaders of `topic`'s partitions, fresh from a broker. */
+  async partitionLeaders(topic: string): Promise<{ topicId: string; leaders: PartitionLeader[] }> {
+    const md = await this.run(`metadata of ${topic}`, (a) =>
+      a.metadata({ topics: [topic], forceUpdate: true }),
+    );
+    const t = md.topics.get(topic);
+    if (!t)
+      throw new KafkaAccessError(
+        `topic ${topic} does not exist on ${this.settings.bootstrap_servers.join(', ')}`,
+      );
+    return {
+      topicId: t.id,
+      leaders: t.partitions.map((p, partition) => ({
+        partition,
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+      })),
+    };
+  }
+
+  /** Drops cached metadata, so the next request asks a broker (after a leader moved or a topic was re-created). */
+  forgetMetadata(): void {
+    this.#admin?.clearMetadata();
+  }
+
+  /** Closes every connection, waiting at most a few seconds: a dead broker must not keep the process alive. */
   async close(): Promise<void> {
     const admin = this.#admin;
     this.#admin = undefined;
-    await admin?.disconnect().catch(() => undefined);
+    this.#checkedVersions = undefined;
+    if (!admin) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      admin.close().catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const [, connection] of admin.connections) connection.socket?.destroy();
   }
 
   async describeCluster(): Promise<{ clusterId: string; brokers: number }> {
-    const admin = await this.admin();
-    const d = await this.call(() => admin.describeCluster());
-    return { clusterId: d.clusterId, brokers: d.brokers.length };
+    await this.requireSupportedBroker();
+    const md = await this.run('describe cluster', (a) => a.metadata({ topics: [], forceUpdate: true }));
+    return { clusterId: md.id, brokers: md.brokers.size };
   }
 
   async listTopics(): Promise<string[]> {
-    const admin = await this.admin();
-    return (await this.call(() => admin.listTopics())).sort();
+    return (await this.run('list topics', (a) => a.listTopics())).sort();
   }
 
   async describeTopics(names: string[]): Promise<TopicDescription[]> {
     if (names.length === 0) return [];
-    const admin = await this.admin();
-    const meta = await this.call(() => admin.fetchTopicMetadata({ topics: names }));
-    const configs = await this.call(() =>
-      admin.describeConfigs({
-        resources: names.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name })),
+    const md = await this.run('describe topics', (a) => a.metadata({ topics: names, forceUpdate: true }));
+    const configs = await this.run('describe topic configs', (a) =>
+      a.describeConfigs({
+        resources: names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name })),
         includeSynonyms: false,
       }),
     );
-    return meta.topics.map((t) => {
-      const res = configs.resources.find((r) => r.resourceName === t.name);
+    return names.map((name) => {
+      const t = md.topics.get(name);
+      if (!t)
+        throw new KafkaAccessError(
+          `topic ${name} does not exist on ${this.settings.bootstrap_servers.join(', ')}`,
+        );
       const own: Record<string, string> = {};
-      for (const entry of res?.configEntries ?? []) {
-        const source = (entry as { configSource?: number }).configSource;
-        if (source === TOPIC_CONFIG_SOURCE && entry.configValue !== null && !entry.isSensitive) {
-          own[entry.configName] = entry.configValue;
-        }
+      for (const c of configs.find((r) => r.resourceName === name)?.configs ?? []) {
+        if (
+          c.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG &&
+          typeof c.value === 'string' &&
+          !c.isSensitive
+        )
+          own[c.name] = c.value;
       }
       return {
-        name: t.name,
-        partitionCount: t.partitions.length,
+        name,
+        partitionCount: t.partitionsCount,
         replicationFactor: Math.max(1, ...t.partitions.map((p) => p.replicas.length)),
-        topicId: null,
+        topicId: t.id && !ZERO_UUID.test(t.id) ? t.id : null,
         configs: own,
       };
     });
@@ -175,86 +224,67 @@ export class KafkaCluster {
 
   /** A topic's effective value of `name` (its own setting, else the broker's default). */
   async effectiveTopicConfig(topic: string, name: string): Promise<string | undefined> {
-    const admin = await this.admin();
-    const res = await this.call(() =>
-      admin.describeConfigs({
-        resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
-        includeSynonyms: false,
+    const res = await this.run(`describe config ${name} of ${topic}`, (a) =>
+      a.describeConfigs({
+        resources: [
+          { resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] },
+        ],
       }),
     );
-    return res.resources[0]?.configEntries.find((e) => e.configName === name)?.configValue ?? undefined;
+    return res[0]?.configs.find((c) => c.name === name)?.value ?? undefined;
+  }
+
+  async #listOffsets(
+    topic: string,
+    timestamp: bigint,
+    isolation: IsolationLevel,
+  ): Promise<Map<number, number>> {
+    const md = await this.run(`metadata of ${topic}`, (a) => a.metadata({ topics: [topic] }));
+    const count = md.topics.get(topic)?.partitionsCount ?? 0;
+    const res = await this.run(`list offsets of ${topic}`, (a) =>
+      a.listOffsets({
+        topics: [
+          {
+            name: topic,
+            partitions: Array.from({ length: count }, (_, p) => ({ partitionIndex: p, timestamp })),
+          },
+        ],
+        isolationLevel:
+          isolation === 'read_committed'
+            ? FetchIsolationLevels.READ_COMMITTED
+            : FetchIsolationLevels.READ_UNCOMMITTED,
+      }),
+    );
+    const out = new Map<number, number>();
+    for (const p of res.find((t) => t.name === topic)?.partitions ?? [])
+      out.set(p.partitionIndex, Number(p.offset));
+    return out;
   }
 
   async partitionOffsets(
     topic: string,
     isolation: IsolationLevel = 'read_committed',
   ): Promise<PartitionOffsets[]> {
-    const admin = await this.admin();
-    const lowHigh = await this.call(() => retryTransient(() => admin.fetchTopicOffsets(topic)));
-    let ends = new Map(lowHigh.map((p) => [p.partition, Number(p.high)]));
-    if (isolation === 'read_uncommitted') ends = await retryTransient(() => this.#highWatermarks(topic));
-    return lowHigh
-      .map((p) => ({ partition: p.partition, logStart: Number(p.low), end: ends.get(p.partition)! }))
+    const starts = await this.#listOffsets(topic, ListOffsetTimestamps.EARLIEST, isolation);
+    const ends = await this.#listOffsets(topic, ListOffsetTimestamps.LATEST, isolation);
+    return [...starts]
+      .map(([partition, logStart]) => ({ partition, logStart, end: ends.get(partition) ?? logStart }))
       .sort((a, b) => a.partition - b.partition);
-  }
-
-  /**
-   * kafkajs' admin lists offsets at READ_COMMITTED only (the last stable offset). The high watermark needs a
-   * READ_UNCOMMITTED ListOffsets, which only its internal cluster object can send.
-   */
-  async #highWatermarks(topic: string): Promise<Map<number, number>> {
-    return this.#withInternalCluster({ isolationLevel: 0 }, async (cluster) => {
-      await cluster.addTargetTopic(topic);
-      await cluster.refreshMetadata();
-      const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
-      const [res] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
-      return new Map(res!.partitions.map((p) => [p.partition, Number(p.offset)]));
-    });
-  }
-
-  /**
-   * kafkajs keeps its protocol-level cluster object private; a few operations its admin lacks (ListOffsets at
-   * READ_UNCOMMITTED, a plain OffsetCommit) need one. Created per call and always disconnected.
-   */
-  async #withInternalCluster<T>(
-    opts: { isolationLevel?: number },
-    fn: (cluster: InternalCluster) => Promise<T>,
-  ): Promise<T> {
-    const symbol = Object.getOwnPropertySymbols(this.kafka).find(
-      (s) => s.description === 'private:Kafka:createCluster',
-    );
-    if (!symbol) throw new Error('kafkajs internals changed: its private cluster factory is gone');
-    const create = (this.kafka as unknown as Record<symbol, (o: object) => InternalCluster>)[symbol]!;
-    const cluster = create({ ...opts, allowAutoTopicCreation: false });
-    return this.call(async () => {
-      await cluster.connect();
-      try {
-        return await fn(cluster);
-      } finally {
-        await cluster.disconnect();
-      }
-    });
   }
 
   /** The first offset whose timestamp is >= `timestamp` per partition (the end offset when none is). */
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
-    const admin = await this.admin();
-    const res = await this.call(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp));
-    const out = new Map<number, number>();
-    for (const p of res) out.set(p.partition, Number(p.offset));
-    const missing = res.filter((p) => Number(p.offset) < 0).length;
-    if (missing > 0) {
-      for (const p of await this.partitionOffsets(topic)) {
+    const out = await this.#listOffsets(topic, BigInt(timestamp), 'read_committed');
+    if ([...out.values()].some((o) => o < 0)) {
+      for (const p of await this.partitionOffsets(topic))
         if ((out.get(p.partition) ?? -1) < 0) out.set(p.partition, p.end);
-      }
     }
     return out;
   }
 
   async listGroups(): Promise<string[]> {
-    const admin = await this.admin();
-    const { groups } = await this.call(() => admin.listGroups());
-    return groups.map((g) => g.groupId).sort();
+    const groups = await this.run('list groups', (a) => a.listGroups());
+    return [...groups.keys()].sort();
   }
 
   /**
@@ -263,128 +293,134 @@ export class KafkaCluster {
    */
   async committedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
     if (topics && topics.length === 0) return [];
-    const admin = await this.admin();
-    const res = await this.call(() => admin.fetchOffsets(topics ? { groupId, topics } : { groupId }));
+    const partitionsOf = async (t: string) =>
+      (await this.run(`metadata of ${t}`, (a) => a.metadata({ topics: [t] }))).topics.get(t)
+        ?.partitionsCount ?? 0;
+    const wanted = topics
+      ? await Promise.all(
+          topics.map(async (name) => ({
+            name,
+            partitionIndexes: Array.from({ length: await partitionsOf(name) }, (_, p) => p),
+          })),
+        )
+      : null;
+    const res = await this.run(`committed offsets of group ${groupId}`, (a) =>
+      a.listConsumerGroupOffsets({ groups: [wanted ? { groupId, topics: wanted } : groupId] }),
+    );
     const out: CommittedOffset[] = [];
-    for (const t of res) {
-      for (const p of t.partitions) {
-        const offset = Number(p.offset);
-        if (offset >= 0)
-          out.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? null });
+    for (const g of res) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) {
+          const offset = Number(p.committedOffset);
+          if (offset >= 0)
+            out.push({ topic: t.name, partition: p.partitionIndex, offset, metadata: p.metadata ?? null });
+        }
       }
     }
-    return out;
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
   async describeGroups(groupIds: string[]): Promise<GroupState[]> {
     if (groupIds.length === 0) return [];
-    const admin = await this.admin();
-    const { groups } = await this.call(() => admin.describeGroups(groupIds));
-    return groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.length }));
+    const groups = await this.run('describe groups', (a) => a.describeGroups({ groups: groupIds }));
+    return groupIds.map((groupId) => {
+      const g = groups.get(groupId);
+      return { groupId, state: g?.state ?? 'DEAD', members: g?.members.size ?? 0 };
+    });
   }
 
   /**
    * Commits offsets for a group that has no running members: a plain OffsetCommit outside any generation, which
-   * Kafka refuses while the group has members. (kafkajs' admin.setOffsets joins the group as a consumer and waits
-   * for a fetch: seconds per call.)
+   * Kafka refuses while the group has members.
    */
   async setCommittedOffsets(
     groupId: string,
     topic: string,
     offsets: { partition: number; offset: number }[],
   ) {
-    await this.#withInternalCluster({}, async (cluster) => {
-      const coordinator = await cluster.findGroupCoordinator({ groupId });
-      await coordinator.offsetCommit({
+    await this.run(`commit offsets of group ${groupId}`, (a) =>
+      a.alterConsumerGroupOffsets({
         groupId,
-        groupGenerationId: -1,
-        memberId: '',
-        retentionTime: -1,
         topics: [
-          { topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) },
+          {
+            name: topic,
+            partitionOffsets: offsets.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) })),
+          },
         ],
-      });
-    });
+      }),
+    );
   }
 
   /**
    * Creates a topic and waits until every partition has a leader. A topic of the same name deleted moments
    * before (a re-run drill, a restore after cleanup) makes the broker answer with transient errors for a while:
-   * those are retried for up to `retryForMs`.
+   * retried like every other transient error. A topic that exists already (our own earlier attempt) is fine.
    */
-  async createTopic(
-    t: { name: string; partitions: number; replicationFactor: number; configs: Record<string, string> },
-    opts: { retryForMs?: number } = {},
-  ): Promise<void> {
-    const admin = await this.admin();
-    const deadline = Date.now() + (opts.retryForMs ?? 30_000);
-    for (let attempt = 1; ; attempt++) {
+  async createTopic(t: {
+    name: string;
+    partitions: number;
+    replicationFactor: number;
+    configs: Record<string, string>;
+  }): Promise<void> {
+    await this.run(`create topic ${t.name}`, async (a) => {
       try {
-        const created = await admin.createTopics({
-          waitForLeaders: false,
-          topics: [
-            {
-              topic: t.name,
-              numPartitions: t.partitions,
-              replicationFactor: t.replicationFactor,
-              configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-            },
-          ],
+        await a.createTopics({
+          topics: [t.name],
+          partitions: t.partitions,
+          replicas: t.replicationFactor,
+          configs: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
         });
-        // false: it exists already, i.e. an earlier attempt of ours created it before failing.
-        void created;
-        await this.#waitForLeaders(t.name, t.partitions, deadline);
-        return;
       } catch (e) {
-        if (!isTransientTopicError(e) || Date.now() > deadline)
-          throw translateKafkaError(e, this.settings, this.section);
-        await new Promise((r) => setTimeout(r, Math.min(2_000, 200 * attempt)));
+        const codes = brokerErrorCodes(e);
+        if (codes.length === 0 || !codes.every((c) => c === 'TOPIC_ALREADY_EXISTS')) throw e;
       }
-    }
-  }
-
-  async #waitForLeaders(topic: string, partitions: number, deadline: number): Promise<void> {
-    const admin = await this.admin();
-    for (;;) {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch((e: unknown) => {
-        if (isTransientTopicError(e)) return undefined;
-        throw e;
-      });
-      const ready = meta?.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0;
-      if (ready >= partitions) return;
-      if (Date.now() > deadline)
-        throw new Error(`topic ${topic}: partitions without a leader after creation`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
+    const deadline = Date.now() + this.#policy.deadlineMs;
+    await this.run(`wait for leaders of ${t.name}`, async (a) => {
+      for (;;) {
+        const md = await a.metadata({ topics: [t.name], forceUpdate: true });
+        const topic = md.topics.get(t.name);
+        const ready = topic?.partitions.filter((p) => p.leader >= 0).length ?? 0;
+        if (ready >= t.partitions) return;
+        if (Date.now() > deadline) {
+          throw new KafkaTransientError(
+            `topic ${t.name}: ${t.partitions - ready} partition(s) without a leader after creation`,
+            {
+              hint: 'The cluster is electing leaders slowly; check broker health and run again.',
+            },
+          );
+        }
+        await sleep(100);
+      }
+    });
   }
 
   async deleteTopics(names: string[]): Promise<void> {
     if (names.length === 0) return;
-    const admin = await this.admin();
-    await this.call(() => admin.deleteTopics({ topics: names }));
+    await this.run(`delete topics ${names.join(', ')}`, (a) => a.deleteTopics({ topics: names }));
+    this.forgetMetadata();
   }
 
+  /** Deletes groups; one that does not exist (or is not empty) is left as it is. */
   async deleteGroups(groupIds: string[]): Promise<void> {
     if (groupIds.length === 0) return;
-    const admin = await this.admin();
-    await this.call(() => admin.deleteGroups(groupIds)).catch(() => undefined);
+    await this.run(`delete groups ${groupIds.join(', ')}`, (a) => a.deleteGroups({ groups: groupIds })).catch(
+      () => undefined,
+    );
   }
 
-  /** An idempotent producer: a retried send never writes a record twice. */
-  async producer(opts: { transactionalId?: string } = {}): Promise<Producer> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
-    });
-    await this.call(() => producer.connect());
-    return producer;
-  }
-
-  /** A name for throw-away groups (the reader's), recognisable and unique. */
-  static internalGroupId(purpose: string): string {
-    return `kafka-backup-${purpose}-${randomUUID()}`;
+  /** Deletes every record below `offset` in each partition given (what retention does, on demand). */
+  async deleteRecordsBefore(topic: string, offsets: { partition: number; offset: number }[]): Promise<void> {
+    await this.run(`delete records of ${topic}`, (a) =>
+      a.deleteRecords({
+        topics: [
+          {
+            name: topic,
+            partitions: offsets.map((o) => ({ partition: o.partition, offset: BigInt(o.offset) })),
+          },
+        ],
+      }),
+    );
   }
 
   requireTopicsExist(wanted: string[], existing: string[], field: string): void {
@@ -392,9 +428,7 @@ export class KafkaCluster {
     if (missing.length > 0) {
       throw new KafkaAccessError(
         `topic(s) ${missing.join(', ')} do not exist on ${this.settings.bootstrap_servers.join(', ')}`,
-        {
-          hint: `Fix ${field} or create the topic(s).`,
-        },
+        { hint: `Fix ${field} or create the topic(s).` },
       );
     }
   }

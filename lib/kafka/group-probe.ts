@@ -1,60 +1,90 @@
+import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
+import type { RecordHeader } from '../format/record.ts';
+import { clientOptions } from './client-options.ts';
 import type { KafkaCluster } from './cluster.ts';
-import type { WireHeader } from './kafkajs-patched.ts';
+import { translateKafkaError } from './errors.ts';
 
 export interface ProbedRecord {
   partition: number;
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers: WireHeader[];
+  headers: RecordHeader[];
 }
 
 /**
- * Joins `groupId` as an ordinary consumer and returns the first record it is given on each partition, starting
- * at the group's committed offsets: the proof that a consumer resumes where it should. Commits nothing. Waits up
- * to `timeoutMs` (partitions with nothing left to read yield no record).
+ * Joins `groupId` as an ordinary consumer (Kafka's group protocol, committed offsets, earliest where none) and
+ * returns the first `perPartition` records it is given on each partition: the proof that a consumer resumes where
+ * it should. Commits nothing. Stops once every partition has them, or after `idleMs` without a new record
+ * (partitions with nothing left to read yield none), or at `timeoutMs`.
  */
 export async function firstRecordsForGroup(
   cluster: KafkaCluster,
   groupId: string,
   topic: string,
   partitions: number,
-  timeoutMs = 20_000,
-): Promise<Map<number, ProbedRecord>> {
-  const consumer = cluster.kafka.consumer({
+  opts: { perPartition?: number; idleMs?: number; timeoutMs?: number } = {},
+): Promise<Map<number, ProbedRecord[]>> {
+  const perPartition = opts.perPartition ?? 1;
+  const consumer = new Consumer({
+    ...clientOptions(cluster.settings, cluster.section, 'kafka-backup-probe'),
+    retries: 10,
+    retryDelay: 200,
     groupId,
     sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
     heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 200,
   });
-  const got = new Map<number, ProbedRecord>();
-  await cluster.call(() => consumer.connect());
+  const got = new Map<number, ProbedRecord[]>();
+  const complete = () =>
+    [...Array(partitions).keys()].every((p) => (got.get(p)?.length ?? 0) >= perPartition);
   try {
-    await cluster.call(() => consumer.subscribe({ topic, fromBeginning: true }));
-    let resolveAll!: () => void;
-    const all = new Promise<void>((r) => {
-      resolveAll = r;
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+      maxWaitTime: 200,
     });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        if (!got.has(partition)) {
-          got.set(partition, {
-            partition,
-            offset: Number(message.offset),
-            key: message.key,
-            value: message.value,
-            headers: (message as unknown as { headerList?: WireHeader[] }).headerList ?? [],
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    let lastRecord = Date.now();
+    const idleMs = opts.idleMs ?? 5_000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (Date.now() > deadline || Date.now() - lastRecord > idleMs) finish();
+      }, 100);
+      const finish = () => {
+        clearInterval(timer);
+        resolve();
+      };
+      stream.on('data', (m) => {
+        const list = got.get(m.partition) ?? [];
+        if (list.length < perPartition) {
+          list.push({
+            partition: m.partition,
+            offset: Number(m.offset),
+            key: m.key ?? null,
+            value: m.value ?? null,
+            headers: (m.headerEntries ?? []).map(([k, v]) => ({ key: k.toString('utf8'), value: v ?? null })),
           });
+          got.set(m.partition, list);
+          lastRecord = Date.now();
         }
-        if (got.size >= partitions) resolveAll();
-      },
+        if (complete()) finish();
+      });
+      stream.on('error', (e) => {
+        clearInterval(timer);
+        reject(e);
+      });
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    await stream.close().catch(() => undefined);
+  } catch (e) {
+    throw translateKafkaError(e, cluster.settings, cluster.section, `consume ${topic} as group ${groupId}`);
   } finally {
-    await consumer.disconnect();
+    await Promise.race([
+      consumer.close(true).catch(() => undefined),
+      new Promise((r) => setTimeout(r, 5_000).unref()),
+    ]);
   }
   return got;
 }

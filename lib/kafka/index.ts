@@ -1,4 +1,5 @@
-// The engine's only door to Kafka. Importing this module loads kafkajs with its patches and codecs.
+// The engine's only door to Kafka (the client library is imported nowhere else; biome enforces it).
+export type { KafkaConnectionSettings } from './client-options.ts';
 export {
   type CommittedOffset,
   type GroupState,
@@ -7,7 +8,12 @@ export {
   type PartitionOffsets,
   type TopicDescription,
 } from './cluster.ts';
-export { type KafkaConnectionSettings, kafkaClientConfig } from './connection.ts';
 export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';
-export { kafkajs } from './kafkajs-patched.ts';
 export { type PartitionRange, type ReadBatch, type ReadOptions, readPartitions } from './partition-reader.ts';
+export {
+  IdempotentWriter,
+  type OutgoingRecord,
+  RecordTooLargeError,
+  type RecordWriter,
+} from './record-writer.ts';
+export { MIN_KAFKA_VERSION } from './versions.ts';

@@ -1,8 +1,11 @@
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { BackupRecord, RecordHeader } from '../format/record.ts';
-import { type IsolationLevel, KafkaCluster } from './cluster.ts';
-import type { WireHeader } from './kafkajs-patched.ts';
-import { kafkajs } from './kafkajs-patched.ts';
+import { FetchIsolationLevels, protocolErrorsCodesById } from '@platformatic/kafka';
+import { CorruptDataError, UserError } from '../errors.ts';
+import type { BackupRecord } from '../format/record.ts';
+import type { IsolationLevel, KafkaCluster } from './cluster.ts';
+import { classifyKafkaError, translateKafkaError } from './errors.ts';
+import { type FetchedPartition, fetchRecordsV13 } from './protocol/fetch-records-v13.ts';
+import { batchesIn, decodeBatch, lastOffset, RecordBatchError } from './protocol/record-batch.ts';
+import { DEFAULT_RETRY, sleep } from './retry.ts';
 
 export interface PartitionRange {
   topic: string;
@@ -38,257 +41,223 @@ export interface ReadOptions {
 }
 
 /**
- * Fetch rounds in which no unfinished partition got a record, after which none has a record left below its cut
- * (e.g. its tail was aborted and then compacted away). Only when all are idle: a single idle partition may just
- * be starved by the fetch size limit while others are busy.
+ * Fetches in a row that returned nothing for a partition whose end is past its next offset, after which nothing
+ * is left below the cut (e.g. its tail was aborted and then compacted away).
  */
-const IDLE_ROUNDS_BEFORE_DONE = 20;
+const EMPTY_FETCHES_BEFORE_DONE = 3;
+const MAX_WAIT_MS = 250;
 
 interface PartitionState {
   range: PartitionRange;
   next: number;
   done: boolean;
-  /**
-   * Being read now. At most `concurrency` partitions are: the others wait paused, so the caller holds open
-   * state (e.g. a segment being filled) for a bounded number of partitions, whatever their count.
-   */
-  active: boolean;
-  idleRounds: number;
-  /** Serialises onBatch calls per partition across eachBatch and filtered-batch events. */
-  chain: Promise<void>;
+  emptyFetches: number;
+  /** Producers with an aborted transaction open at `next` (read_committed): their data batches are skipped. */
+  aborting: Set<bigint>;
 }
 
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
+const errorName = (code: number): string => protocolErrorsCodesById[code] ?? `error code ${code}`;
 
-function toRecord(m: KafkaMessage): BackupRecord {
-  const extra = m as KafkaMessage & { headerList?: WireHeader[]; batchContext?: { timestampType?: number } };
-  const headers: RecordHeader[] = (extra.headerList ?? []).map((h) => ({ key: h.key, value: h.value }));
-  return {
-    offset: Number(m.offset),
-    timestamp: Number(m.timestamp),
-    timestampType: extra.batchContext?.timestampType === 1 ? 1 : 0,
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers,
-  };
+class PartitionFetchError extends Error {
+  override name = 'PartitionFetchError';
+  readonly apiId: string;
+  constructor(topic: string, partition: number, code: number) {
+    super(`fetch of ${topic}/${partition} failed: ${errorName(code)}`);
+    this.apiId = errorName(code);
+  }
 }
 
 /**
- * Reads each partition from `from` up to (not including) `to`, then stops. kafkajs has no manual assignment,
- * so this joins a throw-away consumer group whose assigner gives every requested partition to its only member,
- * seeks, and deletes the group afterwards. Nothing is committed.
+ * Reads each partition from `from` up to (not including) `to`, then stops: plain Fetch requests to each
+ * partition's leader (no consumer group), the batches CRC-checked and decoded by record-batch.ts. Under
+ * read_committed, aborted transactions are dropped using the aborted-transaction list of each response, as
+ * Kafka's own consumer does. Transient errors (leader moved, broker restarting) are retried while the read made
+ * progress within the retry deadline.
  */
 export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRange[], opts: ReadOptions) {
-  const states = new Map<string, PartitionState>();
-  for (const r of ranges) {
-    if (r.from >= r.to) continue;
-    states.set(key(r.topic, r.partition), {
-      range: r,
-      next: r.from,
-      done: false,
-      active: false,
-      idleRounds: 0,
-      chain: Promise.resolve(),
-    });
-  }
-  if (states.size === 0) return;
-
-  const groupId = KafkaCluster.internalGroupId('reader');
-  const assignment: Record<string, number[]> = {};
-  for (const s of states.values()) {
-    assignment[s.range.topic] = [...(assignment[s.range.topic] ?? []), s.range.partition];
-  }
-  const { AssignerProtocol } = kafkajs;
-  const onlyMemberAssigner = () => ({
-    name: 'KafkaBackupRangeReader',
-    version: 1,
-    async assign({ members }: { members: { memberId: string }[] }) {
-      return members.map((m, i) => ({
-        memberId: m.memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 1,
-          assignment: i === 0 ? assignment : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }: { topics: string[] }) {
-      return {
-        name: 'KafkaBackupRangeReader',
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
-      };
-    },
-  });
-
-  // kafkajs decodes a whole fetch response into message objects before handling its first batch and keeps them
-  // until the last is handled, so the fetch size is what the reader holds: 2 MiB per partition (8 MiB a fetch at
-  // the default concurrency) reads as fast as 8 MiB did on a local broker, with ~60-100 MiB less peak RSS
-  // (bench/). A record batch larger than this still comes whole: Fetch v3+ returns a partition's first batch
-  // even when it exceeds the limit.
-  const maxBytesPerPartition = opts.maxBytesPerPartition ?? 2 * 1024 * 1024;
-  const consumer: Consumer = cluster.kafka.consumer({
-    groupId,
-    partitionAssigners: [onlyMemberAssigner],
-    readUncommitted: opts.isolation === 'read_uncommitted',
-    maxBytesPerPartition,
-    maxBytes: Math.max(
-      maxBytesPerPartition,
-      Math.min(64 * 1024 * 1024, maxBytesPerPartition * opts.concurrency),
-    ),
-    maxWaitTimeInMs: 250,
-    allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
-    // How long a rebalance waits for members to rejoin. The only rebalance this one-member group sees is kafkajs
-    // rejoining as a new member after it restarted a crashed consumer (e.g. the broker was down), and the member
-    // it waits for is that dead predecessor, which the restarted coordinator keeps until this runs out.
-    rebalanceTimeout: 10_000,
-    heartbeatInterval: 3_000,
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
-  });
-
-  let finish!: () => void;
-  let fail!: (e: unknown) => void;
-  const finished = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  let failed = false;
-  const abort = (e: unknown) => {
-    if (failed) return;
-    failed = true;
-    fail(e);
-  };
-  const remaining = () => [...states.values()].filter((s) => !s.done).length;
-
-  const advance = (s: PartitionState, records: BackupRecord[], nextOffset: number) => {
-    const fetchedFrom = s.next;
-    const next = Math.min(Math.max(s.next, nextOffset), s.range.to);
-    s.next = next;
-    s.idleRounds = 0;
-    const becameDone = !s.done && next >= s.range.to;
-    if (becameDone) s.done = true;
-    s.chain = s.chain.then(async () => {
-      if (failed) return;
-      await opts.onBatch({
-        topic: s.range.topic,
-        partition: s.range.partition,
-        records,
-        fetchedFrom,
-        nextOffset: next,
-      });
-      if (becameDone) {
-        pauseDone(s);
-        s.active = false;
-        if (remaining() === 0) finish();
-        else activateWaiting();
-      }
-    });
-    s.chain.catch(abort);
-    return s.chain;
-  };
-
-  // A finished partition is paused so it is no longer fetched. kafkajs keeps pauses per consumer-group
-  // instance: after a crash and restart (broker restart) they are gone, and between the two there is no
-  // instance at all (pause throws), so this is repeated on every join and never fails the read.
-  const pauseDone = (s: PartitionState) => {
-    try {
-      consumer.pause([{ topic: s.range.topic, partitions: [s.range.partition] }]);
-    } catch {
-      // restarting: the next GROUP_JOIN pauses it
-    }
-  };
-  const maxActive = Math.max(1, opts.concurrency);
-  const activate = (s: PartitionState) => {
-    s.active = true;
-    s.idleRounds = 0;
-    try {
-      consumer.seek({ topic: s.range.topic, partition: s.range.partition, offset: String(s.next) });
-      consumer.resume([{ topic: s.range.topic, partitions: [s.range.partition] }]);
-    } catch {
-      // restarting: the next GROUP_JOIN seeks and resumes it
-    }
-  };
-  /** Starts waiting partitions while fewer than `maxActive` are being read. */
-  const activateWaiting = () => {
-    let active = [...states.values()].filter((s) => s.active && !s.done).length;
-    for (const s of states.values()) {
-      if (active >= maxActive) break;
-      if (!s.done && !s.active) {
-        activate(s);
-        active++;
-      }
-    }
-  };
-  const seekAll = () => {
-    for (const s of states.values()) {
-      if (s.done || !s.active) pauseDone(s);
-      else activate(s);
-    }
-    activateWaiting();
-  };
-
-  // Batches left empty by filtering (only aborted records or transaction markers) never reach eachBatch.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize !== 0 || payload.lastOffset == null) return;
-    const s = states.get(key(payload.topic, payload.partition));
-    if (s && !s.done && s.active) void advance(s, [], Number(payload.lastOffset) + 1);
-  });
-  consumer.on(consumer.events.FETCH, () => {
-    const open = [...states.values()].filter((s) => s.active && !s.done);
-    for (const s of open) s.idleRounds += 1;
-    if (open.length > 0 && open.every((s) => s.idleRounds >= IDLE_ROUNDS_BEFORE_DONE)) {
-      for (const s of open) void advance(s, [], s.range.to);
-    }
-  });
-  // kafkajs restarts a crashed consumer by rejoining the group; the seeks must then be made again.
-  consumer.on(consumer.events.GROUP_JOIN, () => seekAll());
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) abort(payload.error);
-  });
-  const onAbort = () => abort(opts.signal?.reason ?? new Error('read aborted'));
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-
-  try {
-    await cluster.call(() => consumer.connect());
-    await cluster.call(() =>
-      consumer.subscribe({ topics: [...new Set(ranges.map((r) => r.topic))], fromBeginning: true }),
-    );
-    await cluster.call(() =>
-      consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: Math.max(1, opts.concurrency),
-        eachBatch: async ({ batch, resolveOffset }: EachBatchPayload) => {
-          const s = states.get(key(batch.topic, batch.partition));
-          if (!s || failed) return;
-          if (s.done || !s.active) {
-            // Fetched before its pause took effect: dropped, and read again from s.next once it is activated.
-            pauseDone(s);
-            return;
-          }
-          const records: BackupRecord[] = [];
-          for (const m of batch.messages) {
-            const offset = Number(m.offset);
-            if (offset >= s.next && offset < s.range.to) records.push(toRecord(m));
-          }
-          const lastRaw = Number(batch.lastOffset());
-          await advance(s, records, lastRaw + 1).catch(() => undefined);
-          // Moves kafkajs' fetch position past this batch. With eachBatchAutoResolve off nothing else does:
-          // the next fetch would return the same batch again, forever, for a partition larger than one fetch.
-          if (!failed && s.active) resolveOffset(batch.lastOffset());
-        },
+  const states = ranges
+    .filter((r) => r.from < r.to)
+    .map(
+      (range): PartitionState => ({
+        range,
+        next: range.from,
+        done: false,
+        emptyFetches: 0,
+        aborting: new Set(),
       }),
     );
-    seekAll();
-    await finished;
-  } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
-    // No batch handler may still run once this returns: callers flush and reuse their state right after.
-    failed = true;
-    await Promise.allSettled([...states.values()].map((s) => s.chain));
-    await consumer.disconnect().catch(() => undefined);
-    await cluster.deleteGroups([groupId]);
+  if (states.length === 0) return;
+  await cluster.requireSupportedBroker();
+
+  const partitionMaxBytes = opts.maxBytesPerPartition ?? 2 * 1024 * 1024;
+  const maxActive = Math.max(1, opts.concurrency);
+  const isolation =
+    opts.isolation === 'read_committed'
+      ? FetchIsolationLevels.READ_COMMITTED
+      : FetchIsolationLevels.READ_UNCOMMITTED;
+  /** Per topic: its id when reading started (a different one later means it was re-created) and leaders. */
+  const topics = new Map<string, { topicId: string; leaders: Map<number, number> | undefined }>();
+  const leaderOf = async (topic: string, partition: number): Promise<number> => {
+    let t = topics.get(topic);
+    if (!t?.leaders) {
+      const md = await cluster.partitionLeaders(topic);
+      if (t && t.topicId !== md.topicId) {
+        throw new UserError(`topic ${topic} was deleted and re-created while it was being read`, {
+          hint: 'Run the backup again: it backs up the new topic from its start.',
+        });
+      }
+      t = { topicId: md.topicId, leaders: new Map(md.leaders.map((l) => [l.partition, l.leader])) };
+      topics.set(topic, t);
+    }
+    const leader = t.leaders!.get(partition) ?? -1;
+    if (leader < 0) throw new PartitionFetchError(topic, partition, 5 /* LEADER_NOT_AVAILABLE */);
+    return leader;
+  };
+  const forgetLeaders = () => {
+    for (const t of topics.values()) t.leaders = undefined;
+    cluster.forgetMetadata();
+  };
+
+  const deliver = async (s: PartitionState, records: BackupRecord[], nextOffset: number) => {
+    const fetchedFrom = s.next;
+    s.next = Math.min(Math.max(s.next, nextOffset), s.range.to);
+    if (s.next >= s.range.to) s.done = true;
+    await opts.onBatch({
+      topic: s.range.topic,
+      partition: s.range.partition,
+      records,
+      fetchedFrom,
+      nextOffset: s.next,
+    });
+  };
+
+  const handle = async (s: PartitionState, p: FetchedPartition) => {
+    if (p.errorCode === 1 /* OFFSET_OUT_OF_RANGE */) {
+      // Retention deleted offsets before we reached them: continue at the log start; the caller sees the jump
+      // (fetchedFrom below the first record) and records a gap.
+      const logStart = (await cluster.partitionOffsets(s.range.topic, opts.isolation)).find(
+        (o) => o.partition === s.range.partition,
+      )?.logStart;
+      if (logStart === undefined || logStart <= s.next)
+        throw new PartitionFetchError(s.range.topic, s.range.partition, 1);
+      if (logStart >= s.range.to) await deliver(s, [], s.range.to);
+      else s.next = logStart;
+      return;
+    }
+    if (p.errorCode !== 0) throw new PartitionFetchError(s.range.topic, s.range.partition, p.errorCode);
+    const aborted = [...p.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
+    const records: BackupRecord[] = [];
+    let covered = s.next;
+    for (const { header, bytes } of batchesIn(p.records)) {
+      const last = lastOffset(header);
+      if (last < s.next) continue; // a whole batch before the fetch offset (the broker sends from its start)
+      if (header.baseOffset >= s.range.to) {
+        covered = s.range.to;
+        break;
+      }
+      let batch: ReturnType<typeof decodeBatch>;
+      try {
+        batch = decodeBatch(header, bytes);
+      } catch (e) {
+        if (!(e instanceof RecordBatchError)) throw e;
+        throw new CorruptDataError(`${s.range.topic}/${s.range.partition}: ${e.message}`, {
+          hint: 'The broker returned a damaged record batch; check the broker logs and the disk of the leader.',
+        });
+      }
+      covered = last + 1;
+      if (isolation === FetchIsolationLevels.READ_COMMITTED) {
+        while (aborted.length > 0 && aborted[0]!.firstOffset <= last)
+          s.aborting.add(aborted.shift()!.producerId);
+        if (header.control) {
+          if (batch.controlType === 0) s.aborting.delete(header.producerId);
+          continue;
+        }
+        if (header.transactional && s.aborting.has(header.producerId)) continue;
+      } else if (header.control) continue;
+      for (const r of batch.records) if (r.offset >= s.next && r.offset < s.range.to) records.push(r);
+    }
+    if (covered > s.next) {
+      s.emptyFetches = 0;
+      await deliver(s, records, covered);
+      return;
+    }
+    const end = isolation === FetchIsolationLevels.READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
+    if (p.records.length === 0 && end > s.next && ++s.emptyFetches >= EMPTY_FETCHES_BEFORE_DONE) {
+      await deliver(s, [], s.range.to);
+    }
+  };
+
+  const fetchFrom = async (leader: number, group: PartitionState[]) => {
+    const byTopic = new Map<string, PartitionState[]>();
+    for (const s of group) byTopic.set(s.range.topic, [...(byTopic.get(s.range.topic) ?? []), s]);
+    const connection = await cluster.connectionTo(leader);
+    const response = await fetchRecordsV13.async(
+      connection,
+      MAX_WAIT_MS,
+      1,
+      Math.min(256 * 1024 * 1024, partitionMaxBytes * group.length),
+      isolation,
+      0,
+      -1,
+      [...byTopic].map(([topic, list]) => ({
+        topicId: topics.get(topic)!.topicId,
+        partitions: list.map((s) => ({
+          partition: s.range.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: BigInt(s.next),
+          lastFetchedEpoch: -1,
+          partitionMaxBytes,
+        })),
+      })),
+      [],
+      '',
+    );
+    if (response.errorCode !== 0) throw new PartitionFetchError('*', -1, response.errorCode);
+    const byId = new Map([...topics].map(([name, t]) => [t.topicId, name]));
+    await Promise.all(
+      response.responses.flatMap((t) =>
+        t.partitions.map(async (p) => {
+          const s = group.find(
+            (x) => x.range.topic === byId.get(t.topicId) && x.range.partition === p.partition,
+          );
+          if (s && !s.done) await handle(s, p);
+        }),
+      ),
+    );
+  };
+
+  let lastProgress = Date.now();
+  let attempt = 0;
+  const signal = opts.signal;
+  while (states.some((s) => !s.done)) {
+    if (signal?.aborted) throw signal.reason ?? new Error('read aborted');
+    const active = states.filter((s) => !s.done).slice(0, maxActive);
+    const before = active.map((s) => s.next);
+    try {
+      const byLeader = new Map<number, PartitionState[]>();
+      for (const s of active) {
+        const leader = await leaderOf(s.range.topic, s.range.partition);
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
+      }
+      await Promise.all([...byLeader].map(([leader, group]) => fetchFrom(leader, group)));
+      attempt = 0;
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const kind = classifyKafkaError(e);
+      if (
+        (kind !== 'transient' && kind !== 'network') ||
+        Date.now() - lastProgress > DEFAULT_RETRY.deadlineMs
+      ) {
+        throw translateKafkaError(e, cluster.settings, cluster.section, `read ${describe(active)}`);
+      }
+      forgetLeaders();
+      await sleep(Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.initialDelayMs * 2 ** attempt++), signal);
+    }
+    if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
   }
+}
+
+function describe(states: PartitionState[]): string {
+  const names = states.slice(0, 3).map((s) => `${s.range.topic}/${s.range.partition}`);
+  return names.join(', ') + (states.length > 3 ? ` and ${states.length - 3} more` : '');
 }

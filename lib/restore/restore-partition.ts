@@ -1,9 +1,8 @@
-import type { Producer } from 'kafkajs';
 import { UserError } from '../errors.ts';
 import { readBackupPartition } from '../format/backup-reader.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
-import type { BackupRecord } from '../format/record.ts';
 import { RestoreLayout, type RestorePartitionState } from '../format/restore-state.ts';
+import { type OutgoingRecord, RecordTooLargeError, type RecordWriter } from '../kafka/index.ts';
 import type { RestoreContext } from './context.ts';
 import { OffsetRunBuilder } from './offset-mapping.ts';
 import { originHeaders } from './origin-headers.ts';
@@ -52,7 +51,7 @@ export async function restorePartition(
   ctx: RestoreContext,
   plan: Pick<RestorePlan, 'restore_id' | 'manifest' | 'window'>,
   work: PartitionWork,
-  producer: Producer,
+  writer: RecordWriter,
   opts: PartitionRestoreOptions,
 ): Promise<PartitionRestoreResult> {
   const { store, target, config } = ctx;
@@ -84,13 +83,7 @@ export async function restorePartition(
   let k = 0;
   let written = 0;
   const outOfTime = () => opts.deadline !== undefined && written > 0 && Date.now() >= opts.deadline;
-  let batch: {
-    partition: number;
-    key: Buffer | null;
-    value: Buffer | null;
-    timestamp: string;
-    headerList: BackupRecord['headers'];
-  }[] = [];
+  let batch: OutgoingRecord[] = [];
   let batchBytes = 0;
   let firstInBatch: { offset: number; topic: string; partition: number } | undefined;
   const flush = async () => {
@@ -100,15 +93,14 @@ export async function restorePartition(
     batch = [];
     batchBytes = 0;
     try {
-      await target.call(() =>
-        producer.send({ topic: work.target_topic, acks: -1, messages: messages as never }),
-      );
+      await writer.write(work.target_topic, work.target_partition, messages);
     } catch (e) {
-      if (/MESSAGE_TOO_LARGE|RecordBatchTooLarge|too large/i.test(String((e as Error).message))) {
+      if (e instanceof RecordTooLargeError) {
         throw new UserError(
           `the target rejected records of ${first.topic}/${first.partition} from source offset ${first.offset} as too large for ${work.target_topic}`,
           {
             hint: `Raise max.message.bytes on ${work.target_topic} (and message.max.bytes on the brokers) to at least the source topic's.`,
+            cause: e,
           },
         );
       }
@@ -150,13 +142,7 @@ export async function restorePartition(
       }
       if (batch.length === 0)
         firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
-      batch.push({
-        partition: work.target_partition,
-        key: r.key,
-        value: r.value,
-        timestamp: String(r.timestamp),
-        headerList: headers,
-      });
+      batch.push({ key: r.key, value: r.value, timestamp: r.timestamp, headers });
       batchBytes += size;
     }
     await flush();

@@ -1,9 +1,8 @@
-import type { Producer } from 'kafkajs';
 import { UserError } from '../errors.ts';
 import { loadManifest } from '../format/catalog.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
 import { RestoreLayout, type RestorePartitionState, type RestorePlanState } from '../format/restore-state.ts';
-import type { KafkaCluster } from '../kafka/index.ts';
+import { IdempotentWriter, type KafkaCluster, type RecordWriter } from '../kafka/index.ts';
 import { mapLimit } from '../map-limit.ts';
 import {
   executeOffsetReset,
@@ -182,7 +181,12 @@ export async function restoreWorkItem(
   ctx: RestoreContext,
   plan: Pick<RestorePlan, 'restore_id' | 'manifest' | 'window'>,
   work: PartitionWork,
-  opts: { producer?: Producer; batchBytes?: number; deadline?: number; onRecords?: (n: number) => void } = {},
+  opts: {
+    writer?: RecordWriter;
+    batchBytes?: number;
+    deadline?: number;
+    onRecords?: (n: number) => void;
+  } = {},
 ): Promise<RestoreWorkItemResult> {
   const key = { target_topic: work.target_topic, target_partition: work.target_partition };
   if (work.mode === 'done') {
@@ -195,9 +199,9 @@ export async function restoreWorkItem(
       partition: work.target_partition,
       base_offset: work.base_offset,
     });
-  const producer = opts.producer ?? (await ctx.target.producer());
+  const writer = opts.writer ?? new IdempotentWriter(ctx.target);
   try {
-    const r = await restorePartition(ctx, plan, work, producer, {
+    const r = await restorePartition(ctx, plan, work, writer, {
       batchBytes: opts.batchBytes ?? (await restoreBatchBytes(ctx.target, work.target_topic)),
       ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
       ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
@@ -210,7 +214,7 @@ export async function restoreWorkItem(
       next: r.done ? work : { ...work, mode: 'resume' },
     };
   } finally {
-    if (!opts.producer) await producer.disconnect().catch(() => undefined);
+    if (!opts.writer) await writer.close();
   }
 }
 
@@ -351,27 +355,20 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
       for (const t of plan.topics)
         batchBytes.set(t.target_topic, await restoreBatchBytes(target, t.target_topic));
       const concurrency = config.restore.max_concurrent_partitions;
-      const producers = await Promise.all(
-        Array.from({ length: Math.min(concurrency, Math.max(1, plan.work.length)) }, () => target.producer()),
-      );
-      const free = [...producers];
+      // One writer for every worker: it keeps a sequence per partition and shares the cluster's connections.
+      const writer = new IdempotentWriter(target);
       try {
         await mapLimit(plan.work, concurrency, async (w) => {
-          const producer = free.pop()!;
-          try {
-            outcomes.push(
-              await restoreWorkItem(ctx, plan, w, {
-                producer,
-                batchBytes: batchBytes.get(w.target_topic)!,
-                ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
-              }),
-            );
-          } finally {
-            free.push(producer);
-          }
+          outcomes.push(
+            await restoreWorkItem(ctx, plan, w, {
+              writer,
+              batchBytes: batchBytes.get(w.target_topic)!,
+              ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
+            }),
+          );
         });
       } finally {
-        await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+        await writer.close();
       }
     }
     // A lost lease (this run was paused past its expiry and another run took over) fails the run here.

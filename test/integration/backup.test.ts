@@ -288,8 +288,7 @@ describe('backup', () => {
     };
     const { plan } = await planBackup(ctx);
     // Retention deletes the oldest 20 records after the cut was taken, before they are read.
-    const admin = await cluster.admin();
-    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '20' }] });
+    await cluster.deleteRecordsBefore(topic, [{ partition: 0, offset: 20 }]);
     await backupPartitions(ctx, plan, planItems(plan));
     const { manifest } = await finalizeBackup(ctx, plan);
     const p = manifest.topics[0]!.partitions[0]!;

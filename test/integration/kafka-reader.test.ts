@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupRecord } from '../../lib/format/record.ts';
-import { KafkaCluster, kafkajs, type ReadBatch, readPartitions } from '../../lib/kafka/index.ts';
+import { KafkaCluster, type ReadBatch, readPartitions } from '../../lib/kafka/index.ts';
 import { buf, createTopic, primarySettings, produce, produceTransaction } from '../support/kafka-fixtures.ts';
 
 async function readAll(
@@ -103,13 +103,8 @@ describe('lib/kafka partition reader', () => {
   });
 
   it('reads topics produced with every Kafka codec', async () => {
-    const { CompressionTypes } = kafkajs;
-    for (const [name, codec] of Object.entries({
-      gzip: CompressionTypes.GZIP,
-      snappy: CompressionTypes.Snappy,
-      lz4: CompressionTypes.LZ4,
-      zstd: CompressionTypes.ZSTD,
-    })) {
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+      const name = codec;
       const topic = await createTopic(cluster, { prefix: `codec-${name}` });
       const messages = Array.from({ length: 50 }, (_, i) => ({
         key: buf(`k${i}`),

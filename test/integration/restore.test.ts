@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Consumer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
@@ -529,10 +530,16 @@ describe('restore', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect((await dr.committedOffsets(group, [topic]))[0]!.offset).toBe(5);
 
-    const consumer = dr.kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topic });
-    await consumer.run({ eachMessage: async () => {} });
+    // A running member, joined through the client library's own consumer (an application, as far as we know).
+    const consumer = new Consumer({
+      clientId: 'active-member',
+      bootstrapBrokers: dr.settings.bootstrap_servers,
+      groupId: group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    const stream = await consumer.consume({ topics: [topic], autocommit: false });
+    stream.on('data', () => {});
     for (let i = 0; i < 100 && (await dr.describeGroups([group]))[0]!.members === 0; i++)
       await new Promise((r) => setTimeout(r, 100));
     try {
@@ -541,7 +548,8 @@ describe('restore', () => {
       expect(refused.stderr).toMatch(new RegExp(`${group} has 1 running member`));
       expect(refused.stderr).toMatch(/hint: Stop their consumers/);
     } finally {
-      await consumer.disconnect();
+      await stream.close();
+      await consumer.close(true);
     }
   });
 });

@@ -100,12 +100,11 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       topic,
       Array.from({ length: P2_RECORDS }, (_, j) => ({ key: null, value: buf(`p2-${j}`), partition: 2 })),
     );
-    const admin = await primary.admin();
-    await admin.setOffsets({
-      groupId: group,
+    await primary.setCommittedOffsets(
+      group,
       topic,
-      partitions: COMMITTED.map((offset, partition) => ({ partition, offset: String(offset) })),
-    });
+      COMMITTED.map((offset, partition) => ({ partition, offset })),
+    );
 
     const wf = new LocalWorkflow(definitions.backup);
     // The Lambda context leaves the worker 1 ms past its margin: every invocation stops after its first fetch.

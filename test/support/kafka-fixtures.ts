@@ -1,7 +1,15 @@
-// Test data on the real clusters, produced through lib/kafka so that header order and codecs are the patched ones.
-import type { KafkaConnectionSettings } from '../../lib/kafka/index.ts';
-import { type KafkaCluster, kafkajs } from '../../lib/kafka/index.ts';
-import type { WireHeader } from '../../lib/kafka/kafkajs-patched.ts';
+// Test data on the real clusters. Plain records go through our writer (lib/kafka), which keeps header order,
+// duplicate header keys and null header values; transactions through the client library's own producer, an
+// independent implementation of the transaction protocol.
+import { Producer } from '@platformatic/kafka';
+import type { RecordHeader } from '../../lib/format/record.ts';
+import {
+  IdempotentWriter,
+  type KafkaCluster,
+  type KafkaConnectionSettings,
+  type OutgoingRecord,
+} from '../../lib/kafka/index.ts';
+import type { CodecName } from '../../lib/kafka/protocol/record-batch.ts';
 import { ground, uniqueName } from './ground-env.ts';
 
 export function primarySettings(): KafkaConnectionSettings {
@@ -15,7 +23,7 @@ export function drSettings(): KafkaConnectionSettings {
 export interface TestMessage {
   key: Buffer | null;
   value: Buffer | null;
-  headers?: WireHeader[];
+  headers?: RecordHeader[];
   timestamp?: number;
   partition?: number;
 }
@@ -34,28 +42,26 @@ export async function createTopic(
   return name;
 }
 
+/** Writes `messages` in order, one batch per partition (records without a partition go to 0). */
 export async function produce(
   cluster: KafkaCluster,
   topic: string,
   messages: TestMessage[],
-  opts: { compression?: number } = {},
+  opts: { compression?: CodecName } = {},
 ): Promise<void> {
-  const producer = await cluster.producer();
+  const writer = new IdempotentWriter(cluster, { codec: opts.compression ?? 'none' });
+  const byPartition = new Map<number, OutgoingRecord[]>();
+  const now = Date.now();
+  for (const m of messages) {
+    const p = m.partition ?? 0;
+    const list = byPartition.get(p) ?? [];
+    list.push({ key: m.key, value: m.value, headers: m.headers ?? [], timestamp: m.timestamp ?? now });
+    byPartition.set(p, list);
+  }
   try {
-    await producer.send({
-      topic,
-      acks: -1,
-      compression: opts.compression ?? kafkajs.CompressionTypes.None,
-      messages: messages.map((m) => ({
-        key: m.key,
-        value: m.value,
-        headerList: m.headers ?? [],
-        ...(m.partition !== undefined ? { partition: m.partition } : {}),
-        ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
-      })) as never,
-    });
+    await Promise.all([...byPartition].map(([p, records]) => writer.write(topic, p, records)));
   } finally {
-    await producer.disconnect();
+    await writer.close();
   }
 }
 
@@ -70,22 +76,30 @@ export async function produceTransaction(
   messages: TestMessage[],
   outcome: 'commit' | 'abort',
 ): Promise<void> {
-  const producer = await cluster.producer({ transactionalId: uniqueName('tx') });
+  const producer = new Producer({
+    clientId: 'kafka-backup-tests',
+    bootstrapBrokers: cluster.settings.bootstrap_servers,
+    transactionalId: uniqueName('tx'),
+    idempotent: true,
+    retries: 10,
+  });
   try {
-    const tx = await producer.transaction();
+    const tx = await producer.beginTransaction();
     await tx.send({
-      topic,
       messages: messages.map((m) => ({
-        key: m.key,
-        value: m.value,
-        headerList: m.headers ?? [],
-        ...(m.partition !== undefined ? { partition: m.partition } : {}),
-      })) as never,
+        topic,
+        ...(m.key !== null ? { key: m.key } : {}),
+        ...(m.value !== null ? { value: m.value } : {}),
+        partition: m.partition ?? 0,
+        ...(m.headers
+          ? { headers: new Map(m.headers.map((h) => [Buffer.from(h.key), h.value ?? Buffer.alloc(0)])) }
+          : {}),
+      })),
     });
     if (outcome === 'commit') await tx.commit();
     else await tx.abort();
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   // The last stable offset reaches the high watermark once no transaction is open on a partition.
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {

@@ -27,12 +27,15 @@ export const STEP_BUNDLING: BundlingOptions = {
   platform: 'node',
   mainFields: ['module', 'main'],
   sourceMap: true,
-  // kafkajs and other CommonJS dependencies call require(): give the ESM bundle one.
+  // CommonJS dependencies (the AWS SDK's, yaml's) call require(): give the ESM bundle one.
   banner:
     "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
   // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's.
   externalModules: [],
   nodeModules: ['zstd-napi'],
+  // The Kafka client's LZ4/Snappy codecs are WebAssembly read from a file next to the package, which a bundle does
+  // not ship; the package's `bundled` entry carries the same module inline.
+  esbuildArgs: { '--alias:@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   forceDockerBundling: false,
 };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
 import { ConfigError } from '../errors.ts';
-import { kafkajs } from './kafkajs-patched.ts';
 
 /** The `source:` / `target:` section of a config, as the YAML spells it. */
 export interface KafkaConnectionSettings {
@@ -36,25 +36,24 @@ function readPem(path: string, field: string, section: string): string {
   }
 }
 
-/** Builds the kafkajs client options; `section` ('source' or 'target') names fields in error messages. */
-export function kafkaClientConfig(
-  conn: KafkaConnectionSettings,
-  section: string,
-  clientId: string,
-): KafkaConfig {
+/** The client's options; `section` ('source' or 'target') names fields in error messages. */
+export function clientOptions(conn: KafkaConnectionSettings, section: string, clientId: string): BaseOptions {
   const sec = conn.security ?? {};
   const protocol = sec.security_protocol ?? 'PLAINTEXT';
-  const useTls = protocol === 'SSL' || protocol === 'SASL_SSL';
-  const config: KafkaConfig = {
+  const options: BaseOptions = {
     clientId: conn.client_id ?? clientId,
-    brokers: conn.bootstrap_servers,
-    connectionTimeout: conn.connection_timeout_ms ?? 10_000,
+    bootstrapBrokers: conn.bootstrap_servers,
+    connectTimeout: conn.connection_timeout_ms ?? 10_000,
     requestTimeout: conn.request_timeout_ms ?? 60_000,
-    logLevel: kafkajs.logLevel.NOTHING,
-    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 10_000 },
+    timeout: conn.request_timeout_ms ?? 60_000,
+    // Retries are ours (retry.ts): one policy with a deadline, whatever the operation.
+    retries: 0,
+    autocreateTopics: false,
+    // No background metadata refresh: we ask when we need it.
+    metadataMaxAge: 5_000,
   };
-  if (useTls) {
-    config.ssl = {
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    const tls: TlsOptions = {
       rejectUnauthorized: true,
       ...(sec.ssl_ca_location ? { ca: [readPem(sec.ssl_ca_location, 'ssl_ca_location', section)] } : {}),
       ...(sec.ssl_certificate_location
@@ -64,11 +63,10 @@ export function kafkaClientConfig(
       ...(sec.ssl_key_password ? { passphrase: sec.ssl_key_password } : {}),
       ...(sec.ssl_verify_hostname === false ? { checkServerIdentity: () => undefined } : {}),
     };
+    options.tls = tls;
   }
-  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
-    config.sasl = saslOptions(sec, section);
-  }
-  return config;
+  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') options.sasl = saslOptions(sec, section);
+  return options;
 }
 
 function saslOptions(sec: NonNullable<KafkaConnectionSettings['security']>, section: string): SASLOptions {
@@ -81,11 +79,11 @@ function saslOptions(sec: NonNullable<KafkaConnectionSettings['security']>, sect
       });
     }
     return {
-      mechanism: 'oauthbearer',
-      oauthBearerProvider: async () => {
+      mechanism: 'OAUTHBEARER',
+      // A fresh 15-minute token for every connection (each authenticates once).
+      token: async () => {
         const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
-        const { token } = await generateAuthToken({ region });
-        return { value: token };
+        return (await generateAuthToken({ region })).token;
       },
     };
   }
@@ -93,11 +91,9 @@ function saslOptions(sec: NonNullable<KafkaConnectionSettings['security']>, sect
   const password = sec.sasl_password ?? '';
   switch (mechanism) {
     case 'PLAIN':
-      return { mechanism: 'plain', username, password };
     case 'SCRAM-SHA-256':
-      return { mechanism: 'scram-sha-256', username, password };
     case 'SCRAM-SHA-512':
-      return { mechanism: 'scram-sha-512', username, password };
+      return { mechanism, username, password };
     default:
       throw new ConfigError(`${section}.security.sasl_mechanism: required with a SASL security_protocol`);
   }

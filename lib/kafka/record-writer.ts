@@ -1,0 +1,121 @@
+import { initProducerIdV4 } from '@platformatic/kafka';
+import type { KafkaCluster } from './cluster.ts';
+import { brokerErrorCodes, classifyKafkaError, translateKafkaError } from './errors.ts';
+import { produceRecordsV9 } from './protocol/produce-records-v9.ts';
+import { type CodecName, encodeBatch, type OutgoingRecord } from './protocol/record-batch.ts';
+import { DEFAULT_RETRY, sleep } from './retry.ts';
+
+export type { OutgoingRecord } from './protocol/record-batch.ts';
+
+/** Appends records to partitions: what restore writes through. */
+export interface RecordWriter {
+  /**
+   * Appends `records` to the end of `topic`/`partition` in one batch, in order, each exactly once, and resolves
+   * once every in-sync replica has them. Calls for one partition must not overlap.
+   */
+  write(topic: string, partition: number, records: OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The target refused a batch as too large (max.message.bytes); the caller knows which records they were. */
+export class RecordTooLargeError extends Error {
+  override name = 'RecordTooLargeError';
+}
+
+const PRODUCE_TIMEOUT_MS = 30_000;
+const MAX_SEQUENCE = 2 ** 31;
+
+/**
+ * An idempotent producer of our own: a producer id from InitProducerId, a sequence number per partition, and a
+ * retried batch sent again with the same sequence, so the broker drops it when an earlier attempt landed (a
+ * connection lost after the write, a broker restart). Batches are encoded by record-batch.ts, keeping header
+ * order, duplicate header keys and null header values.
+ */
+export class IdempotentWriter implements RecordWriter {
+  readonly #cluster: KafkaCluster;
+  readonly #codec: CodecName;
+  #producer: Promise<{ id: bigint; epoch: number }> | undefined;
+  readonly #sequences = new Map<string, number>();
+  readonly #leaders = new Map<string, number>();
+
+  constructor(cluster: KafkaCluster, opts: { codec?: CodecName } = {}) {
+    this.#cluster = cluster;
+    this.#codec = opts.codec ?? 'none';
+  }
+
+  #producerId() {
+    this.#producer ??= this.#cluster.requireSupportedBroker().then(() =>
+      this.#cluster.run('init producer id', async (admin) => {
+        const md = await admin.metadata({ topics: [] });
+        const [nodeId] = [...md.brokers.keys()];
+        const connection = await this.#cluster.connectionTo(nodeId!);
+        const res = await initProducerIdV4.api.async(connection, null, 60_000, -1n, -1);
+        return { id: res.producerId, epoch: res.producerEpoch };
+      }),
+    );
+    return this.#producer;
+  }
+
+  async #leader(topic: string, partition: number): Promise<number> {
+    const key = `${topic}\u0000${partition}`;
+    let leader = this.#leaders.get(key);
+    if (leader === undefined || leader < 0) {
+      const { leaders } = await this.#cluster.partitionLeaders(topic);
+      for (const l of leaders) this.#leaders.set(`${topic}\u0000${l.partition}`, l.leader);
+      leader = this.#leaders.get(key) ?? -1;
+    }
+    if (leader < 0)
+      throw Object.assign(new Error(`${topic}/${partition} has no leader`), {
+        apiId: 'LEADER_NOT_AVAILABLE',
+      });
+    return leader;
+  }
+
+  async write(topic: string, partition: number, records: OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.#producerId();
+    const key = `${topic}\u0000${partition}`;
+    const sequence = this.#sequences.get(key) ?? 0;
+    const batch = encodeBatch(records, {
+      producerId: producer.id,
+      producerEpoch: producer.epoch,
+      baseSequence: sequence,
+      codec: this.#codec,
+    });
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const connection = await this.#cluster.connectionTo(await this.#leader(topic, partition));
+        await produceRecordsV9.async(connection, -1, PRODUCE_TIMEOUT_MS, [{ topic, partition, batch }]);
+        break;
+      } catch (e) {
+        const codes = brokerErrorCodes(e);
+        // An earlier attempt of this very batch landed: the broker recognises the sequence.
+        if (codes.includes('DUPLICATE_SEQUENCE_NUMBER')) break;
+        if (codes.some((c) => c === 'MESSAGE_TOO_LARGE' || c === 'RECORD_LIST_TOO_LARGE')) {
+          throw new RecordTooLargeError(
+            `${topic}/${partition} refused a batch of ${records.length} records (${batch.length} bytes) as too large`,
+            { cause: e },
+          );
+        }
+        const kind = classifyKafkaError(e);
+        if ((kind !== 'transient' && kind !== 'network') || Date.now() - started > DEFAULT_RETRY.deadlineMs) {
+          throw translateKafkaError(
+            e,
+            this.#cluster.settings,
+            this.#cluster.section,
+            `write to ${topic}/${partition}`,
+          );
+        }
+        this.#leaders.delete(key);
+        this.#cluster.forgetMetadata();
+        await sleep(Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.initialDelayMs * 2 ** attempt));
+      }
+    }
+    this.#sequences.set(key, (sequence + records.length) % MAX_SEQUENCE);
+  }
+
+  async close(): Promise<void> {
+    // Connections belong to the cluster object; nothing of ours stays open.
+  }
+}
