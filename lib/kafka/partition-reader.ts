@@ -41,8 +41,10 @@ export interface ReadOptions {
 }
 
 /**
- * Fetches in a row that returned nothing for a partition whose end is past its next offset, after which nothing
- * is left below the cut (e.g. its tail was aborted and then compacted away).
+ * Fetches in a row, each of this partition alone, that returned nothing although its end is past its next
+ * offset, after which nothing is left below the cut (e.g. its tail was aborted and then compacted away). Alone,
+ * because in a fetch of several partitions the broker returns a batch larger than partition_max_bytes only for
+ * the first partition: the others come back empty, and would look finished.
  */
 const EMPTY_FETCHES_BEFORE_DONE = 3;
 const MAX_WAIT_MS = 250;
@@ -52,6 +54,8 @@ interface PartitionState {
   next: number;
   done: boolean;
   emptyFetches: number;
+  /** Fetch it in a request of its own (it came back empty or with a partial batch among others). */
+  solo: boolean;
   /** Producers with an aborted transaction open at `next` (read_committed): their data batches are skipped. */
   aborting: Set<bigint>;
 }
@@ -83,6 +87,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         next: range.from,
         done: false,
         emptyFetches: 0,
+        solo: false,
         aborting: new Set(),
       }),
     );
@@ -131,7 +136,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     });
   };
 
-  const handle = async (s: PartitionState, p: FetchedPartition) => {
+  const handle = async (s: PartitionState, p: FetchedPartition, alone: boolean) => {
     if (p.errorCode === 1 /* OFFSET_OUT_OF_RANGE */) {
       // Retention deleted offsets before we reached them: continue at the log start; the caller sees the jump
       // (fetchedFrom below the first record) and records a gap.
@@ -178,13 +183,18 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     }
     if (covered > s.next) {
       s.emptyFetches = 0;
+      s.solo = false;
       await deliver(s, records, covered);
       return;
     }
     const end = isolation === FetchIsolationLevels.READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
-    if (p.records.length === 0 && end > s.next && ++s.emptyFetches >= EMPTY_FETCHES_BEFORE_DONE) {
-      await deliver(s, [], s.range.to);
+    if (end <= s.next) return; // nothing new yet (cannot happen below a cut taken earlier, but harmless)
+    if (!alone) {
+      s.solo = true;
+      return;
     }
+    if (p.records.length === 0 && ++s.emptyFetches >= EMPTY_FETCHES_BEFORE_DONE)
+      await deliver(s, [], s.range.to);
   };
 
   const fetchFrom = async (leader: number, group: PartitionState[]) => {
@@ -220,7 +230,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
           const s = group.find(
             (x) => x.range.topic === byId.get(t.topicId) && x.range.partition === p.partition,
           );
-          if (s && !s.done) await handle(s, p);
+          if (s && !s.done) await handle(s, p, group.length === 1);
         }),
       ),
     );
@@ -234,12 +244,14 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     const active = states.filter((s) => !s.done).slice(0, maxActive);
     const before = active.map((s) => s.next);
     try {
+      const requests: [number, PartitionState[]][] = [];
       const byLeader = new Map<number, PartitionState[]>();
       for (const s of active) {
         const leader = await leaderOf(s.range.topic, s.range.partition);
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
+        if (s.solo) requests.push([leader, [s]]);
+        else byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
       }
-      await Promise.all([...byLeader].map(([leader, group]) => fetchFrom(leader, group)));
+      await Promise.all([...requests, ...byLeader].map(([leader, group]) => fetchFrom(leader, group)));
       attempt = 0;
     } catch (e) {
       if (e instanceof UserError) throw e;

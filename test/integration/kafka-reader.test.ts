@@ -211,4 +211,40 @@ describe('lib/kafka partition reader', () => {
     expect(records).toBe(120);
     expect(bytes).toBe(12_000_000);
   });
+
+  // The broker returns a batch larger than partition_max_bytes only for the first partition of a fetch; the
+  // others come back empty. They must not be taken for finished (a drill once read 0 of 3,333 records so).
+  it('reads every partition of a fetch whose batches are larger than the per-partition limit', async () => {
+    const topic = await createTopic(cluster, { prefix: 'bigbatch', partitions: 3 });
+    const value = Buffer.alloc(1_000, 3);
+    for (let round = 0; round < 4; round++) {
+      await produce(
+        cluster,
+        topic,
+        Array.from({ length: 900 }, (_, i) => ({ key: buf(`r${round}-${i}`), value, partition: i % 3 })),
+      );
+    }
+    const offsets = await cluster.partitionOffsets(topic);
+    const got = new Map<number, string[]>();
+    await readPartitions(
+      cluster,
+      offsets.map((o) => ({ topic, partition: o.partition, from: 0, to: o.end })),
+      {
+        isolation: 'read_committed',
+        concurrency: 3,
+        maxBytesPerPartition: 64 * 1024, // each batch is ~300 KB
+        onBatch: async (b) => {
+          got.set(b.partition, [...(got.get(b.partition) ?? []), ...b.records.map((r) => r.key!.toString())]);
+        },
+      },
+    );
+    for (const p of [0, 1, 2]) {
+      const expected = [0, 1, 2, 3].flatMap((round) =>
+        Array.from({ length: 900 }, (_, i) => i)
+          .filter((i) => i % 3 === p)
+          .map((i) => `r${round}-${i}`),
+      );
+      expect(got.get(p), `partition ${p}`).toEqual(expected);
+    }
+  });
 });
