@@ -52,6 +52,14 @@ export interface PartitionLeader {
   leaderEpoch: number;
 }
 
+/**
+ * Keys of the two methods that hand out the client library's own objects (its admin client, a broker connection):
+ * for lib/kafka's reader and writer only. index.ts exports neither, so nothing outside lib/kafka can reach the
+ * client through a KafkaCluster.
+ */
+export const withClient = Symbol('lib/kafka: run with the client');
+export const connectionOf = Symbol('lib/kafka: broker connection');
+
 /** Kafka's id for "no id" (a topic id of all zero bits). */
 const ZERO_UUID = /^(0{8}-0{4}-0{4}-0{4}-0{12}|A{22})$/;
 const CLOSE_DEADLINE_MS = 5_000;
@@ -88,7 +96,7 @@ export class KafkaCluster {
   }
 
   /** Runs `fn` under the retry policy; errors come out translated (see the class comment). */
-  async run<T>(
+  async [withClient]<T>(
     what: string,
     fn: (admin: Admin) => Promise<T>,
     opts: { signal?: AbortSignal } = {},
@@ -114,14 +122,14 @@ export class KafkaCluster {
 
   /** Refuses brokers too old for the protocol versions we speak, naming what they support. */
   async requireSupportedBroker(): Promise<void> {
-    this.#checkedVersions ??= this.run('ApiVersions', (a) => a.listApis()).then((apis) =>
+    this.#checkedVersions ??= this[withClient]('ApiVersions', (a) => a.listApis()).then((apis) =>
       requireProtocolSupport(apis, this.settings.bootstrap_servers.join(', ')),
     );
     return this.#checkedVersions;
   }
 
   /** A connection to broker `nodeId` (from the latest metadata), authenticated as configured. */
-  async connectionTo(nodeId: number): Promise<Connection> {
+  async [connectionOf](nodeId: number): Promise<Connection> {
     const admin = this.#client();
     let broker: Broker | undefined = admin.currentMetadata?.brokers.get(nodeId);
     if (!broker) {
@@ -137,7 +145,7 @@ export class KafkaCluster {
 
   /** Current leaders of `topic`'s partitions, fresh from a broker. */
   async partitionLeaders(topic: string): Promise<{ topicId: string; leaders: PartitionLeader[] }> {
-    const md = await this.run(`metadata of ${topic}`, (a) =>
+    const md = await this[withClient](`metadata of ${topic}`, (a) =>
       a.metadata({ topics: [topic], forceUpdate: true }),
     );
     const t = md.topics.get(topic);
@@ -180,18 +188,22 @@ export class KafkaCluster {
 
   async describeCluster(): Promise<{ clusterId: string; brokers: number }> {
     await this.requireSupportedBroker();
-    const md = await this.run('describe cluster', (a) => a.metadata({ topics: [], forceUpdate: true }));
+    const md = await this[withClient]('describe cluster', (a) =>
+      a.metadata({ topics: [], forceUpdate: true }),
+    );
     return { clusterId: md.id, brokers: md.brokers.size };
   }
 
   async listTopics(): Promise<string[]> {
-    return (await this.run('list topics', (a) => a.listTopics())).sort();
+    return (await this[withClient]('list topics', (a) => a.listTopics())).sort();
   }
 
   async describeTopics(names: string[]): Promise<TopicDescription[]> {
     if (names.length === 0) return [];
-    const md = await this.run('describe topics', (a) => a.metadata({ topics: names, forceUpdate: true }));
-    const configs = await this.run('describe topic configs', (a) =>
+    const md = await this[withClient]('describe topics', (a) =>
+      a.metadata({ topics: names, forceUpdate: true }),
+    );
+    const configs = await this[withClient]('describe topic configs', (a) =>
       a.describeConfigs({
         resources: names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name })),
         includeSynonyms: false,
@@ -224,7 +236,7 @@ export class KafkaCluster {
 
   /** A topic's effective value of `name` (its own setting, else the broker's default). */
   async effectiveTopicConfig(topic: string, name: string): Promise<string | undefined> {
-    const res = await this.run(`describe config ${name} of ${topic}`, (a) =>
+    const res = await this[withClient](`describe config ${name} of ${topic}`, (a) =>
       a.describeConfigs({
         resources: [
           { resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] },
@@ -239,9 +251,9 @@ export class KafkaCluster {
     timestamp: bigint,
     isolation: IsolationLevel,
   ): Promise<Map<number, number>> {
-    const md = await this.run(`metadata of ${topic}`, (a) => a.metadata({ topics: [topic] }));
+    const md = await this[withClient](`metadata of ${topic}`, (a) => a.metadata({ topics: [topic] }));
     const count = md.topics.get(topic)?.partitionsCount ?? 0;
-    const res = await this.run(`list offsets of ${topic}`, (a) =>
+    const res = await this[withClient](`list offsets of ${topic}`, (a) =>
       a.listOffsets({
         topics: [
           {
@@ -283,7 +295,7 @@ export class KafkaCluster {
   }
 
   async listGroups(): Promise<string[]> {
-    const groups = await this.run('list groups', (a) => a.listGroups());
+    const groups = await this[withClient]('list groups', (a) => a.listGroups());
     return [...groups.keys()].sort();
   }
 
@@ -294,7 +306,7 @@ export class KafkaCluster {
   async committedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
     if (topics && topics.length === 0) return [];
     const partitionsOf = async (t: string) =>
-      (await this.run(`metadata of ${t}`, (a) => a.metadata({ topics: [t] }))).topics.get(t)
+      (await this[withClient](`metadata of ${t}`, (a) => a.metadata({ topics: [t] }))).topics.get(t)
         ?.partitionsCount ?? 0;
     const wanted = topics
       ? await Promise.all(
@@ -304,7 +316,7 @@ export class KafkaCluster {
           })),
         )
       : null;
-    const res = await this.run(`committed offsets of group ${groupId}`, (a) =>
+    const res = await this[withClient](`committed offsets of group ${groupId}`, (a) =>
       a.listConsumerGroupOffsets({ groups: [wanted ? { groupId, topics: wanted } : groupId] }),
     );
     const out: CommittedOffset[] = [];
@@ -322,7 +334,7 @@ export class KafkaCluster {
 
   async describeGroups(groupIds: string[]): Promise<GroupState[]> {
     if (groupIds.length === 0) return [];
-    const groups = await this.run('describe groups', (a) => a.describeGroups({ groups: groupIds }));
+    const groups = await this[withClient]('describe groups', (a) => a.describeGroups({ groups: groupIds }));
     return groupIds.map((groupId) => {
       const g = groups.get(groupId);
       return { groupId, state: g?.state ?? 'DEAD', members: g?.members.size ?? 0 };
@@ -338,7 +350,7 @@ export class KafkaCluster {
     topic: string,
     offsets: { partition: number; offset: number }[],
   ) {
-    await this.run(`commit offsets of group ${groupId}`, (a) =>
+    await this[withClient](`commit offsets of group ${groupId}`, (a) =>
       a.alterConsumerGroupOffsets({
         groupId,
         topics: [
@@ -362,7 +374,7 @@ export class KafkaCluster {
     replicationFactor: number;
     configs: Record<string, string>;
   }): Promise<void> {
-    await this.run(`create topic ${t.name}`, async (a) => {
+    await this[withClient](`create topic ${t.name}`, async (a) => {
       try {
         await a.createTopics({
           topics: [t.name],
@@ -376,7 +388,7 @@ export class KafkaCluster {
       }
     });
     const deadline = Date.now() + this.#policy.deadlineMs;
-    await this.run(`wait for leaders of ${t.name}`, async (a) => {
+    await this[withClient](`wait for leaders of ${t.name}`, async (a) => {
       for (;;) {
         const md = await a.metadata({ topics: [t.name], forceUpdate: true });
         const topic = md.topics.get(t.name);
@@ -397,21 +409,21 @@ export class KafkaCluster {
 
   async deleteTopics(names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.run(`delete topics ${names.join(', ')}`, (a) => a.deleteTopics({ topics: names }));
+    await this[withClient](`delete topics ${names.join(', ')}`, (a) => a.deleteTopics({ topics: names }));
     this.forgetMetadata();
   }
 
   /** Deletes groups; one that does not exist (or is not empty) is left as it is. */
   async deleteGroups(groupIds: string[]): Promise<void> {
     if (groupIds.length === 0) return;
-    await this.run(`delete groups ${groupIds.join(', ')}`, (a) => a.deleteGroups({ groups: groupIds })).catch(
-      () => undefined,
-    );
+    await this[withClient](`delete groups ${groupIds.join(', ')}`, (a) =>
+      a.deleteGroups({ groups: groupIds }),
+    ).catch(() => undefined);
   }
 
   /** Deletes every record below `offset` in each partition given (what retention does, on demand). */
   async deleteRecordsBefore(topic: string, offsets: { partition: number; offset: number }[]): Promise<void> {
-    await this.run(`delete records of ${topic}`, (a) =>
+    await this[withClient](`delete records of ${topic}`, (a) =>
       a.deleteRecords({
         topics: [
           {

@@ -10,6 +10,7 @@ export {
 } from './cluster.ts';
 export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';
 export { type PartitionRange, type ReadBatch, type ReadOptions, readPartitions } from './partition-reader.ts';
+export type { CodecName } from './protocol/record-batch.ts';
 export {
   IdempotentWriter,
   type OutgoingRecord,

@@ -1,7 +1,7 @@
 import { FetchIsolationLevels, protocolErrorsCodesById } from '@platformatic/kafka';
 import { CorruptDataError, UserError } from '../errors.ts';
 import type { BackupRecord } from '../format/record.ts';
-import type { IsolationLevel, KafkaCluster } from './cluster.ts';
+import { connectionOf, type IsolationLevel, type KafkaCluster } from './cluster.ts';
 import { classifyKafkaError, translateKafkaError } from './errors.ts';
 import { type FetchedPartition, fetchRecordsV13 } from './protocol/fetch-records-v13.ts';
 import { batchesIn, decodeBatch, lastOffset, RecordBatchError } from './protocol/record-batch.ts';
@@ -200,7 +200,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
   const fetchFrom = async (leader: number, group: PartitionState[]) => {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of group) byTopic.set(s.range.topic, [...(byTopic.get(s.range.topic) ?? []), s]);
-    const connection = await cluster.connectionTo(leader);
+    const connection = await cluster[connectionOf](leader);
     const response = await fetchRecordsV13.async(
       connection,
       MAX_WAIT_MS,

@@ -1,5 +1,5 @@
 import { initProducerIdV4 } from '@platformatic/kafka';
-import type { KafkaCluster } from './cluster.ts';
+import { connectionOf, type KafkaCluster, withClient } from './cluster.ts';
 import { brokerErrorCodes, classifyKafkaError, translateKafkaError } from './errors.ts';
 import { produceRecordsV9 } from './protocol/produce-records-v9.ts';
 import { type CodecName, encodeBatch, type OutgoingRecord } from './protocol/record-batch.ts';
@@ -45,10 +45,10 @@ export class IdempotentWriter implements RecordWriter {
 
   #producerId() {
     this.#producer ??= this.#cluster.requireSupportedBroker().then(() =>
-      this.#cluster.run('init producer id', async (admin) => {
+      this.#cluster[withClient]('init producer id', async (admin) => {
         const md = await admin.metadata({ topics: [] });
         const [nodeId] = [...md.brokers.keys()];
-        const connection = await this.#cluster.connectionTo(nodeId!);
+        const connection = await this.#cluster[connectionOf](nodeId!);
         const res = await initProducerIdV4.api.async(connection, null, 60_000, -1n, -1);
         return { id: res.producerId, epoch: res.producerEpoch };
       }),
@@ -85,7 +85,7 @@ export class IdempotentWriter implements RecordWriter {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        const connection = await this.#cluster.connectionTo(await this.#leader(topic, partition));
+        const connection = await this.#cluster[connectionOf](await this.#leader(topic, partition));
         await produceRecordsV9.async(connection, -1, PRODUCE_TIMEOUT_MS, [{ topic, partition, batch }]);
         break;
       } catch (e) {

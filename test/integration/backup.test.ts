@@ -9,7 +9,7 @@ import type { BackupRecord } from '../../lib/format/record.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { FilesystemStore } from '../../lib/storage/filesystem-store.ts';
 import { openStoreFromUrl } from '../../lib/storage/index.ts';
-import { CLI, runCli, tempDir, writeConfig } from '../support/cli.ts';
+import { CLI, runCli, spawnCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, primarySettings, produce, produceTransaction } from '../support/kafka-fixtures.ts';
 
@@ -348,5 +348,25 @@ storage:
     expect(r2.stderr).toMatch(/authentication failed .* "backup-service" with SCRAM-SHA-512/);
     expect(r2.stderr).toContain('sasl_password');
     expect(r2.stderr).not.toContain('not-the-password');
+  });
+
+  // A process, not an in-process call: what a person at a terminal or a Fargate task sees. No broker listens on
+  // the port: the error comes after the retry policy's 10 s for a cluster that never answered, and the process
+  // ends right after it, not when the last socket or timer of the client lets go.
+  it('an unreachable cluster ends the process with exit 3 and a clear message, within seconds of the error', async () => {
+    const dir = tempDir();
+    const cfg = writeConfig(
+      dir,
+      'u.yaml',
+      `mode: backup\nbackup_id: x\nsource:\n  bootstrap_servers: ["127.0.0.1:9"]\n  topics:\n    include: [orders]\nstorage:\n  path: ${join(dir, 's')}\n`,
+    );
+    const started = Date.now();
+    const run = await spawnCli(['backup', '--config', cfg]).exited;
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:9/);
+    expect(run.stderr).toMatch(/hint: Check source\.bootstrap_servers/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    // A hang check, not a speed check: 10 s of retries plus process start and exit, far below a hang.
+    expect(Date.now() - started).toBeLessThan(25_000);
   });
 });

@@ -4,12 +4,12 @@
 import { Producer } from '@platformatic/kafka';
 import type { RecordHeader } from '../../lib/format/record.ts';
 import {
+  type CodecName,
   IdempotentWriter,
   type KafkaCluster,
   type KafkaConnectionSettings,
   type OutgoingRecord,
 } from '../../lib/kafka/index.ts';
-import type { CodecName } from '../../lib/kafka/protocol/record-batch.ts';
 import { ground, uniqueName } from './ground-env.ts';
 
 export function primarySettings(): KafkaConnectionSettings {
