@@ -214,7 +214,13 @@ export async function startKafkaCluster(opts: {
 
   if (!existsSync(join(p.dataDir, 'meta.properties'))) {
     opts.log(`formatting ${cluster.name} cluster storage (Kafka ${version})`);
-    const uuid = (await java(lib, 'kafka.tools.StorageTool', ['random-uuid'])).output.trim();
+    // Kafka 3.9's tools print log4j warnings too (on stderr, which `output` holds): take the id's line.
+    const generated = (await java(lib, 'kafka.tools.StorageTool', ['random-uuid'])).output;
+    const uuid = generated
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => /^[A-Za-z0-9_-]{22}$/.test(l));
+    if (!uuid) throw new Error(`kafka.tools.StorageTool random-uuid printed no cluster id:\n${generated}`);
     const scram =
       cluster.saslSslPort !== undefined
         ? SCRAM_USERS.flatMap((u) =>
