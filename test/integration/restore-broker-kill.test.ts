@@ -126,5 +126,5 @@ describe('restore across a target broker kill', () => {
     } finally {
       await target.close();
     }
-  });
+  }, 300_000); // the run after the kill may take its whole retry deadline, then a rerun
 });
