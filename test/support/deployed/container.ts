@@ -1,0 +1,100 @@
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { DeployedTask } from './assembly.ts';
+import type { Credentials } from './lambda-runtime.ts';
+
+const run = promisify(execFile);
+
+/**
+ * The Fargate task's /app, built as deploy/container/Dockerfile builds it from the synthesized image asset (the
+ * Docker build context: package*.json, bin/, lib/): `npm ci --omit=dev --no-audit --no-fund` on package.json and
+ * package-lock.json alone, then bin/ and lib/ copied next to node_modules. The install depends on those two files
+ * only, so it is cached under ~/.cache/kafka-backup/container-deps/<sha256 of both> and linked in; bin/ and lib/
+ * are this run's. Returns the folder and whether the install ran now.
+ */
+export async function installContainer(task: DeployedTask): Promise<{ dir: string; installedMs?: number }> {
+  const context = task.assetDir;
+  if (!context || !existsSync(join(context, 'package.json')))
+    throw new Error(`${task.logicalId}: no image asset with a build context in the assembly`);
+  const manifest = readFileSync(join(context, 'package.json'));
+  const lock = readFileSync(join(context, 'package-lock.json'));
+  const hash = createHash('sha256').update(manifest).update(lock).digest('hex').slice(0, 16);
+  const cache = join(
+    process.env['KAFKA_BACKUP_CACHE'] ?? join(homedir(), '.cache', 'kafka-backup'),
+    'container-deps',
+    hash,
+  );
+  let installedMs: number | undefined;
+  if (!existsSync(join(cache, 'node_modules'))) {
+    const started = Date.now();
+    const work = `${cache}.tmp-${process.pid}`;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    cpSync(join(context, 'package.json'), join(work, 'package.json'));
+    cpSync(join(context, 'package-lock.json'), join(work, 'package-lock.json'));
+    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
+      cwd: work,
+      env: { ...process.env, NODE_ENV: 'production' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    rmSync(cache, { recursive: true, force: true });
+    renameSync(work, cache);
+    installedMs = Date.now() - started;
+  }
+  const dir = join(mkdtempSync(join(tmpdir(), 'kb-container-')), 'app');
+  mkdirSync(dir);
+  symlinkSync(join(cache, 'node_modules'), join(dir, 'node_modules'));
+  for (const f of ['package.json', 'package-lock.json', 'bin', 'lib'])
+    cpSync(join(context, f), join(dir, f), { recursive: true });
+  return { dir, ...(installedMs === undefined ? {} : { installedMs }) };
+}
+
+/**
+ * What the ECS agent runs: the container's entry point with the state machine's command override, the task
+ * definition's environment plus the override's, the task role's credentials. `node` is Node 24 (the image's).
+ */
+export async function runContainer(
+  task: DeployedTask,
+  dir: string,
+  override: { Command?: string[]; Environment?: { Name: string; Value: string }[] },
+  opts: { credentials: Credentials; region: string; env?: Record<string, string> },
+): Promise<{ code: number; out: string }> {
+  const [exe, ...args] = [...task.entryPoint, ...(override.Command ?? task.command)];
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: dir,
+    NODE_ENV: 'production',
+    AWS_REGION: opts.region,
+    AWS_DEFAULT_REGION: opts.region,
+    AWS_ACCESS_KEY_ID: opts.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: opts.credentials.secretAccessKey,
+    ...task.environment,
+    ...Object.fromEntries((override.Environment ?? []).map((e) => [e.Name, e.Value])),
+    ...opts.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(exe === 'node' ? process.execPath : exe!, args, {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code: code ?? (signal ? 137 : 1), out }));
+  });
+}
