@@ -37,6 +37,19 @@ export const STEP_BUNDLING: BundlingOptions = {
   // not ship; the package's `bundled` entry carries the same module inline.
   esbuildArgs: { '--alias:@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   forceDockerBundling: false,
+  // The install of zstd-napi leaves its build-time dependencies (prebuild-install and 30 more, @types/node,
+  // node-addon-api), its vendored zstd sources and the object files next to the bundle: 11 MB of the asset that
+  // nothing loads. At run time it needs only binding.js, package.json and build/Release/binding.node.
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `cd "${outputDir}/node_modules" && find . -mindepth 1 -maxdepth 1 ! -name zstd-napi -exec rm -rf {} +` +
+        ' && cd zstd-napi && rm -rf deps src binding.gyp build_flags.gypi' +
+        ' && find build -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +' +
+        ' && find build/Release -mindepth 1 -maxdepth 1 ! -name binding.node -exec rm -rf {} +',
+    ],
+  },
 };
 
 export type WorkflowFunctionsProps = Omit<
