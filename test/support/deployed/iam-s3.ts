@@ -87,7 +87,8 @@ export class IamS3 {
     this.calls.push({
       accessKeyId: key,
       action,
-      resource: `arn:aws:s3:::${bucket}${object ? `/${object}` : ''}`,
+      // A multi-object delete names its keys in the body: it is checked against each object of the bucket.
+      resource: `arn:aws:s3:::${bucket}${object ? `/${object}` : action === 's3:DeleteObject' ? '/*' : ''}`,
       status,
     });
   }
