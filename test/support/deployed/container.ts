@@ -18,48 +18,61 @@ import type { Credentials } from './lambda-runtime.ts';
 
 const run = promisify(execFile);
 
+/** sha256 of the two files an `npm ci` depends on. */
+function depsHash(dir: string): string {
+  return createHash('sha256')
+    .update(readFileSync(join(dir, 'package.json')))
+    .update(readFileSync(join(dir, 'package-lock.json')))
+    .digest('hex')
+    .slice(0, 16);
+}
+
 /**
- * The Fargate task's /app, built as deploy/container/Dockerfile builds it from the synthesized image asset (the
- * Docker build context: package*.json, bin/, lib/): `npm ci --omit=dev --no-audit --no-fund` on package.json and
- * package-lock.json alone, then bin/ and lib/ copied next to node_modules. The install depends on those two files
- * only, so it is cached under ~/.cache/kafka-backup/container-deps/<sha256 of both> and linked in; bin/ and lib/
- * are this run's. Returns the folder and whether the install ran now.
+ * The image's dependencies, installed as deploy/container/Dockerfile installs them: `npm ci --omit=dev --no-audit
+ * --no-fund` on package.json and package-lock.json alone. They depend on those two files only, so the install is
+ * cached under ~/.cache/kafka-backup/container-deps/<sha256 of both>. `dir` holds the two files (the repository, so
+ * that the install can run while the assembly is synthesized; `containerApp` checks they are the image's).
  */
-export async function installContainer(task: DeployedTask): Promise<{ dir: string; installedMs?: number }> {
+export async function installContainerDeps(
+  dir: string,
+): Promise<{ hash: string; nodeModules: string; installedMs?: number }> {
+  const hash = depsHash(dir);
+  const cacheRoot = process.env['KAFKA_BACKUP_CACHE'] ?? join(homedir(), '.cache', 'kafka-backup');
+  const cache = join(cacheRoot, 'container-deps', hash);
+  const nodeModules = join(cache, 'node_modules');
+  if (existsSync(nodeModules)) return { hash, nodeModules };
+  const started = Date.now();
+  const work = `${cache}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  cpSync(join(dir, 'package.json'), join(work, 'package.json'));
+  cpSync(join(dir, 'package-lock.json'), join(work, 'package-lock.json'));
+  await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
+    cwd: work,
+    env: { ...process.env, NODE_ENV: 'production' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  rmSync(cache, { recursive: true, force: true });
+  renameSync(work, cache);
+  return { hash, nodeModules, installedMs: Date.now() - started };
+}
+
+/**
+ * The Fargate task's /app: the synthesized image asset (the Docker build context: package*.json, bin/, lib/) with
+ * the installed dependencies next to it, as the Dockerfile's last stage assembles it.
+ */
+export function containerApp(task: DeployedTask, deps: { hash: string; nodeModules: string }): string {
   const context = task.assetDir;
   if (!context || !existsSync(join(context, 'package.json')))
     throw new Error(`${task.logicalId}: no image asset with a build context in the assembly`);
-  const manifest = readFileSync(join(context, 'package.json'));
-  const lock = readFileSync(join(context, 'package-lock.json'));
-  const hash = createHash('sha256').update(manifest).update(lock).digest('hex').slice(0, 16);
-  const cache = join(
-    process.env['KAFKA_BACKUP_CACHE'] ?? join(homedir(), '.cache', 'kafka-backup'),
-    'container-deps',
-    hash,
-  );
-  let installedMs: number | undefined;
-  if (!existsSync(join(cache, 'node_modules'))) {
-    const started = Date.now();
-    const work = `${cache}.tmp-${process.pid}`;
-    rmSync(work, { recursive: true, force: true });
-    mkdirSync(work, { recursive: true });
-    cpSync(join(context, 'package.json'), join(work, 'package.json'));
-    cpSync(join(context, 'package-lock.json'), join(work, 'package-lock.json'));
-    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
-      cwd: work,
-      env: { ...process.env, NODE_ENV: 'production' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    rmSync(cache, { recursive: true, force: true });
-    renameSync(work, cache);
-    installedMs = Date.now() - started;
-  }
+  if (depsHash(context) !== deps.hash)
+    throw new Error(`${task.logicalId}: the image's package files differ from the ones installed`);
   const dir = join(mkdtempSync(join(tmpdir(), 'kb-container-')), 'app');
   mkdirSync(dir);
-  symlinkSync(join(cache, 'node_modules'), join(dir, 'node_modules'));
+  symlinkSync(deps.nodeModules, join(dir, 'node_modules'));
   for (const f of ['package.json', 'package-lock.json', 'bin', 'lib'])
     cpSync(join(context, f), join(dir, f), { recursive: true });
-  return { dir, ...(installedMs === undefined ? {} : { installedMs }) };
+  return dir;
 }
 
 /**
