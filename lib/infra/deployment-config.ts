@@ -113,6 +113,12 @@ export const DeploymentConfig = z
       .strictObject({
         maxConcurrency: z.int().positive().optional(),
         lambdaTimeoutSeconds: z.int().min(1).max(900).optional(),
+        /**
+         * A prebuilt image of deploy/container/Dockerfile for the Fargate task (e.g.
+         * 111111111111.dkr.ecr.us-west-2.amazonaws.com/kafka-backup:0.1.0), pulled by every region's tasks. Without
+         * it `cdk deploy` builds the image with Docker and pushes it to each region's CDK bootstrap repository.
+         */
+        containerImage: z.string().min(1).optional(),
       })
       .prefault({}),
     primary: PrimaryRegionConfig,

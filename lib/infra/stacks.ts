@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -129,6 +130,9 @@ abstract class RegionStack extends Stack {
       cluster: this.network.cluster,
       ...(this.deployment.workflows.lambdaTimeoutSeconds !== undefined && {
         lambdaTimeout: Duration.seconds(this.deployment.workflows.lambdaTimeoutSeconds),
+      }),
+      ...(this.deployment.workflows.containerImage !== undefined && {
+        containerImage: ecs.ContainerImage.fromRegistry(this.deployment.workflows.containerImage),
       }),
     });
   }

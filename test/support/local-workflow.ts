@@ -32,15 +32,36 @@ export class LocalWorkflow {
   readonly #handlers: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {};
   #fargate: Promise<unknown> = Promise.resolve();
 
-  constructor(definitionString: unknown) {
+  /**
+   * `bindings` replaces the in-process handlers: `lambda` gets every Task whose resource is a function of the
+   * template (by logical id), `runTask` the ecs:runTask.sync tasks.
+   */
+  constructor(definitionString: unknown, bindings?: WorkflowBindings) {
     const definition = localDefinition(definitionString);
     this.#machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
     const steps = new Map(STEP_NAMES.map((s) => [pascal(s), s]));
     for (const [name, state] of allStates(definition)) {
       if (state['Type'] !== 'Task') continue;
       const resource = String(state['Resource']);
+      const logicalId = /:([A-Za-z0-9]+)\/Arn$/.exec(resource)?.[1];
       const fn = /:Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource)?.[1];
-      if (fn) {
+      if (bindings && logicalId) {
+        const invoke = bindings.lambda;
+        this.#handlers[name] = this.#record(name, (input) => invoke(logicalId, input, this.remainingMs));
+      } else if (bindings && resource.endsWith(':states:::ecs:runTask.sync')) {
+        const runTask = bindings.runTask;
+        this.#handlers[name] = this.#record(name, async (input) => {
+          const overrides = (input['Overrides'] as { ContainerOverrides: ContainerOverride[] })
+            .ContainerOverrides[0]!;
+          const { code, out } = await runTask(overrides);
+          return {
+            Containers: [{ Name: overrides.Name, ExitCode: code }],
+            StoppedReason: 'Essential container in task exited',
+            LastStatus: 'STOPPED',
+            Output: out,
+          };
+        });
+      } else if (fn) {
         const step = steps.get(fn);
         if (!step) throw new Error(`${name}: no step for function ${fn}`);
         this.#handlers[name] = this.#record(name, (input) => this.#lambda(step, input));
@@ -145,7 +166,12 @@ export class LocalWorkflow {
   }
 }
 
-interface ContainerOverride {
+export interface WorkflowBindings {
+  lambda: (logicalId: string, input: Record<string, unknown>, remainingMs: number) => Promise<unknown>;
+  runTask: (override: ContainerOverride) => Promise<{ code: number; out: string }>;
+}
+
+export interface ContainerOverride {
   Name: string;
   Command: string[];
   Environment: { Name: string; Value: string }[];

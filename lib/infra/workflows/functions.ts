@@ -19,7 +19,7 @@ export const CONTAINER_NAME = 'kafka-backup';
 
 /**
  * How each step function is bundled: by the local esbuild (no Docker), ESM for Node 24, everything inlined but
- * zstd-napi, a native module installed next to the bundle (built on x86_64 glibc: the functions run on X86_64).
+ * zstd-napi, a native module shipped next to the bundle (built on x86_64 glibc: the functions run on X86_64).
  */
 export const STEP_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -30,13 +30,25 @@ export const STEP_BUNDLING: BundlingOptions = {
   // CommonJS dependencies (the AWS SDK's, yaml's) call require(): give the ESM bundle one.
   banner:
     "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
-  // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's.
-  externalModules: [],
-  nodeModules: ['zstd-napi'],
+  // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's; only zstd-napi stays a package.
+  externalModules: ['zstd-napi'],
   // The Kafka client's LZ4/Snappy codecs are WebAssembly read from a file next to the package, which a bundle does
   // not ship; the package's `bundled` entry carries the same module inline.
   esbuildArgs: { '--alias:@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   forceDockerBundling: false,
+  // zstd-napi next to the bundle: what it loads at run time (package.json, binding.js, build/Release/binding.node),
+  // copied from the project's install, which compiled it (`npm ci`). `nodeModules: ['zstd-napi']` would install and
+  // compile it again on every synth (a minute of CPU) and ship its build-time dependencies, vendored zstd sources
+  // and object files too (11 MB nothing loads).
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) => [
+      `test -f "${inputDir}/node_modules/zstd-napi/build/Release/binding.node" || { echo "zstd-napi is not built in ${inputDir}/node_modules: run npm ci (with its install script)" >&2; exit 1; }`,
+      `mkdir -p "${outputDir}/node_modules/zstd-napi/build/Release"`,
+      `cd "${inputDir}/node_modules/zstd-napi" && cp package.json binding.js LICENSE NOTICE "${outputDir}/node_modules/zstd-napi/" && cp build/Release/binding.node "${outputDir}/node_modules/zstd-napi/build/Release/"`,
+    ],
+  },
 };
 
 export type WorkflowFunctionsProps = Omit<

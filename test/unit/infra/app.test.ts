@@ -741,6 +741,21 @@ describe('deployment checks at synth', { timeout: SYNTH_TIMEOUT }, () => {
     );
   });
 
+  it('runs the Fargate task on a prebuilt image when workflows.containerImage names one (no Docker build)', () => {
+    const data = structuredClone(EXAMPLE);
+    data.workflows = { containerImage: '111111111111.dkr.ecr.us-west-2.amazonaws.com/kafka-backup:0.1.0' };
+    const { stacks } = build(data);
+    for (const stack of stacks.all) {
+      const task = only(Object.values(resourcesOf(Template.fromStack(stack), 'AWS::ECS::TaskDefinition')));
+      expect(task.Properties['ContainerDefinitions'][0].Image).toBe(data.workflows.containerImage);
+    }
+    // Without it the image is an asset: built by Docker and pushed to the bootstrap repository at deploy.
+    const built = only(
+      Object.values(resourcesOf(Template.fromStack(build().stacks.primary), 'AWS::ECS::TaskDefinition')),
+    );
+    expect(JSON.stringify(built.Properties['ContainerDefinitions'][0].Image)).toContain('container-assets');
+  });
+
   it('replicates to every DR region with its own rule', () => {
     const data = structuredClone(EXAMPLE);
     data.dr.push({

@@ -1,0 +1,193 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { type MotoServer, startMotoServer } from '../moto-server.ts';
+import type { PolicyStatement } from './assembly.ts';
+import type { Credentials } from './lambda-runtime.ts';
+
+/** A request as the S3 server saw it: who (access key), which action it maps to, on what, and the answer. */
+export interface S3Call {
+  accessKeyId: string;
+  action: string;
+  resource: string;
+  status: number;
+}
+
+/**
+ * moto's server with its IAM access control on, fronted by a recording proxy: buckets, IAM users (one per role,
+ * holding exactly the role's synthesized policy) and their access keys are made while moto lets requests through
+ * unchecked (`/moto-api/reset-auth` with Infinity, what INITIAL_NO_AUTH_ACTION_COUNT sets at start), then checking
+ * is switched on (reset-auth 0): every later request must be signed by a known key and be allowed by its user's
+ * policies. moto matches Action and Resource (wildcards `*` only) and ignores Condition and resource policies.
+ */
+export class IamS3 {
+  readonly calls: S3Call[] = [];
+  readonly #moto: MotoServer;
+  readonly #proxy: Server;
+  readonly endpoint: string;
+  readonly #owners = new Map<string, string>();
+
+  private constructor(moto: MotoServer, proxy: Server) {
+    this.#moto = moto;
+    this.#proxy = proxy;
+    this.endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  }
+
+  static async start(): Promise<IamS3> {
+    const moto = await startMotoServer();
+    const target = new URL(moto.endpoint);
+    let self: IamS3 | undefined;
+    const proxy = createServer((req, res) => {
+      const up = request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (r) => {
+          self?.record(
+            req.method ?? 'GET',
+            req.url ?? '/',
+            String(req.headers.authorization ?? ''),
+            r.statusCode ?? 0,
+          );
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', (e) => {
+        res.writeHead(502);
+        res.end(String(e));
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    self = new IamS3(moto, proxy);
+    return self;
+  }
+
+  /** Who owns an access key (a role name), for the report. */
+  ownerOf(accessKeyId: string): string | undefined {
+    return this.#owners.get(accessKeyId);
+  }
+
+  private record(method: string, url: string, authorization: string, status: number) {
+    const key = /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '';
+    const u = new URL(url, 'http://x');
+    const [, bucket = '', ...rest] = u.pathname.split('/');
+    const object = decodeURIComponent(rest.join('/'));
+    const q = u.searchParams;
+    let action = `unknown:${method}`;
+    if (!object) {
+      if (method === 'GET' && (q.has('list-type') || [...q.keys()].length === 0)) action = 's3:ListBucket';
+      else if (method === 'GET' && q.has('versions')) action = 's3:ListBucketVersions';
+      else if (method === 'POST' && q.has('delete')) action = 's3:DeleteObject';
+      else if (method === 'GET' || method === 'HEAD') action = `s3:GetBucket(${[...q.keys()].join(',')})`;
+    } else if (method === 'GET' || method === 'HEAD')
+      action = q.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject';
+    else if (method === 'PUT' || (method === 'POST' && (q.has('uploads') || q.has('uploadId'))))
+      action = 's3:PutObject';
+    else if (method === 'DELETE') action = q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject';
+    this.calls.push({
+      accessKeyId: key,
+      action,
+      // A multi-object delete names its keys in the body: it is checked against each object of the bucket.
+      resource: `arn:aws:s3:::${bucket}${object ? `/${object}` : action === 's3:DeleteObject' ? '/*' : ''}`,
+      status,
+    });
+  }
+
+  /** Lets every request through unchecked (true) or checks each against IAM (false). */
+  async open(open: boolean): Promise<void> {
+    const r = await fetch(`${this.#moto.endpoint}/moto-api/reset-auth`, {
+      method: 'POST',
+      body: open ? 'Infinity' : '0',
+    });
+    if (!r.ok) throw new Error(`moto reset-auth: ${r.status} ${await r.text()}`);
+  }
+
+  async #iam(params: Record<string, string>): Promise<string> {
+    const r = await fetch(this.#moto.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`moto IAM ${params['Action']}: ${r.status} ${text}`);
+    return text;
+  }
+
+  /** A user holding exactly `statements` (call while open). */
+  async user(name: string, statements: PolicyStatement[]): Promise<Credentials> {
+    await this.#iam({ Action: 'CreateUser', UserName: name });
+    if (statements.length > 0)
+      await this.#iam({
+        Action: 'PutUserPolicy',
+        UserName: name,
+        PolicyName: 'role-policy',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+      });
+    const xml = await this.#iam({ Action: 'CreateAccessKey', UserName: name });
+    const credentials = {
+      accessKeyId: /<AccessKeyId>([^<]+)</.exec(xml)![1]!,
+      secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(xml)![1]!,
+    };
+    this.#owners.set(credentials.accessKeyId, name);
+    return credentials;
+  }
+
+  /** Versioned buckets (call while open). */
+  async buckets(buckets: { name: string; region: string }[]): Promise<void> {
+    for (const b of buckets) {
+      const s3 = new S3Client({
+        region: b.region,
+        endpoint: this.#moto.endpoint,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' },
+      });
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: b.name,
+          ...(b.region === 'us-east-1'
+            ? {}
+            : { CreateBucketConfiguration: { LocationConstraint: b.region as never } }),
+        }),
+      );
+      await s3.send(
+        new PutBucketVersioningCommand({ Bucket: b.name, VersioningConfiguration: { Status: 'Enabled' } }),
+      );
+      s3.destroy();
+    }
+  }
+
+  log(): string {
+    return this.#moto.log();
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.#proxy.close(() => resolve()));
+    this.#proxy.closeAllConnections();
+    await this.#moto.stop();
+  }
+}
+
+/** A plain moto server (no access control) holding Secrets Manager secrets in the given regions. */
+export async function startSecretsServer(
+  secrets: { name: string; regions: string[]; value: unknown }[],
+): Promise<MotoServer> {
+  const moto = await startMotoServer();
+  for (const s of secrets)
+    for (const region of s.regions) {
+      const r = await fetch(moto.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'secretsmanager.CreateSecret',
+          authorization: `AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/${region}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+        body: JSON.stringify({ Name: s.name, SecretString: JSON.stringify(s.value) }),
+      });
+      if (!r.ok) throw new Error(`moto CreateSecret: ${r.status} ${await r.text()}`);
+    }
+  return moto;
+}
