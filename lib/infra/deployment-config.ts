@@ -50,11 +50,41 @@ export type NetworkConfig = z.infer<typeof NetworkConfig>;
 export const NamedBackup = z.strictObject({ name: ResourceName, spec: z.unknown() });
 export const NamedRestore = z.strictObject({ name: ResourceName, spec: z.unknown() });
 
+const BootstrapServer = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+/** A Kafka cluster a region's workflows may connect to (and merge the Kafka secret into a config of). */
+export const KafkaClusterAccess = z.strictObject({
+  bootstrapServers: z.array(BootstrapServer).min(1),
+});
+
+/**
+ * What the failover, failback and restore workflows' scale hooks may touch: the execution input picks among
+ * these, IAM allows nothing else. Without any, the hook states fail (HookNotAllowed).
+ */
+export const HooksConfig = z.strictObject({
+  /** Lambda functions the hooks may invoke: ARNs, or names in this region and account. */
+  lambdaFunctions: z.array(z.string().min(1)).default([]),
+  /** ECS services the hooks may scale: cluster name and service name, in this region and account. */
+  ecsServices: z
+    .array(z.strictObject({ cluster: ResourceNameLoose(), service: ResourceNameLoose() }))
+    .default([]),
+});
+
+function ResourceNameLoose() {
+  return z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster or service name');
+}
+
 const RegionBase = {
   region: Region,
   network: NetworkConfig,
   /** Emails subscribed to this region's alarm topic (they must confirm the subscription). */
   alarmEmails: z.array(z.email()).default([]),
+  /**
+   * Kafka clusters this region's workflows may use besides those of its specs (and, in a DR region, the primary's
+   * for failback): a config naming other servers fails before the Kafka secret is merged into it.
+   */
+  kafkaClusters: z.array(KafkaClusterAccess).default([]),
+  hooks: HooksConfig.prefault({}),
 };
 
 export const PrimaryRegionConfig = z.strictObject({
@@ -113,6 +143,29 @@ export const DeploymentConfig = z
       .strictObject({
         maxConcurrency: z.int().positive().optional(),
         lambdaTimeoutSeconds: z.int().min(1).max(900).optional(),
+        /**
+         * The only values `${VAR}` resolves from in a deployed step (never the functions' environment, which holds
+         * the role's credentials). Names: letters, digits, _; AWS_* is reserved.
+         */
+        configVariables: z
+          .record(
+            z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name')
+              .refine(
+                (n) => !/^(AWS_|LAMBDA_|_)/i.test(n),
+                'is reserved for the runtime (AWS_*, LAMBDA_*, _*)',
+              ),
+            z.string(),
+          )
+          .default({}),
+        /** storage.endpoint values a workflow config may name (e.g. a VPC endpoint URL). Default: none. */
+        storageEndpoints: z.array(z.url({ protocol: /^https?$/ })).default([]),
+        /**
+         * Log every execution's input and state data into the state machines' log groups (encrypted with the
+         * stack's key). Default false: only execution events are logged.
+         */
+        logExecutionData: z.boolean().default(false),
       })
       .prefault({}),
     primary: PrimaryRegionConfig,
