@@ -394,6 +394,7 @@ export class DrStack extends RegionStack {
     if (targets.length > 0) {
       this.readiness = new DrReadinessCheck(this, 'DrReadiness', {
         bucket: this.bucket.bucket,
+        logKey: this.logKey,
         targets,
         scheduleGroup: this.scheduleGroup,
       });
