@@ -124,6 +124,19 @@ export const EncryptionConfig = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('SSE-KMS') }),
 ]);
 
+/**
+ * S3 Object Lock on the backup buckets (primary and DR): every object version is kept for `days` after it was
+ * written, whoever asks for its deletion (GOVERNANCE: unless a principal with s3:BypassGovernanceRetention does;
+ * COMPLIANCE: nobody, the root user included). A delete by the engine's retention only adds a delete marker; the
+ * locked version goes by the noncurrent-version lifecycle once its lock has passed. Default: GOVERNANCE, days
+ * covering the longest backup retention of the deployment (retention.backups x the schedule's interval).
+ */
+export const ObjectLockConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+  days: z.int().positive().max(36_500).optional(),
+});
+
 export const DeploymentConfig = z
   .strictObject({
     /** The AWS account every stack deploys to (explicit env on every stack). */
@@ -131,6 +144,7 @@ export const DeploymentConfig = z
     /** Stack names and other names start with it. */
     namePrefix: ResourceName.default('kafka-backup'),
     encryption: EncryptionConfig.default({ type: 'SSE-S3' }),
+    objectLock: ObjectLockConfig.prefault({}),
     lifecycle: z
       .strictObject({
         noncurrentVersionExpirationDays: z.int().positive().default(30),
@@ -289,6 +303,29 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
     throw new DeploymentConfigError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   return parseDeploymentConfig(data, path);
+}
+
+/**
+ * How long a backup lives under its spec's retention, in days, when the schedule is hourly or daily
+ * (`M * * * *`, `M H * * *`); undefined otherwise.
+ */
+export function retentionSpanDays(spec: unknown): number | undefined {
+  const s = spec as { schedule?: unknown; retention?: { backups?: unknown } };
+  const count = s.retention?.backups;
+  if (typeof s.schedule !== 'string' || typeof count !== 'number') return undefined;
+  const f = s.schedule.trim().split(/\s+/);
+  if (f.length !== 5 || !/^\d+$/.test(f[0]!) || f[2] !== '*' || f[3] !== '*' || f[4] !== '*')
+    return undefined;
+  const hours = f[1] === '*' ? 1 : /^\d+$/.test(f[1]!) ? 24 : undefined;
+  return hours === undefined ? undefined : Math.ceil((count * hours) / 24);
+}
+
+/** The Object Lock default retention in force (undefined: Object Lock off). */
+export function objectLockDays(config: DeploymentConfig): number | undefined {
+  if (!config.objectLock.enabled) return undefined;
+  if (config.objectLock.days !== undefined) return config.objectLock.days;
+  const spans = config.primary.backups.map((b) => retentionSpanDays(b.spec)).filter((d) => d !== undefined);
+  return spans.length > 0 ? Math.max(...spans) : 7;
 }
 
 /** The replication prefix in force: the configured one, or "<primary region>/". */

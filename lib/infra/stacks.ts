@@ -27,6 +27,7 @@ import {
   type DeploymentConfig,
   type DrRegionConfig,
   type NetworkConfig,
+  objectLockDays,
   type RestoreTargetConfig,
   replicationPrefix,
 } from './deployment-config.ts';
@@ -239,6 +240,7 @@ export class PrimaryStack extends RegionStack {
       ruleId: d.replication.ruleId,
       priority: d.replication.priority,
       deleteMarkerReplication: d.replication.deleteMarkerReplication,
+      objectLock: objectLockDays(d) !== undefined,
     });
     this.bucket = new BackupBucket(this, 'Backups', {
       ...bucketProps(d, d.primary.bucketName),
@@ -513,7 +515,9 @@ export class RestoreTargetStack extends RegionStack {
 }
 
 function bucketProps(d: DeploymentConfig, bucketName: string) {
+  const lockDays = objectLockDays(d);
   return {
+    ...(lockDays !== undefined && { objectLock: { mode: d.objectLock.mode, days: lockDays } }),
     bucketName,
     encryption: d.encryption.type,
     ...(d.encryption.type === 'SSE-KMS' && { keyAlias: bucketKeyAlias(d) }),

@@ -207,6 +207,33 @@ describe('least privilege and encrypted logs in the example app', { timeout: SYN
     }
   });
 
+  it('Object Lock on the primary and DR buckets: governance, default retention covering the longest backup retention', () => {
+    // primary-daily-backup keeps 90 daily backups: 90 days; the hourly one 168 hours = 7 days.
+    for (const stack of [stacks.primary, stacks.dr[0]!]) {
+      const buckets = Object.values(Template.fromStack(stack).findResources('AWS::S3::Bucket')) as Json[];
+      const backups = buckets.filter((b) => /^kafka-backups-/.test(b.Properties.BucketName ?? ''));
+      expect(backups).toHaveLength(1);
+      expect(backups[0].Properties.ObjectLockEnabled).toBe(true);
+      expect(backups[0].Properties.ObjectLockConfiguration).toEqual({
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 90 } },
+      });
+    }
+    const compliance = build({ ...EXAMPLE, objectLock: { mode: 'COMPLIANCE', days: 30 } });
+    const b = (
+      Object.values(Template.fromStack(compliance.primary).findResources('AWS::S3::Bucket')) as Json[]
+    ).find((x) => x.Properties.BucketName === 'kafka-backups-primary');
+    expect(b.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+      Mode: 'COMPLIANCE',
+      Days: 30,
+    });
+    const off = build({ ...EXAMPLE, objectLock: { enabled: false } });
+    const o = (
+      Object.values(Template.fromStack(off.primary).findResources('AWS::S3::Bucket')) as Json[]
+    ).find((x) => x.Properties.BucketName === 'kafka-backups-primary');
+    expect(o.Properties.ObjectLockEnabled).toBeUndefined();
+  });
+
   it('refuses config variables named like the runtime credentials', () => {
     expect(() =>
       parseDeploymentConfig({ ...EXAMPLE, workflows: { configVariables: { AWS_SECRET_ACCESS_KEY: 'x' } } }),
