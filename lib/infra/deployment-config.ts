@@ -40,6 +40,19 @@ export const NetworkConfig = z.strictObject({
    * from the bootstrap servers of this region's specs.
    */
   kafkaCidrs: z.array(z.cidrv4()).optional(),
+  /**
+   * Where the functions and tasks may reach HTTPS (the AWS APIs). Default: anywhere. With VPC endpoints for S3,
+   * Secrets Manager, CloudWatch Logs, X-Ray and STS, name their CIDRs and the S3 gateway prefix list: a compromised
+   * function then cannot send data to a host of its own choosing.
+   */
+  httpsEgress: z
+    .strictObject({
+      cidrs: z.array(z.cidrv4()).default([]),
+      prefixListIds: z
+        .array(z.string().regex(/^pl-[0-9a-f]+$/, 'must be a prefix list id (pl-...)'))
+        .default([]),
+    })
+    .optional(),
   /** Existing security groups to attach as well (e.g. one the brokers already admit). */
   securityGroupIds: z
     .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id (sg-...)'))

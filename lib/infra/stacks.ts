@@ -109,6 +109,7 @@ abstract class RegionStack extends Stack {
       kafkaCidrs: region.network.kafkaCidrs,
       kafkaPorts: portsOf([...region.kafkaServers, ...region.kafkaClusters.flat()]),
       securityGroupIds: region.network.securityGroupIds,
+      ...(region.network.httpsEgress && { httpsEgress: region.network.httpsEgress }),
     });
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {

@@ -234,6 +234,28 @@ describe('least privilege and encrypted logs in the example app', { timeout: SYN
     expect(o.Properties.ObjectLockEnabled).toBeUndefined();
   });
 
+  it('HTTPS egress is anywhere by default, only the named endpoints when the deployment says so', () => {
+    const egress = (t: Template) => [
+      ...(Object.values(t.findResources('AWS::EC2::SecurityGroup')) as Json[]).flatMap((g) =>
+        (g.Properties.SecurityGroupEgress ?? []).filter((e: Json) => e.FromPort === 443),
+      ),
+      ...(Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')) as Json[])
+        .map((r) => r.Properties)
+        .filter((e: Json) => e.FromPort === 443),
+    ];
+    expect(egress(templates[0]!.template).map((e: Json) => e.CidrIp)).toEqual(['0.0.0.0/0']);
+    const network = {
+      ...EXAMPLE.primary.network,
+      httpsEgress: { cidrs: ['10.10.0.0/16'], prefixListIds: ['pl-63a5400a'] },
+    };
+    const t = Template.fromStack(build({ ...EXAMPLE, primary: { ...EXAMPLE.primary, network } }).primary);
+    const rules = egress(t);
+    expect(rules.map((e: Json) => e.CidrIp ?? e.DestinationPrefixListId)).toEqual([
+      '10.10.0.0/16',
+      'pl-63a5400a',
+    ]);
+  });
+
   it('refuses config variables named like the runtime credentials', () => {
     expect(() =>
       parseDeploymentConfig({ ...EXAMPLE, workflows: { configVariables: { AWS_SECRET_ACCESS_KEY: 'x' } } }),
