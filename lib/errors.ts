@@ -58,6 +58,8 @@ export const ERRORS = {
   RestoreVerificationFailed: { retriable: false, exitCode: ExitCode.verificationFailed },
   /** The Fail state after a Fargate step that did not exit with 0 (its exit code is in the cause). */
   FargateStepFailed: { retriable: false, exitCode: ExitCode.unexpected },
+  /** The Fail state of a scale hook whose kind (ECS services, a function) the deployment file names none of. */
+  HookNotAllowed: { retriable: false, exitCode: ExitCode.access },
 } as const satisfies Record<string, ErrorPolicy>;
 export type ErrorName = keyof typeof ERRORS;
 

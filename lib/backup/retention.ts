@@ -8,6 +8,10 @@ export interface RetentionResult {
   deleted_backups: string[];
   deleted_segments: number;
   deleted_bytes: number;
+  /** Past `keep`, but kept: their manifest is still under Object Lock (it goes once the lock has passed). */
+  kept_locked?: string[];
+  /** Segments no backup needs, kept while under Object Lock. */
+  locked_segments?: number;
 }
 
 /**
@@ -20,15 +24,26 @@ export async function applyRetention(
   logger: Logger,
 ): Promise<RetentionResult> {
   const manifests = await loadManifests(store);
-  const expired =
+  const past =
     keep !== undefined && manifests.length > keep ? manifests.slice(0, manifests.length - keep) : [];
+  // Object Lock: a backup still locked stays (a delete would only hide it behind a marker); it goes later.
+  const keptLocked = new Set<string>();
+  if (store.lockedUntil)
+    for (const m of past)
+      if ((await store.lockedUntil(Layout.manifest(m.backup_id))) !== undefined) keptLocked.add(m.backup_id);
+  const expired = past.filter((m) => !keptLocked.has(m.backup_id));
+  if (keptLocked.size > 0)
+    logger.info('backups past retention kept: still under Object Lock', {
+      backup_ids: [...keptLocked],
+      keep,
+    });
   for (const m of expired) {
     // The manifest goes first: from then on the backup is no longer listed, even if the rest fails.
     await store.delete([Layout.manifest(m.backup_id)]);
     await store.delete(await store.list(Layout.backupPrefix(m.backup_id)));
     logger.info('backup expired by retention', { backup_id: m.backup_id, keep });
   }
-  const kept = manifests.slice(expired.length);
+  const kept = manifests.filter((m) => !expired.includes(m));
 
   const referenced = new Set<string>();
   for (const m of kept)
@@ -51,7 +66,16 @@ export async function applyRetention(
     }
   }
 
-  const unreferenced = (await store.list(Layout.segmentsPrefix)).filter((k) => !referenced.has(k));
+  let unreferenced = (await store.list(Layout.segmentsPrefix)).filter((k) => !referenced.has(k));
+  let lockedSegments = 0;
+  if (store.lockedUntil && unreferenced.length > 0) {
+    const free: string[] = [];
+    for (const key of unreferenced) {
+      if ((await store.lockedUntil(key)) === undefined) free.push(key);
+      else lockedSegments++;
+    }
+    unreferenced = free;
+  }
   let bytes = 0;
   for (const key of unreferenced) bytes += (await store.head(key))?.size ?? 0;
   await store.delete(unreferenced);
@@ -62,5 +86,7 @@ export async function applyRetention(
     deleted_backups: expired.map((m) => m.backup_id),
     deleted_segments: unreferenced.length,
     deleted_bytes: bytes,
+    ...(keptLocked.size > 0 ? { kept_locked: [...keptLocked] } : {}),
+    ...(lockedSegments > 0 ? { locked_segments: lockedSegments } : {}),
   };
 }

@@ -177,6 +177,17 @@ export const S3StorageConfig = z.strictObject({
     .transform((prefix) => prefix.replace(/^\/+|\/+$/g, '')),
   endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   force_path_style: z.boolean().optional(),
+  /**
+   * Write every object under S3 Object Lock for `days` (the bucket needs Object Lock enabled): no one can delete
+   * or overwrite-destroy a version before then (GOVERNANCE: unless allowed to bypass it; COMPLIANCE: no one).
+   * Retention keeps backups whose objects are still locked.
+   */
+  object_lock: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+      days: z.int().positive().max(36_500),
+    })
+    .optional(),
 });
 export type S3StorageConfig = z.infer<typeof S3StorageConfig>;
 

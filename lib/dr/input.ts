@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseBackupConfig, parseRestoreConfig, SECRET_KEYS, TimePoint } from '../config/index.ts';
+import { assertNoCredentials } from '../config/credentials.ts';
+import { parseBackupConfig, parseRestoreConfig, TimePoint } from '../config/index.ts';
 import { readYamlDocument } from '../config/yaml-document.ts';
 import { ConfigError } from '../errors.ts';
 import { DrUsageError } from './sfn.ts';
@@ -14,6 +15,8 @@ import { DrUsageError } from './sfn.ts';
  */
 
 export type RawConfig = Record<string, unknown>;
+
+export { assertNoCredentials };
 
 export interface FailoverInput {
   config: RawConfig;
@@ -76,37 +79,6 @@ export function readHooks(path: string): Hooks {
 }
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}/;
-
-/**
- * Refuses credentials written into a config that goes into an execution input: every `sasl_password` or
- * `ssl_key_password`, wherever it is, must be a `${VAR}` reference (without a default value, which would travel
- * too) or be left out (the workflow merges the Kafka secret). Names the field, never prints the value.
- */
-export function assertNoCredentials(raw: RawConfig, source: string): void {
-  const visit = (value: unknown, path: string[]) => {
-    if (Array.isArray(value)) {
-      for (const [i, v] of value.entries()) visit(v, [...path, String(i)]);
-    } else if (typeof value === 'object' && value !== null)
-      for (const [k, v] of Object.entries(value)) {
-        const at = [...path, k];
-        if (SECRET_KEYS.has(k) && v !== null && v !== undefined) check(v, at.join('.'));
-        else visit(v, at);
-      }
-  };
-  const check = (v: unknown, field: string) => {
-    const text = typeof v === 'string' ? v.trim() : undefined;
-    const ref = text === undefined ? null : REFERENCE.exec(text);
-    if (ref && ref[0] === text && (ref[2] === undefined || ref[2] === ':-')) return;
-    const why =
-      ref && ref[0] === text
-        ? `is a \${VAR} reference with a default value, which would travel in the execution input`
-        : 'is a literal value; a workflow input must not carry credentials (Step Functions keeps every input in the execution history)';
-    throw new ConfigError(`${source}: ${field} ${why}`, {
-      hint: `Leave ${field.split('.').at(-1)} out (the workflow merges the fields of its Kafka secret into the security section), or reference a variable set on the workflow functions: ${field.split('.').at(-1)}: \${KAFKA_PASSWORD}.`,
-    });
-  };
-  visit(raw, []);
-}
 
 const PLACEHOLDER = 'placeholder';
 

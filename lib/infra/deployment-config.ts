@@ -40,6 +40,19 @@ export const NetworkConfig = z.strictObject({
    * from the bootstrap servers of this region's specs.
    */
   kafkaCidrs: z.array(z.cidrv4()).optional(),
+  /**
+   * Where the functions and tasks may reach HTTPS (the AWS APIs). Default: anywhere. With VPC endpoints for S3,
+   * Secrets Manager, CloudWatch Logs, X-Ray and STS, name their CIDRs and the S3 gateway prefix list: a compromised
+   * function then cannot send data to a host of its own choosing.
+   */
+  httpsEgress: z
+    .strictObject({
+      cidrs: z.array(z.cidrv4()).default([]),
+      prefixListIds: z
+        .array(z.string().regex(/^pl-[0-9a-f]+$/, 'must be a prefix list id (pl-...)'))
+        .default([]),
+    })
+    .optional(),
   /** Existing security groups to attach as well (e.g. one the brokers already admit). */
   securityGroupIds: z
     .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id (sg-...)'))
@@ -50,11 +63,41 @@ export type NetworkConfig = z.infer<typeof NetworkConfig>;
 export const NamedBackup = z.strictObject({ name: ResourceName, spec: z.unknown() });
 export const NamedRestore = z.strictObject({ name: ResourceName, spec: z.unknown() });
 
+const BootstrapServer = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+/** A Kafka cluster a region's workflows may connect to (and merge the Kafka secret into a config of). */
+export const KafkaClusterAccess = z.strictObject({
+  bootstrapServers: z.array(BootstrapServer).min(1),
+});
+
+/**
+ * What the failover, failback and restore workflows' scale hooks may touch: the execution input picks among
+ * these, IAM allows nothing else. Without any, the hook states fail (HookNotAllowed).
+ */
+export const HooksConfig = z.strictObject({
+  /** Lambda functions the hooks may invoke: ARNs, or names in this region and account. */
+  lambdaFunctions: z.array(z.string().min(1)).default([]),
+  /** ECS services the hooks may scale: cluster name and service name, in this region and account. */
+  ecsServices: z
+    .array(z.strictObject({ cluster: ResourceNameLoose(), service: ResourceNameLoose() }))
+    .default([]),
+});
+
+function ResourceNameLoose() {
+  return z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be an ECS cluster or service name');
+}
+
 const RegionBase = {
   region: Region,
   network: NetworkConfig,
   /** Emails subscribed to this region's alarm topic (they must confirm the subscription). */
   alarmEmails: z.array(z.email()).default([]),
+  /**
+   * Kafka clusters this region's workflows may use besides those of its specs (and, in a DR region, the primary's
+   * for failback): a config naming other servers fails before the Kafka secret is merged into it.
+   */
+  kafkaClusters: z.array(KafkaClusterAccess).default([]),
+  hooks: HooksConfig.prefault({}),
 };
 
 export const PrimaryRegionConfig = z.strictObject({
@@ -94,6 +137,19 @@ export const EncryptionConfig = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('SSE-KMS') }),
 ]);
 
+/**
+ * S3 Object Lock on the backup buckets (primary and DR): every object version is kept for `days` after it was
+ * written, whoever asks for its deletion (GOVERNANCE: unless a principal with s3:BypassGovernanceRetention does;
+ * COMPLIANCE: nobody, the root user included). A delete by the engine's retention only adds a delete marker; the
+ * locked version goes by the noncurrent-version lifecycle once its lock has passed. Default: GOVERNANCE, days
+ * covering the longest backup retention of the deployment (retention.backups x the schedule's interval).
+ */
+export const ObjectLockConfig = z.strictObject({
+  enabled: z.boolean().default(true),
+  mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+  days: z.int().positive().max(36_500).optional(),
+});
+
 export const DeploymentConfig = z
   .strictObject({
     /** The AWS account every stack deploys to (explicit env on every stack). */
@@ -101,6 +157,7 @@ export const DeploymentConfig = z
     /** Stack names and other names start with it. */
     namePrefix: ResourceName.default('kafka-backup'),
     encryption: EncryptionConfig.default({ type: 'SSE-S3' }),
+    objectLock: ObjectLockConfig.prefault({}),
     lifecycle: z
       .strictObject({
         noncurrentVersionExpirationDays: z.int().positive().default(30),
@@ -119,6 +176,29 @@ export const DeploymentConfig = z
          * it `cdk deploy` builds the image with Docker and pushes it to each region's CDK bootstrap repository.
          */
         containerImage: z.string().min(1).optional(),
+        /**
+         * The only values `${VAR}` resolves from in a deployed step (never the functions' environment, which holds
+         * the role's credentials). Names: letters, digits, _; AWS_* is reserved.
+         */
+        configVariables: z
+          .record(
+            z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name')
+              .refine(
+                (n) => !/^(AWS_|LAMBDA_|_)/i.test(n),
+                'is reserved for the runtime (AWS_*, LAMBDA_*, _*)',
+              ),
+            z.string(),
+          )
+          .default({}),
+        /** storage.endpoint values a workflow config may name (e.g. a VPC endpoint URL). Default: none. */
+        storageEndpoints: z.array(z.url({ protocol: /^https?$/ })).default([]),
+        /**
+         * Log every execution's input and state data into the state machines' log groups (encrypted with the
+         * stack's key). Default false: only execution events are logged.
+         */
+        logExecutionData: z.boolean().default(false),
       })
       .prefault({}),
     primary: PrimaryRegionConfig,
@@ -242,6 +322,29 @@ export function loadDeploymentConfig(path: string): DeploymentConfig {
     throw new DeploymentConfigError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   return parseDeploymentConfig(data, path);
+}
+
+/**
+ * How long a backup lives under its spec's retention, in days, when the schedule is hourly or daily
+ * (`M * * * *`, `M H * * *`); undefined otherwise.
+ */
+export function retentionSpanDays(spec: unknown): number | undefined {
+  const s = spec as { schedule?: unknown; retention?: { backups?: unknown } };
+  const count = s.retention?.backups;
+  if (typeof s.schedule !== 'string' || typeof count !== 'number') return undefined;
+  const f = s.schedule.trim().split(/\s+/);
+  if (f.length !== 5 || !/^\d+$/.test(f[0]!) || f[2] !== '*' || f[3] !== '*' || f[4] !== '*')
+    return undefined;
+  const hours = f[1] === '*' ? 1 : /^\d+$/.test(f[1]!) ? 24 : undefined;
+  return hours === undefined ? undefined : Math.ceil((count * hours) / 24);
+}
+
+/** The Object Lock default retention in force (undefined: Object Lock off). */
+export function objectLockDays(config: DeploymentConfig): number | undefined {
+  if (!config.objectLock.enabled) return undefined;
+  if (config.objectLock.days !== undefined) return config.objectLock.days;
+  const spans = config.primary.backups.map((b) => retentionSpanDays(b.spec)).filter((d) => d !== undefined);
+  return spans.length > 0 ? Math.max(...spans) : 7;
 }
 
 /** The replication prefix in force: the configured one, or "<primary region>/". */

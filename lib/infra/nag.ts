@@ -30,18 +30,31 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
       'resource-level scoping). Nothing else.',
   },
   {
-    rule: /^AwsSolutions-IAM5\[Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*\]$/,
+    rule: /^AwsSolutions-IAM5\[Action::s3:(GetBucket|GetObject|List)\*\]$/,
     path: new RegExp(`(${WORKFLOW_FUNCTION_ROLE.source}|${WORKFLOW_TASK_ROLE.source})`),
     reason:
-      'bucket.grantReadWrite on the one backup bucket: backups write segments and manifests, resume by listing and ' +
-      'aborting multipart uploads, and retention deletes old backups; the action wildcards are object-version variants.',
+      'bucket.grantRead on the one backup bucket (every step reads and lists); writes and deletes are separate ' +
+      'statements without action wildcards, on key patterns per step (STEP_S3_ACCESS in lib/infra/workflows/functions.ts).',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\/\*(backups\/\*|segments\/\*|lease\.json|restores\/\*|restores\/\*\/lease\.json)\]$/,
+    path: new RegExp(`(${WORKFLOW_FUNCTION_ROLE.source}|${WORKFLOW_TASK_ROLE.source})`),
+    reason:
+      'Per-step write and delete scopes in the backup bucket: the key patterns of lib/format (backups/<id>/, ' +
+      'segments/, lease.json, restores/<id>/) under any location prefix, which the execution input chooses.',
   },
   {
     rule: /^AwsSolutions-IAM5\[Action::kms:(GenerateDataKey|ReEncrypt)\*\]$/,
     path: new RegExp(`(${WORKFLOW_FUNCTION_ROLE.source}|${WORKFLOW_TASK_ROLE.source})`),
     reason:
-      'Under SSE-KMS, bucket.grantReadWrite also lets the workflows use the bucket key for the objects they write ' +
-      '(kms:GenerateDataKey*, kms:ReEncrypt* variants) on that one key.',
+      'Under SSE-KMS, the writing steps use the bucket key for the objects they write (kms:GenerateDataKey*, ' +
+      'kms:ReEncrypt* variants) on that one key.',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Action::kms:GenerateDataKey\*\]$/,
+    path: STATE_MACHINE_ROLE,
+    reason:
+      "Publishing to the KMS-encrypted alarm topic (SNS asks for a data key of the stack's log and topic key): that one key.",
   },
   {
     rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:kms:[a-z0-9-]+:\d{12}:key\/\*\]$/,
@@ -80,14 +93,6 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
     reason:
       'ecs:RunTask of the Fargate task definition of this stack, any revision of its family (`:*`), as ' +
       'tasks.EcsRunTask writes it.',
-  },
-  {
-    rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:(lambda:[a-z0-9-]+:\d{12}:function:\*|ecs:[a-z0-9-]+:\d{12}:service\/\*\/\*)\]$/,
-    path: /^(Failover|Failback|Restore)Workflow\/StateMachine\/Role\/DefaultPolicy\/Resource$/,
-    reason:
-      'The scale-down/scale-up hooks of failover and failback (the seed runs kubectl scale): the execution input ' +
-      'names the ECS services to update or the function to call, so they are known only at run time; limited to ' +
-      'this account and region.',
   },
   {
     rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:[a-z0-9-]+:\d{12}:execution:.*:\*\]$/,

@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -27,6 +28,7 @@ import {
   type DeploymentConfig,
   type DrRegionConfig,
   type NetworkConfig,
+  objectLockDays,
   type RestoreTargetConfig,
   replicationPrefix,
 } from './deployment-config.ts';
@@ -40,7 +42,9 @@ import {
   parseSpec,
   SpecError,
 } from './specs.ts';
+import { logKeyFor } from './workflows/functions.ts';
 import { BackupWorkflow, FailbackWorkflow, FailoverWorkflow, WorkflowFunctions } from './workflows/index.ts';
+import type { WorkflowAccess, WorkflowHooks } from './workflows/props.ts';
 
 export type RegionRole = 'primary' | 'dr' | 'restore-target';
 
@@ -66,6 +70,11 @@ abstract class RegionStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly alarms: cloudwatch.IAlarm[] = [];
+  /** Encrypts the alarm topic and every log group of the stack. */
+  readonly logKey: kms.Key;
+  /** What the execution inputs of this region's workflows may name (lib/workflow/policy.ts). */
+  readonly access: WorkflowAccess;
+  readonly hooks: WorkflowHooks;
 
   protected constructor(
     scope: Construct,
@@ -76,11 +85,22 @@ abstract class RegionStack extends Stack {
       network: NetworkConfig;
       alarmEmails: readonly string[];
       kafkaServers: string[];
+      /** The Kafka clusters the workflows may connect to, each its bootstrap servers. */
+      kafkaClusters: readonly (readonly string[])[];
+      hooks: WorkflowHooks;
     },
   ) {
     super(scope, id, props);
     this.role = region.role;
     this.deployment = props.deployment;
+    const w = props.deployment.workflows;
+    this.access = {
+      kafkaClusters: distinctClusters(region.kafkaClusters),
+      storageEndpoints: w.storageEndpoints,
+      configVariables: w.configVariables,
+    };
+    this.hooks = region.hooks;
+    this.logKey = logKeyFor(this, 'LogKey');
 
     this.network = new KafkaNetwork(this, 'Network', {
       vpcId: region.network.vpcId,
@@ -88,13 +108,15 @@ abstract class RegionStack extends Stack {
       availabilityZones: region.network.availabilityZones,
       subnetIds: region.network.subnetIds,
       kafkaCidrs: region.network.kafkaCidrs,
-      kafkaPorts: portsOf(region.kafkaServers),
+      kafkaPorts: portsOf([...region.kafkaServers, ...region.kafkaClusters.flat()]),
       securityGroupIds: region.network.securityGroupIds,
+      ...(region.network.httpsEgress && { httpsEgress: region.network.httpsEgress }),
     });
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
       displayName: `kafka-backup alarms (${this.region})`,
       enforceSSL: true,
+      masterKey: this.logKey,
     });
     for (const email of region.alarmEmails) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(email));
@@ -120,9 +142,16 @@ abstract class RegionStack extends Stack {
     return importSecret(this, 'KafkaSecret', distinct[0]!);
   }
 
-  protected workflowFunctions(bucket: s3.IBucket, kafkaSecret: secretsmanager.ISecret | undefined) {
+  protected workflowFunctions(
+    bucket: s3.IBucket,
+    kafkaSecret: secretsmanager.ISecret | undefined,
+    restoreOnly = false,
+  ) {
     return new WorkflowFunctions(this, 'WorkflowFunctions', {
       bucket,
+      access: this.access,
+      logKey: this.logKey,
+      restoreOnly,
       vpc: this.network.vpc,
       vpcSubnets: this.network.vpcSubnets,
       securityGroups: this.network.securityGroups,
@@ -151,6 +180,10 @@ abstract class RegionStack extends Stack {
       cluster: this.network.cluster,
       notificationTopic: this.alarmTopic,
       functions,
+      access: this.access,
+      hooks: this.hooks,
+      logKey: this.logKey,
+      logExecutionData: this.deployment.workflows.logExecutionData,
       ...(this.deployment.workflows.maxConcurrency !== undefined && {
         maxConcurrency: this.deployment.workflows.maxConcurrency,
       }),
@@ -189,6 +222,11 @@ export class PrimaryStack extends RegionStack {
       network: d.primary.network,
       alarmEmails: d.primary.alarmEmails,
       kafkaServers: specs.flatMap((s) => s.spec.kafkaCluster.bootstrapServers),
+      kafkaClusters: [
+        ...specs.map((s) => s.spec.kafkaCluster.bootstrapServers),
+        ...d.primary.kafkaClusters.map((c) => c.bootstrapServers),
+      ],
+      hooks: d.primary.hooks,
     });
     this.templateOptions.description = `kafka-backup primary (${this.region}): backups of Kafka into s3://${d.primary.bucketName}, replicated to ${d.dr.map((r) => r.region).join(', ')}`;
     for (const { name, spec } of specs) checkBackupStorage(name, spec, d.primary.bucketName, this.region);
@@ -207,6 +245,7 @@ export class PrimaryStack extends RegionStack {
       ruleId: d.replication.ruleId,
       priority: d.replication.priority,
       deleteMarkerReplication: d.replication.deleteMarkerReplication,
+      objectLock: objectLockDays(d) !== undefined,
     });
     this.bucket = new BackupBucket(this, 'Backups', {
       ...bucketProps(d, d.primary.bucketName),
@@ -293,6 +332,16 @@ export class DrStack extends RegionStack {
       network: dr.network,
       alarmEmails: dr.alarmEmails,
       kafkaServers: specs.flatMap((s) => s.spec.targetCluster.bootstrapServers),
+      // Failover restores into the DR cluster; failback backs it up and restores into the primary cluster.
+      kafkaClusters: [
+        ...specs.map((s) => s.spec.targetCluster.bootstrapServers),
+        ...d.primary.backups.map(
+          (b) =>
+            parseSpec(KafkaBackupSpec, b.spec, `primary.backups ${b.name}`).kafkaCluster.bootstrapServers,
+        ),
+        ...dr.kafkaClusters.map((c) => c.bootstrapServers),
+      ],
+      hooks: dr.hooks,
     });
     this.templateOptions.description = `kafka-backup DR (${this.region}): replica bucket s3://${dr.bucketName} of ${d.primary.region}, failover and failback workflows`;
 
@@ -352,6 +401,7 @@ export class DrStack extends RegionStack {
     if (targets.length > 0) {
       this.readiness = new DrReadinessCheck(this, 'DrReadiness', {
         bucket: this.bucket.bucket,
+        logKey: this.logKey,
         targets,
         scheduleGroup: this.scheduleGroup,
       });
@@ -400,6 +450,11 @@ export class RestoreTargetStack extends RegionStack {
       network: target.network,
       alarmEmails: target.alarmEmails,
       kafkaServers: specs.flatMap((s) => s.spec.targetCluster.bootstrapServers),
+      kafkaClusters: [
+        ...specs.map((s) => s.spec.targetCluster.bootstrapServers),
+        ...target.kafkaClusters.map((c) => c.bootstrapServers),
+      ],
+      hooks: target.hooks,
     });
 
     const sources = [...new Set(specs.map((s) => `${s.spec.storage.s3.bucket} ${s.spec.storage.s3.region}`))];
@@ -424,7 +479,8 @@ export class RestoreTargetStack extends RegionStack {
     });
 
     const kafkaSecret = this.kafkaSecret(specs.map((s) => secretOf(s.spec.targetCluster)));
-    const functions = this.workflowFunctions(this.sourceBucket, kafkaSecret);
+    // A restore target only reads backups (of another region's bucket) and writes its restore state there.
+    const functions = this.workflowFunctions(this.sourceBucket, kafkaSecret, true);
     if (d.encryption.type === 'SSE-KMS') {
       // The bucket's key lives in its own region's stack: allow decrypting through S3 there, by alias.
       const statement = new iam.PolicyStatement({
@@ -464,7 +520,9 @@ export class RestoreTargetStack extends RegionStack {
 }
 
 function bucketProps(d: DeploymentConfig, bucketName: string) {
+  const lockDays = objectLockDays(d);
   return {
+    ...(lockDays !== undefined && { objectLock: { mode: d.objectLock.mode, days: lockDays } }),
     bucketName,
     encryption: d.encryption.type,
     ...(d.encryption.type === 'SSE-KMS' && { keyAlias: bucketKeyAlias(d) }),
@@ -502,6 +560,19 @@ export function sourceClusterIds(
  */
 function secretOf(cluster: ParsedKafkaBackupSpec['kafkaCluster']): string | undefined {
   return cluster.saslSecret?.name ?? cluster.tlsSecret?.name;
+}
+
+function distinctClusters(clusters: readonly (readonly string[])[]): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const c of clusters) {
+    const servers = [...c];
+    const key = servers
+      .map((x) => x.toLowerCase())
+      .sort()
+      .join(',');
+    if (!seen.has(key)) seen.set(key, servers);
+  }
+  return [...seen.values()];
 }
 
 function importSecret(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {

@@ -26,4 +26,18 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */
   delete(keys: string[]): Promise<void>;
+  /**
+   * Until when the current version of `key` is under Object Lock (S3 only; undefined when not locked, absent, or
+   * the store has no locks). Retention keeps what is still locked.
+   */
+  lockedUntil?(key: string): Promise<Date | undefined>;
+  /** The bucket's Object Lock default retention (S3 only): what `describe` shows. Null: Object Lock off. */
+  objectLock?(): Promise<ObjectLockInfo | null>;
+}
+
+export interface ObjectLockInfo {
+  /** The bucket's default retention, if it has one. */
+  default_retention?: { mode: string; days?: number; years?: number };
+  /** The retention this store gives every object it writes (storage.object_lock). */
+  on_write?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
 }

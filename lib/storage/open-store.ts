@@ -14,6 +14,7 @@ export type StorageSettings =
       prefix?: string;
       endpoint?: string;
       force_path_style?: boolean;
+      object_lock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
     };
 
 export function openStore(storage: StorageSettings): ObjectStore {
@@ -24,6 +25,7 @@ export function openStore(storage: StorageSettings): ObjectStore {
     ...(storage.region !== undefined ? { region: storage.region } : {}),
     ...(storage.endpoint !== undefined ? { endpoint: storage.endpoint } : {}),
     ...(storage.force_path_style !== undefined ? { forcePathStyle: storage.force_path_style } : {}),
+    ...(storage.object_lock !== undefined ? { objectLock: storage.object_lock } : {}),
   });
 }
 

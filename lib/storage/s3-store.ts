@@ -5,6 +5,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -14,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../errors.ts';
 import { checkKey, checkPrefix, sortKeys } from './keys.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectLockInfo, ObjectStore } from './object-store.ts';
 import { mapS3Error, s3ErrorCode, s3Status } from './s3-errors.ts';
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
@@ -45,6 +46,11 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Keys per ListObjectsV2 page (S3 returns at most 1000); small values let tests exercise pagination. */
   listPageSize?: number;
+  /**
+   * Put every object written under Object Lock for `days` (the bucket must have Object Lock enabled). Requests
+   * then carry a CRC32 checksum, which S3 requires with Object Lock parameters.
+   */
+  objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
 }
 
 /** A backup location in an S3 bucket (or an S3-compatible server) under a key prefix. */
@@ -56,6 +62,7 @@ export class S3Store implements ObjectStore {
   readonly #endpoint: string | undefined;
   readonly #partSize: number;
   readonly #listPageSize: number | undefined;
+  readonly #objectLock: S3StoreOptions['objectLock'];
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
@@ -68,7 +75,58 @@ export class S3Store implements ObjectStore {
     if (this.#partSize < MIN_PART_SIZE)
       throw new RangeError(`partSize ${this.#partSize} is below S3's 5 MiB`);
     this.#listPageSize = options.listPageSize;
+    this.#objectLock = options.objectLock;
     this.#client = options.client ?? createClient(options, this.#endpoint);
+  }
+
+  /** The Object Lock parameters of a write (none without storage.object_lock). */
+  #lock(): {
+    ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+    ObjectLockRetainUntilDate?: Date;
+    ChecksumAlgorithm?: 'CRC32';
+  } {
+    if (!this.#objectLock) return {};
+    return {
+      ObjectLockMode: this.#objectLock.mode,
+      ObjectLockRetainUntilDate: new Date(Date.now() + this.#objectLock.days * 86_400_000),
+      ChecksumAlgorithm: 'CRC32',
+    };
+  }
+
+  async lockedUntil(key: string): Promise<Date | undefined> {
+    const Key = this.#key(key);
+    try {
+      const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+      const until = out.ObjectLockRetainUntilDate;
+      return until && until.getTime() > Date.now() ? until : undefined;
+    } catch (e) {
+      if (s3Status(e) === 404) return undefined;
+      throw this.#map(e, Key);
+    }
+  }
+
+  async objectLock(): Promise<ObjectLockInfo | null> {
+    let info: ObjectLockInfo | null = null;
+    try {
+      const out = await this.#client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      const c = out.ObjectLockConfiguration;
+      if (c?.ObjectLockEnabled === 'Enabled') {
+        const d = c.Rule?.DefaultRetention;
+        info = d
+          ? {
+              default_retention: {
+                mode: d.Mode ?? 'GOVERNANCE',
+                ...(d.Days !== undefined ? { days: d.Days } : {}),
+                ...(d.Years !== undefined ? { years: d.Years } : {}),
+              },
+            }
+          : {};
+      }
+    } catch (e) {
+      if (s3ErrorCode(e) !== 'ObjectLockConfigurationNotFoundError') throw this.#map(e, undefined);
+    }
+    if (this.#objectLock) info = { ...(info ?? {}), on_write: this.#objectLock };
+    return info;
   }
 
   /** Closes the client's sockets; only needed by short-lived processes that want to exit promptly. */
@@ -79,7 +137,7 @@ export class S3Store implements ObjectStore {
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const Key = this.#key(key);
     await this.#send(Key, () =>
-      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body })),
+      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ...this.#lock() })),
     );
   }
 
@@ -98,7 +156,7 @@ export class S3Store implements ObjectStore {
     for (;;) {
       try {
         await this.#client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, IfNoneMatch: '*' }),
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, IfNoneMatch: '*', ...this.#lock() }),
         );
         return true;
       } catch (e) {
@@ -121,7 +179,7 @@ export class S3Store implements ObjectStore {
   async #putAndConfirm(Key: string, body: Uint8Array | string): Promise<boolean> {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
     await this.#send(Key, () =>
-      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes })),
+      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ...this.#lock() })),
     );
     const stored = await this.#getBody(Key);
     return stored?.equals(bytes) === true;
@@ -135,7 +193,9 @@ export class S3Store implements ObjectStore {
     const second = first.done ? first : await parts.next();
     if (second.done) {
       await this.#send(Key, () =>
-        this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: firstPart })),
+        this.#client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: firstPart, ...this.#lock() }),
+        ),
       );
       return { size: firstPart.length };
     }
@@ -235,10 +295,13 @@ export class S3Store implements ObjectStore {
 
   /** Parts go up a few at a time; each is a Buffer, so the SDK can resend it when it retries. */
   async #multipart(Key: string, parts: AsyncIterable<Buffer>): Promise<{ size: number }> {
-    const checksums = await this.#wantsChecksums();
+    // Object Lock parameters need checksums on every request of the upload.
+    const checksums = this.#objectLock !== undefined || (await this.#wantsChecksums());
     const algorithm = checksums ? ({ ChecksumAlgorithm: 'CRC32' } as const) : {};
     const created = await this.#send(Key, () =>
-      this.#client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...algorithm })),
+      this.#client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...this.#lock(), ...algorithm }),
+      ),
     );
     const UploadId = created.UploadId!;
     const completed: CompletedPart[] = [];

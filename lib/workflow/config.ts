@@ -3,17 +3,18 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { assertNoCredentials } from '../config/credentials.ts';
 import {
   type BackupConfig,
   parseBackupConfig,
   parseRestoreConfig,
   type RestoreConfig,
-  SECRET_KEYS,
   StorageConfig,
 } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
 import { openStore } from '../storage/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { checkKafkaServers, checkStorage, type WorkflowPolicy } from './policy.ts';
 
 /**
  * A config as the workflows carry it: the execution input's JSON (the seed's YAML fields), `${VAR}` references
@@ -40,22 +41,11 @@ function objectAt(raw: RawConfig, key: string): Record<string, unknown> {
 
 /**
  * Credentials never travel in an execution input (Step Functions keeps it in the execution history, and the run
- * stores the config next to the backup): they come from the Kafka secret, or a `${VAR}` set on the functions.
+ * stores the config next to the backup): they come from the Kafka secret, or a `${VAR}` (without a default value)
+ * that the deployment sets for configs. Checked on every config a step receives, stores or loads.
  */
-export function assertNoLiteralSecrets(raw: RawConfig, section: Section, where: string): void {
-  const security = objectAt(objectAt(raw, section), 'security');
-  for (const key of SECRET_KEYS) {
-    const v = security[key];
-    if (typeof v === 'string' && !v.includes('${')) {
-      throw new ConfigError(
-        `${where}: ${section}.security.${key} is a literal value; a workflow input must not carry credentials`,
-        {
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: names the config's ${NAME} syntax
-          hint: 'Put it in the Kafka secret (kafkaSecret, e.g. {"sasl_password": "..."}) and leave it out of the config, or reference an environment variable as ${NAME}.',
-        },
-      );
-    }
-  }
+export function assertNoLiteralSecrets(raw: RawConfig, _section: Section, where: string): void {
+  assertNoCredentials(raw, where);
 }
 
 /**
@@ -80,19 +70,60 @@ export function mergeSecret(raw: RawConfig, section: Section, secret: KafkaSecre
 
 export interface ParseOptions {
   source: string;
+  /** What `${VAR}` resolves from: in a step only the deployment's config variables (see configVariables). */
   env: Readonly<Record<string, string | undefined>>;
   now: Date;
   secret: KafkaSecret | undefined;
+  /** The deployment's workflow policy: checked before the Kafka secret is merged. None: nothing checked. */
+  policy?: WorkflowPolicy | undefined;
+}
+
+/** The secret's fields with values that are no secret: the config parses as it will, without the secret in it. */
+function placeholderSecret(secret: KafkaSecret | undefined): KafkaSecret | undefined {
+  if (!secret) return secret;
+  return Object.fromEntries(
+    Object.entries(secret).map(([k, v]) => [
+      k,
+      k === 'ssl_ca_pem' ? v : typeof v === 'string' ? 'placeholder' : v,
+    ]),
+  );
+}
+
+function parseChecked<C extends { storage: StorageConfig }>(
+  raw: RawConfig,
+  section: Section,
+  o: ParseOptions,
+  parse: (text: string) => C,
+  servers: (config: C) => readonly string[],
+): C {
+  assertNoCredentials(raw, o.source);
+  if (o.policy) {
+    // The servers and storage as the config resolves them, checked before the secret goes anywhere near it.
+    const probe = parse(JSON.stringify(mergeSecret(raw, section, placeholderSecret(o.secret)), null, 2));
+    checkKafkaServers(servers(probe), `${section}.bootstrap_servers`, o.policy, o.source);
+    checkStorage(probe.storage, 'storage', o.policy, o.source);
+  }
+  return parse(JSON.stringify(mergeSecret(raw, section, o.secret), null, 2));
 }
 
 export function parseBackupInput(raw: RawConfig, o: ParseOptions): BackupConfig {
-  const text = JSON.stringify(mergeSecret(raw, 'source', o.secret), null, 2);
-  return parseBackupConfig(text, { source: o.source, env: o.env, now: o.now });
+  return parseChecked(
+    raw,
+    'source',
+    o,
+    (text) => parseBackupConfig(text, { source: o.source, env: o.env, now: o.now }),
+    (c) => c.source.bootstrap_servers,
+  );
 }
 
 export function parseRestoreInput(raw: RawConfig, o: ParseOptions): RestoreConfig {
-  const text = JSON.stringify(mergeSecret(raw, 'target', o.secret), null, 2);
-  return parseRestoreConfig(text, { source: o.source, env: o.env, now: o.now });
+  return parseChecked(
+    raw,
+    'target',
+    o,
+    (text) => parseRestoreConfig(text, { source: o.source, env: o.env, now: o.now }),
+    (c) => c.target.bootstrap_servers,
+  );
 }
 
 /** Stores the run's config (as given, credentials left out) where every later step finds it. */
@@ -103,11 +134,16 @@ export async function storeConfig(
   raw: RawConfig,
   now: Date,
 ): Promise<ConfigRef> {
+  assertNoCredentials(raw, `${store.location}/${key}`);
   await store.put(key, JSON.stringify(raw, null, 2));
   return { storage, key, now: now.toISOString() };
 }
 
-export async function loadConfigRef(ref: ConfigRef): Promise<{ raw: RawConfig; store: ObjectStore }> {
+export async function loadConfigRef(
+  ref: ConfigRef,
+  policy?: WorkflowPolicy,
+): Promise<{ raw: RawConfig; store: ObjectStore }> {
+  checkStorage(ref.storage, 'config_ref.storage', policy, 'step event');
   const store = openStore(ref.storage);
   const json: unknown = JSON.parse((await store.get(ref.key)).toString('utf8'));
   if (typeof json !== 'object' || json === null || Array.isArray(json))

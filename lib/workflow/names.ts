@@ -34,4 +34,11 @@ export const STEP_ENV = {
   fargateMinOffsets: 'FARGATE_MIN_BACKUP_OFFSETS',
   /** Restore work items with more stored bytes than this run on Fargate (input `options.fargate_min_bytes`). */
   fargateMinBytes: 'FARGATE_MIN_RESTORE_BYTES',
+  /**
+   * What a deployed workflow's configs may name (JSON, lib/workflow/policy.ts): the Kafka clusters, the buckets,
+   * the S3 endpoints. Set by the stacks from the deployment file; when unset (local use), nothing is checked.
+   */
+  workflowPolicy: 'KAFKA_BACKUP_WORKFLOW_POLICY',
+  /** The only values `${VAR}` resolves from in a step (JSON object NAME -> value; the deployment's configVariables). */
+  configVariables: 'KAFKA_BACKUP_CONFIG_VARS',
 } as const;

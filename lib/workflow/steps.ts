@@ -49,6 +49,7 @@ import {
   type StepEvent,
 } from './events.ts';
 import { STEP_ENV, type StepName } from './names.ts';
+import { checkStorage, configVariables, policyFromEnv } from './policy.ts';
 import { deadlineOf, numberFromEnv, type StepRuntime } from './runtime.ts';
 
 /**
@@ -61,6 +62,12 @@ const DEFAULT_LEASE_TTL_MS = 30 * 60_000;
 const DEFAULT_FARGATE_MIN_OFFSETS = 20_000_000;
 const DEFAULT_FARGATE_MIN_BYTES = 8 * 1024 ** 3;
 
+/**
+ * How a step parses a config: `${VAR}` from the deployment's config variables only (never the function's
+ * environment, which holds the role's credentials), and the deployment's workflow policy checked.
+ */
+const parseEnv = (rt: StepRuntime) => ({ env: configVariables(rt.env), policy: policyFromEnv(rt.env) });
+
 const now = (rt: StepRuntime) => (rt.now ? rt.now() : new Date());
 
 async function withBackupContext<T>(
@@ -68,10 +75,10 @@ async function withBackupContext<T>(
   ref: ConfigRef,
   fn: (ctx: BackupContext) => Promise<T>,
 ): Promise<T> {
-  const { raw, store } = await loadConfigRef(ref);
+  const { raw, store } = await loadConfigRef(ref, policyFromEnv(rt.env));
   const config = parseBackupInput(raw, {
     source: `${store.location}/${ref.key}`,
-    env: rt.env,
+    ...parseEnv(rt),
     now: new Date(ref.now),
     secret: await rt.secret(),
   });
@@ -98,10 +105,10 @@ async function withRestoreContext<T>(
   ref: ConfigRef,
   fn: (ctx: RestoreContext) => Promise<T>,
 ): Promise<T> {
-  const { raw, store } = await loadConfigRef(ref);
+  const { raw, store } = await loadConfigRef(ref, policyFromEnv(rt.env));
   const config = parseRestoreInput(raw, {
     source: `${store.location}/${ref.key}`,
-    env: rt.env,
+    ...parseEnv(rt),
     now: new Date(ref.now),
     secret: await rt.secret(),
   });
@@ -128,7 +135,12 @@ async function restoreInput(rt: StepRuntime, raw: RawConfig, backupId: string | 
   assertNoLiteralSecrets(raw, 'target', where);
   const given = backupId !== undefined ? { ...raw, backup_id: backupId } : raw;
   const at = now(rt);
-  const config = parseRestoreInput(given, { source: where, env: rt.env, now: at, secret: await rt.secret() });
+  const config = parseRestoreInput(given, {
+    source: where,
+    ...parseEnv(rt),
+    now: at,
+    secret: await rt.secret(),
+  });
   return { raw: given, config, at };
 }
 
@@ -167,6 +179,7 @@ async function releaseOnFailure(
   const owner = str(lease['owner']);
   if (!ref || !owner) return false;
   try {
+    checkStorage(ref.storage, 'config_ref.storage', policyFromEnv(rt.env), 'step event');
     await leaseIn(openStore(ref.storage), { owner, ttl_ms: Number(lease['ttl_ms']) || 1 }).release();
     return true;
   } catch (err) {
@@ -184,7 +197,7 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
   const at = now(rt);
   const config = parseBackupInput(e.config, {
     source: where,
-    env: rt.env,
+    ...parseEnv(rt),
     now: at,
     secret: await rt.secret(),
   });

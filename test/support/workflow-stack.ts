@@ -35,6 +35,11 @@ export function synthWorkflows(): { template: Template; definitions: Record<Work
     maxConcurrency: 8,
     lambdaTimeout: Duration.minutes(15),
     containerImage: ecs.ContainerImage.fromRegistry('kafka-backup:test'),
+    // What the failover test's hooks name (a hook the deployment does not name fails with HookNotAllowed).
+    hooks: {
+      lambdaFunctions: ['arn:aws:lambda:us-east-1:123456789012:function:stop-consumers'],
+      ecsServices: [{ cluster: 'apps', service: 'order-service' }],
+    },
   };
   const functions = new WorkflowFunctions(stack, 'Functions', props);
   const workflows = {

@@ -105,6 +105,8 @@ export async function backupCommand(argv: string[], out: (s: string) => void): P
       );
       if (result.retention.deleted_backups.length > 0)
         out(`retention removed: ${result.retention.deleted_backups.join(', ')}`);
+      if (result.retention.kept_locked?.length)
+        out(`retention kept (still under Object Lock): ${result.retention.kept_locked.join(', ')}`);
     }
     return 0;
   } catch (e) {

@@ -1,5 +1,6 @@
 import { loadManifest, resolveBackupId } from '../../format/catalog.ts';
-import type { Manifest } from '../../format/manifest.ts';
+import { Layout, type Manifest } from '../../format/manifest.ts';
+import type { ObjectLockInfo } from '../../storage/object-store.ts';
 import { outputFormat, parseCommandArgs, requireOption, storageOptions } from '../args.ts';
 import { formatBytes, formatDuration, renderTable } from '../output.ts';
 import { renderPartitionTable } from '../partition-table.ts';
@@ -16,6 +17,23 @@ function recreatedLines(m: Manifest): string[] {
   });
 }
 
+function lockLine(lock: ObjectLockInfo | null, until: Date | undefined): string {
+  if (lock === null)
+    return 'off (the bucket has no Object Lock: a principal allowed to delete versions can destroy this backup)';
+  const parts: string[] = [];
+  const d = lock.default_retention;
+  if (d)
+    parts.push(`bucket default ${d.mode} ${d.days !== undefined ? `${d.days} days` : `${d.years} years`}`);
+  if (lock.on_write) parts.push(`writes ${lock.on_write.mode} ${lock.on_write.days} days`);
+  if (parts.length === 0) parts.push('enabled, no default retention');
+  parts.push(
+    until
+      ? `this backup's manifest locked until ${until.toISOString()}`
+      : "this backup's manifest not locked (any more)",
+  );
+  return parts.join('; ');
+}
+
 const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
 
 export async function describeCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -27,8 +45,24 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
   const store = storeFromArgs(values, requireOption(values, 'path', 'describe', USAGE));
   const id = await resolveBackupId(store, requireOption(values, 'backup-id', 'describe', USAGE));
   const m = await loadManifest(store, id);
+  const lock = store.objectLock ? await store.objectLock() : undefined;
+  const lockedUntil = store.lockedUntil ? await store.lockedUntil(Layout.manifest(m.backup_id)) : undefined;
   if (outputFormat(values, 'describe') === 'json') {
-    out(JSON.stringify(m, null, 2));
+    out(
+      JSON.stringify(
+        lock === undefined
+          ? m
+          : {
+              ...m,
+              object_lock: {
+                ...(lock ?? { enabled: false }),
+                locked_until: lockedUntil?.toISOString() ?? null,
+              },
+            },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   out(
@@ -39,6 +73,7 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
       `  isolation        ${m.isolation_level}; zstd level ${m.compression.level}; tool ${m.tool_version}`,
       `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
       ...recreatedLines(m),
+      ...(lock === undefined ? [] : [`  object lock      ${lockLine(lock, lockedUntil)}`]),
       '',
       renderPartitionTable(m),
       '',

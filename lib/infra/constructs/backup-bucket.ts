@@ -20,6 +20,8 @@ export interface BackupBucketProps {
   /** Replication configuration of a source bucket (see BackupReplication). */
   readonly replicationRules?: s3.ReplicationRule[];
   readonly replicationRole?: iam.IRole;
+  /** S3 Object Lock with a default retention for every new object version. Default: off. */
+  readonly objectLock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
 }
 
 /**
@@ -100,6 +102,13 @@ export class BackupBucket extends Construct {
       replicationRules: props.replicationRules,
       replicationRole: props.replicationRole,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.objectLock && {
+        objectLockEnabled: true,
+        objectLockDefaultRetention:
+          props.objectLock.mode === 'COMPLIANCE'
+            ? s3.ObjectLockRetention.compliance(Duration.days(props.objectLock.days))
+            : s3.ObjectLockRetention.governance(Duration.days(props.objectLock.days)),
+      }),
     });
   }
 }

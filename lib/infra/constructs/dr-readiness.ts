@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +16,8 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '
 export interface DrReadinessCheckProps {
   /** The replica bucket. */
   readonly bucket: s3.IBucket;
+  /** The KMS key of its log group (the stack's log key). Default: the log group is encrypted by CloudWatch Logs. */
+  readonly logKey?: kms.IKey;
   /** Per source cluster, the prefixes of the bucket holding its backups. */
   readonly targets: readonly ReadinessTarget[];
   /** Older than this, the newest backup does not make DR ready (KafkaBackupLag's 2 hours). */
@@ -44,7 +47,10 @@ export class DrReadinessCheck extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(2),
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH }),
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        ...(props.logKey ? { encryptionKey: props.logKey } : {}),
+      }),
       environment: {
         [TARGETS_ENV]: JSON.stringify(props.targets),
         [MAX_AGE_ENV]: String((props.maxAge ?? Duration.hours(2)).toSeconds()),

@@ -14,6 +14,11 @@ export interface KafkaNetworkProps {
   readonly kafkaPorts: readonly number[];
   /** Existing security groups to attach too (e.g. one the brokers admit). */
   readonly securityGroupIds?: readonly string[];
+  /**
+   * Where HTTPS (the AWS APIs) may go. Default: anywhere (through NAT to the public endpoints). With VPC endpoints,
+   * name the VPC CIDR (interface endpoints) and the S3 gateway endpoint's prefix list, and nothing else is reachable.
+   */
+  readonly httpsEgress?: { readonly cidrs?: readonly string[]; readonly prefixListIds?: readonly string[] };
 }
 
 /**
@@ -45,7 +50,23 @@ export class KafkaNetwork extends Construct {
       description: 'kafka-backup workflows: egress to the Kafka brokers and to AWS APIs over HTTPS only',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS');
+    const https = props.httpsEgress;
+    if (!https || ((https.cidrs ?? []).length === 0 && (https.prefixListIds ?? []).length === 0)) {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS');
+    } else {
+      for (const cidr of https.cidrs ?? [])
+        this.securityGroup.addEgressRule(
+          ec2.Peer.ipv4(cidr),
+          ec2.Port.tcp(443),
+          'AWS APIs over HTTPS (endpoints)',
+        );
+      for (const pl of https.prefixListIds ?? [])
+        this.securityGroup.addEgressRule(
+          ec2.Peer.prefixList(pl),
+          ec2.Port.tcp(443),
+          'AWS APIs over HTTPS (prefix list)',
+        );
+    }
     for (const cidr of props.kafkaCidrs ?? [props.vpcCidr]) {
       for (const port of [...new Set(props.kafkaPorts)].sort((a, b) => a - b)) {
         this.securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), `Kafka brokers (${port})`);

@@ -23,6 +23,8 @@ export interface BackupReplicationProps {
   /** Priority of the first destination; the next ones count up (S3 wants distinct priorities). */
   readonly priority: number;
   readonly deleteMarkerReplication: boolean;
+  /** The buckets have Object Lock: the replicas carry the source versions' retention, which the role reads. */
+  readonly objectLock?: boolean;
 }
 
 export interface ReplicationRuleInfo {
@@ -77,6 +79,7 @@ export class BackupReplication extends Construct {
             's3:GetObjectVersionForReplication',
             's3:GetObjectVersionAcl',
             's3:GetObjectVersionTagging',
+            ...(props.objectLock ? ['s3:GetObjectRetention', 's3:GetObjectLegalHold'] : []),
           ],
           resources: [`${sourceArn}/${prefix}*`],
         }),

@@ -1,13 +1,15 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, IgnoreMode } from 'aws-cdk-lib';
+import { ArnFormat, Duration, IgnoreMode, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { STEP_ENV, STEP_NAMES, type StepName } from '../../workflow/names.ts';
 import type { WorkflowProps } from './props.ts';
@@ -64,6 +66,76 @@ const WORKER_STEPS: ReadonlySet<StepName> = new Set([
 ]);
 
 /**
+ * What each step may write and delete in the bucket, as key patterns (a backup location is `<prefix>/`, the
+ * patterns start with `*` to match any prefix). Every step reads and lists. Nobody gets s3:DeleteObjectVersion:
+ * in the versioned bucket a delete only adds a delete marker, the data version stays (until the lifecycle's
+ * noncurrent expiry, or Object Lock's retention).
+ *
+ *   backups/<id>/...   plan, progress, workflow/config.json, manifest        backup-plan, -partition, -finalize
+ *   segments/...       record data                                          backup-partition (and finalize)
+ *   lease.json         one backup at a time per location (put if absent)    the backup steps
+ *   restores/<id>/...  restore plan, partition states, report, lease        the restore steps
+ *
+ * Deletes: only backup-finalize deletes data (its run state and, by retention, old backups and unreferenced
+ * segments). A lease is released (and an expired one taken over) by deleting the lease object: the steps that
+ * take or release a lease may delete lease objects, and nothing else.
+ */
+export interface StepS3Access {
+  readonly put: readonly string[];
+  readonly delete: readonly string[];
+}
+const BACKUP_LEASE = '*lease.json';
+const BACKUP_WRITES = ['*backups/*', '*segments/*', BACKUP_LEASE];
+const RESTORE_WRITES = ['*restores/*'];
+const RESTORE_LEASE = '*restores/*/lease.json';
+const READ_ONLY: StepS3Access = { put: [], delete: [] };
+export const STEP_S3_ACCESS: Readonly<Record<StepName, StepS3Access>> = {
+  'backup-plan': { put: BACKUP_WRITES, delete: [BACKUP_LEASE] },
+  'backup-partition': { put: BACKUP_WRITES, delete: [] },
+  'backup-finalize': { put: BACKUP_WRITES, delete: ['*backups/*', '*segments/*', BACKUP_LEASE] },
+  'backup-failed': { put: [], delete: [BACKUP_LEASE] },
+  'find-backup': READ_ONLY,
+  'validate-backup': READ_ONLY,
+  'check-cluster': READ_ONLY,
+  'restore-prepare': { put: RESTORE_WRITES, delete: [RESTORE_LEASE] },
+  'restore-partition': { put: RESTORE_WRITES, delete: [] },
+  'restore-map-offsets': { put: RESTORE_WRITES, delete: [] },
+  'restore-reset-groups': { put: RESTORE_WRITES, delete: [] },
+  'restore-verify': { put: RESTORE_WRITES, delete: [RESTORE_LEASE] },
+  'restore-failed': { put: [], delete: [RESTORE_LEASE] },
+};
+/** The Fargate task runs the two partition workers. */
+const TASK_S3_ACCESS: StepS3Access = { put: [...BACKUP_WRITES, ...RESTORE_WRITES], delete: [] };
+
+/** The access of a step in a restore-only stack: it reads backups and writes restore state only. */
+function restoreOnlyAccess(access: StepS3Access): StepS3Access {
+  const restoreSide = (p: string) => p.startsWith('*restores/');
+  return { put: access.put.filter(restoreSide), delete: access.delete.filter(restoreSide) };
+}
+
+function grantS3(grantee: iam.IGrantable, bucket: s3.IBucket, access: StepS3Access): void {
+  bucket.grantRead(grantee);
+  const principal = grantee.grantPrincipal;
+  if (access.put.length > 0) {
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: access.put.map((p) => bucket.arnForObjects(p)),
+      }),
+    );
+    bucket.encryptionKey?.grantEncrypt(grantee);
+  }
+  if (access.delete.length > 0) {
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: access.delete.map((p) => bucket.arnForObjects(p)),
+      }),
+    );
+  }
+}
+
+/**
  * One Lambda function per workflow step (functions/<step>.ts, bundled by the local esbuild), and the Fargate task
  * definition that runs the same steps through the CLI for work items too large for Lambda. Shared by the
  * workflows of one stack through `WorkflowProps.functions`.
@@ -79,6 +151,8 @@ export class WorkflowFunctions extends Construct {
   /** How long one Fargate work item may run. */
   readonly fargateTimeout: Duration;
   readonly fargateThresholds: { backupOffsets: number; restoreBytes: number };
+  /** Encrypts the log groups of the functions, the task, and (unless given their own) the state machines. */
+  readonly logKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: WorkflowFunctionsProps) {
     super(scope, id);
@@ -103,7 +177,23 @@ export class WorkflowFunctions extends Construct {
       POWERTOOLS_PARAMETERS_MAX_AGE: '300',
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.kafkaSecret ? { [STEP_ENV.kafkaSecret]: props.kafkaSecret.secretArn } : {}),
+      // What an execution input may name (lib/workflow/policy.ts): checked by every step before the Kafka secret
+      // is merged into a config or a store is opened.
+      [STEP_ENV.workflowPolicy]: Stack.of(this).toJsonString({
+        ...(props.access?.kafkaClusters ? { kafka_clusters: props.access.kafkaClusters } : {}),
+        buckets: [
+          {
+            bucket: props.bucket.bucketName,
+            ...(props.bucket.env.region ? { region: props.bucket.env.region } : {}),
+          },
+        ],
+        storage_endpoints: props.access?.storageEndpoints ?? [],
+      }),
+      ...(props.access?.configVariables && Object.keys(props.access.configVariables).length > 0
+        ? { [STEP_ENV.configVariables]: JSON.stringify(props.access.configVariables) }
+        : {}),
     };
+    this.logKey = props.logKey ?? logKeyFor(this, 'LogKey');
 
     const functions: Partial<Record<StepName, lambda.IFunction>> = {};
     for (const step of STEP_NAMES) {
@@ -124,11 +214,15 @@ export class WorkflowFunctions extends Construct {
         securityGroups: props.securityGroups,
         tracing: lambda.Tracing.ACTIVE,
         loggingFormat: lambda.LoggingFormat.JSON,
-        logGroup: new logs.LogGroup(this, `${pascal(step)}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
+        logGroup: new logs.LogGroup(this, `${pascal(step)}Logs`, {
+          retention: logs.RetentionDays.ONE_MONTH,
+          encryptionKey: this.logKey,
+        }),
         environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'KafkaBackup' },
         bundling: STEP_BUNDLING,
       });
-      props.bucket.grantReadWrite(fn);
+      const access = STEP_S3_ACCESS[step];
+      grantS3(fn, props.bucket, props.restoreOnly ? restoreOnlyAccess(access) : access);
       props.kafkaSecret?.grantRead(fn);
       functions[step] = fn;
     }
@@ -172,10 +266,17 @@ export class WorkflowFunctions extends Construct {
       environment,
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'kafka-backup',
-        logGroup: new logs.LogGroup(this, 'TaskLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+        logGroup: new logs.LogGroup(this, 'TaskLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          encryptionKey: this.logKey,
+        }),
       }),
     });
-    props.bucket.grantReadWrite(this.taskDefinition.taskRole);
+    grantS3(
+      this.taskDefinition.taskRole,
+      props.bucket,
+      props.restoreOnly ? restoreOnlyAccess(TASK_S3_ACCESS) : TASK_S3_ACCESS,
+    );
     props.kafkaSecret?.grantRead(this.taskDefinition.taskRole);
     this.taskDefinition.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -188,6 +289,44 @@ export class WorkflowFunctions extends Construct {
   fn(step: StepName): lambda.IFunction {
     return this.functions[step];
   }
+}
+
+/**
+ * A KMS key for CloudWatch Logs log groups (and the alarm topic), rotated yearly. Its policy lets the region's
+ * CloudWatch Logs service use it for log groups of this account, and SNS and CloudWatch alarms publish with it.
+ */
+export function logKeyFor(scope: Construct, id: string): kms.Key {
+  const stack = Stack.of(scope);
+  const key = new kms.Key(scope, id, {
+    description: 'kafka-backup: log groups and alarm topic',
+    enableKeyRotation: true,
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      // CloudWatch alarms publish to the encrypted alarm topic as this service (AWS documents no condition here).
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
+  return key;
 }
 
 function camel(step: string): string {

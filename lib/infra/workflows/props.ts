@@ -1,6 +1,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -47,4 +48,35 @@ export interface WorkflowProps {
   fargateTimeout?: Duration;
   /** Memory of the worker functions, MiB. Default 2048. */
   memorySize?: number;
+  /**
+   * What an execution input may steer the steps to (lib/workflow/policy.ts). The bucket is always the only one
+   * allowed, and storage.endpoint is refused unless listed here.
+   */
+  access?: WorkflowAccess;
+  /** The functions and ECS services the scale hooks may touch. Default none: the hook states fail. */
+  hooks?: WorkflowHooks;
+  /** Log execution data (inputs, states) into the state machine's log group. Default false. */
+  logExecutionData?: boolean;
+  /** The KMS key of the log groups (state machines and functions). Default: one created per workflow construct. */
+  logKey?: kms.IKey;
+  /**
+   * Restore-only use (a restore target's stack): the functions read backups and write only restore state, never
+   * anything under backups/.
+   */
+  restoreOnly?: boolean;
+}
+
+export interface WorkflowAccess {
+  /** Each entry one Kafka cluster's bootstrap servers. Default: any (not checked); the stacks always set it. */
+  kafkaClusters?: readonly (readonly string[])[];
+  /** storage.endpoint values allowed. Default none. */
+  storageEndpoints?: readonly string[];
+  /** The only values `${VAR}` resolves from in a step. */
+  configVariables?: Readonly<Record<string, string>>;
+}
+
+export interface WorkflowHooks {
+  /** Function ARNs or names (this region and account). */
+  lambdaFunctions?: readonly string[];
+  ecsServices?: readonly { cluster: string; service: string }[];
 }

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { type ErrorName, RETRIABLE_ERROR_NAMES } from '../../errors.ts';
 import { STEP_ENV, type StepName } from '../../workflow/names.ts';
 import type { WorkflowFunctions } from './functions.ts';
+import type { WorkflowHooks } from './props.ts';
 
 /**
  * Building blocks of the three state machines. JSONPath only (aws-local-stepfunctions runs these definitions in
@@ -40,6 +41,8 @@ export interface BuildContext {
   maxConcurrency: number;
   notificationTopic: sns.ITopic | undefined;
   workflow: 'backup' | 'failover' | 'failback';
+  /** The functions and services the scale hooks may touch (the state machine's role may touch nothing else). */
+  hooks: WorkflowHooks | undefined;
 }
 
 export function invokeStep(
@@ -295,56 +298,75 @@ export function failTail(b: BuildContext): sfn.IChainable {
  */
 export function scaleHook(b: BuildContext, name: 'ScaleDown' | 'ScaleUp', path: string): Segment {
   const stack = Stack.of(b.scope);
-  const update = new tasks.CallAwsService(b.scope, `${name}EcsService`, {
-    comment: `${name}: set the desired count of one ECS service`,
-    service: 'ecs',
-    action: 'updateService',
-    parameters: {
-      Cluster: sfn.JsonPath.stringAt('$.cluster'),
-      Service: sfn.JsonPath.stringAt('$.service'),
-      DesiredCount: name === 'ScaleDown' ? 0 : sfn.JsonPath.numberAt('$.desired_count'),
-    },
-    iamResources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*/*' })],
-    resultPath: sfn.JsonPath.DISCARD,
-  });
-  const services = new sfn.Map(b.scope, `${name}EcsServices`, {
+  const services = (b.hooks?.ecsServices ?? []).map((s) =>
+    stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${s.cluster}/${s.service}` }),
+  );
+  const functions = (b.hooks?.lambdaFunctions ?? []).map((f) =>
+    f.startsWith('arn:')
+      ? f
+      : stack.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: f,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+  );
+  const notAllowed = (id: string, what: string) =>
+    new sfn.Fail(b.scope, id, {
+      error: 'HookNotAllowed' satisfies ErrorName,
+      cause: `the execution input names ${what}, and the deployment names none the hooks may use`,
+    });
+  const update =
+    services.length > 0
+      ? new tasks.CallAwsService(b.scope, `${name}EcsService`, {
+          comment: `${name}: set the desired count of one ECS service`,
+          service: 'ecs',
+          action: 'updateService',
+          parameters: {
+            Cluster: sfn.JsonPath.stringAt('$.cluster'),
+            Service: sfn.JsonPath.stringAt('$.service'),
+            DesiredCount: name === 'ScaleDown' ? 0 : sfn.JsonPath.numberAt('$.desired_count'),
+          },
+          // Only the services the deployment names: an input naming another is refused by IAM.
+          iamResources: services,
+          resultPath: sfn.JsonPath.DISCARD,
+        })
+      : notAllowed(`${name}EcsService`, 'ECS services');
+  const servicesMap = new sfn.Map(b.scope, `${name}EcsServices`, {
     comment: `${name}: every listed ECS service`,
     itemsPath: `${path}.ecs_services`,
     maxConcurrency: 5,
     resultPath: sfn.JsonPath.DISCARD,
   });
-  services.itemProcessor(update);
-  const invoke = new tasks.CallAwsService(b.scope, `${name}Function`, {
-    comment: `${name}: invoke the user's hook function`,
-    service: 'lambda',
-    action: 'invoke',
-    // The SDK call is `invoke`; the IAM action it needs is lambda:InvokeFunction (there is no lambda:invoke).
-    iamAction: 'lambda:InvokeFunction',
-    parameters: {
-      FunctionName: sfn.JsonPath.stringAt(`${path}.lambda_function`),
-      Payload: {
-        phase: name === 'ScaleDown' ? 'scale_down' : 'scale_up',
-        workflow: b.workflow,
-        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      },
-    },
-    iamResources: [
-      stack.formatArn({
-        service: 'lambda',
-        resource: 'function',
-        resourceName: '*',
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    ],
-    resultPath: sfn.JsonPath.DISCARD,
-  });
+  servicesMap.itemProcessor(update);
   const done = new sfn.Pass(b.scope, `${name}Done`);
+  const invoke =
+    functions.length > 0
+      ? new tasks.CallAwsService(b.scope, `${name}Function`, {
+          comment: `${name}: invoke the user's hook function`,
+          service: 'lambda',
+          action: 'invoke',
+          // The SDK call is `invoke`; the IAM action it needs is lambda:InvokeFunction (there is no lambda:invoke).
+          iamAction: 'lambda:InvokeFunction',
+          parameters: {
+            FunctionName: sfn.JsonPath.stringAt(`${path}.lambda_function`),
+            Payload: {
+              phase: name === 'ScaleDown' ? 'scale_down' : 'scale_up',
+              workflow: b.workflow,
+              execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+            },
+          },
+          // Only the functions the deployment names.
+          iamResources: functions,
+          resultPath: sfn.JsonPath.DISCARD,
+        }).next(done)
+      : notAllowed(`${name}Function`, 'a hook function');
   const fnChoice = new sfn.Choice(b.scope, `${name}HasFunction?`)
-    .when(sfn.Condition.isPresent(`${path}.lambda_function`), invoke.next(done))
+    .when(sfn.Condition.isPresent(`${path}.lambda_function`), invoke)
     .otherwise(done);
-  services.next(fnChoice);
+  servicesMap.next(fnChoice);
   const start = new sfn.Choice(b.scope, `${name}HasServices?`)
-    .when(sfn.Condition.isPresent(`${path}.ecs_services`), services)
+    .when(sfn.Condition.isPresent(`${path}.ecs_services`), servicesMap)
     .otherwise(fnChoice);
   return { start, next: (then) => done.next(then) };
 }

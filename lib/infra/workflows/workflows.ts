@@ -39,7 +39,9 @@ abstract class WorkflowBase extends Construct {
       maxConcurrency: props.maxConcurrency ?? 10,
       notificationTopic: props.notificationTopic,
       workflow,
+      hooks: props.hooks,
     };
+    const logKey = props.logKey ?? this.functions.logKey;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(build(b)),
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -48,11 +50,16 @@ abstract class WorkflowBase extends Construct {
         destination: new logs.LogGroup(this, 'ExecutionLogs', {
           retention: logs.RetentionDays.THREE_MONTHS,
           removalPolicy: RemovalPolicy.RETAIN,
+          encryptionKey: logKey,
         }),
+        // Every event, but execution data (inputs, outputs: configs, hook names) only when the deployment asks.
         level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
+        includeExecutionData: props.logExecutionData ?? false,
       },
     });
+    // Publishing to an encrypted topic needs its key.
+    const topicKey = props.notificationTopic?.masterKey;
+    if (topicKey) topicKey.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey*');
   }
 }
 

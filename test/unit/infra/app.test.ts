@@ -170,7 +170,13 @@ describe('the example app', { timeout: SYNTH_TIMEOUT }, () => {
       {
         Sid: 'ReadSourceObjectVersionsUnderPrefix',
         Effect: 'Allow',
-        Action: ['s3:GetObjectVersionAcl', 's3:GetObjectVersionForReplication', 's3:GetObjectVersionTagging'],
+        Action: [
+          's3:GetObjectLegalHold',
+          's3:GetObjectRetention',
+          's3:GetObjectVersionAcl',
+          's3:GetObjectVersionForReplication',
+          's3:GetObjectVersionTagging',
+        ],
         Resource: 'arn:aws:s3:::kafka-backups-primary/us-west-2/*',
       },
       {
