@@ -146,13 +146,18 @@ describe('the example deployment as deployed: bundled assets in their own proces
     // The image's dependencies install (or come from the cache) while the assembly is synthesized.
     const deps = installContainerDeps(REPO_ROOT);
     deps.catch(() => undefined); // awaited below; a failed synth must not leave it unhandled
+    // The servers first: the deployment file names their endpoint (workflows.storageEndpoints), as a user names a
+    // VPC endpoint there.
+    [iam, secrets] = await servers;
     if (!outdir) {
       ownAssembly = true;
       outdir = join(mkdtempSync(join(tmpdir(), 'kb-assembly-')), 'cdk.out');
-      const { ms } = await synthExampleDeployment(outdir);
+      const { ms } = await synthExampleDeployment(outdir, {
+        kafkaServers: [[ground().primarySaslSsl], [ground().drSaslSsl]],
+        storageEndpoints: [iam.endpoint],
+      });
       console.info(`synthesized the example deployment with bundling in ${ms} ms`);
     }
-    [iam, secrets] = await servers;
     stacks = readAssembly(outdir);
     await iam.open(true);
     await iam.buckets([

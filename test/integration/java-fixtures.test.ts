@@ -114,7 +114,7 @@ describe('records written by Kafka’s Java producer', () => {
     uncommitted = await readTopics(cluster, names, 'read_uncommitted');
     timings['readPartitions read_uncommitted'] = Date.now() - t;
     t = Date.now();
-    dumped = await dumpLogSegments(names.flatMap((n) => primaryLogFiles(n)));
+    dumped = await dumpLogSegments((await Promise.all(names.map((n) => primaryLogFiles(n)))).flat());
     timings['DumpLogSegments'] = Date.now() - t;
   }, 180_000);
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { clusterPaths } from '../ground/kafka-cluster.ts';
+import { Admin } from '@platformatic/kafka';
 import { ensureKafkaJars } from '../ground/kafka-dist.ts';
 import { groundSettings } from '../ground/settings.ts';
 import { ground } from './ground-env.ts';
@@ -95,12 +95,18 @@ export async function writeJavaFixtures(bootstrap: string, prefix: string): Prom
   }
 }
 
-/** The primary broker's `log.dirs`, from the server.properties the ground wrote. */
-export function primaryLogDirs(): string[] {
-  const props = readFileSync(clusterPaths(groundSettings().runDir, 'primary').propsPath, 'utf8');
-  const line = props.split('\n').find((l) => l.startsWith('log.dirs='));
-  if (!line) throw new Error('log.dirs is not set in the primary broker server.properties');
-  return line.slice('log.dirs='.length).trim().split(',');
+/**
+ * The primary broker's log directories, as the broker itself reports them (DescribeLogDirs): right whichever
+ * clone or session started the ground that serves the tests.
+ */
+export async function primaryLogDirs(): Promise<string[]> {
+  const admin = new Admin({ clientId: 'java-fixtures', bootstrapBrokers: [ground().primary] });
+  try {
+    const brokers = await admin.describeLogDirs({ topics: [] });
+    return brokers.flatMap((b) => b.results.map((r) => r.logDir));
+  } finally {
+    await admin.close();
+  }
 }
 
 export interface DumpedBatch {
@@ -187,8 +193,9 @@ export async function dumpLogSegments(files: string[]): Promise<DumpedLog> {
 }
 
 /** The .log segment files of `topic`-`partition` on the primary broker, in offset order. */
-export function primaryLogFiles(topic: string, partition = 0): string[] {
-  for (const dir of primaryLogDirs()) {
+export async function primaryLogFiles(topic: string, partition = 0): Promise<string[]> {
+  const dirs = await primaryLogDirs();
+  for (const dir of dirs) {
     const partitionDir = join(dir, `${topic}-${partition}`);
     if (!existsSync(partitionDir)) continue;
     return readdirSync(partitionDir)
@@ -196,8 +203,5 @@ export function primaryLogFiles(topic: string, partition = 0): string[] {
       .sort()
       .map((f) => join(partitionDir, f));
   }
-  throw new Error(
-    `${topic}-${partition} is not under the primary broker's log.dirs ${primaryLogDirs().join(',')} ` +
-      '(was the ground started from another clone? set KAFKA_BACKUP_GROUND_DIR to its .ground)',
-  );
+  throw new Error(`${topic}-${partition} is not under the primary broker's log dirs ${dirs.join(',')}`);
 }

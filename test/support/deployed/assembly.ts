@@ -1,14 +1,48 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../cli.ts';
 
+export interface DeploymentAllowances {
+  kafkaServers: string[][];
+  /** workflows.storageEndpoints: the test's S3 server. */
+  storageEndpoints: string[];
+}
+
 /**
- * The example deployment (deploy/deployment.example.json) as `cdk synth` writes it, bundling on: `bin/cdk-app.ts`
- * run the way the CDK CLI runs an app (CDK_OUTDIR, CDK_CONTEXT_JSON with cdk.json's context), into a folder of
- * this run. The functions are bundled by the local esbuild, zstd-napi installed next to each bundle.
+ * The example deployment with the test's Kafka clusters added to every region's `kafkaClusters` and its S3 server
+ * as the one storage endpoint, as a user lists their own clusters and VPC endpoint there: the workflows merge the
+ * Kafka secret only into configs of the clusters it names, and refuse any other storage.endpoint.
  */
-export async function synthExampleDeployment(outdir: string): Promise<{ ms: number }> {
+export function exampleDeploymentWith(allow: DeploymentAllowances, path: string): string {
+  const deployment = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'deploy', 'deployment.example.json'), 'utf8'),
+  ) as {
+    workflows?: Json;
+    primary: Json;
+    dr: Json[];
+    restoreTargets?: Json[];
+  };
+  deployment.workflows = { ...deployment.workflows, storageEndpoints: allow.storageEndpoints };
+  const clusters = allow.kafkaServers.map((bootstrapServers) => ({ bootstrapServers }));
+  for (const region of [deployment.primary, ...deployment.dr, ...(deployment.restoreTargets ?? [])]) {
+    region['kafkaClusters'] = [...((region['kafkaClusters'] as unknown[] | undefined) ?? []), ...clusters];
+  }
+  writeFileSync(path, JSON.stringify(deployment, null, 2));
+  return path;
+}
+
+/**
+ * The example deployment (deploy/deployment.example.json, with the test's clusters and endpoint allowed) as
+ * `cdk synth` writes it, bundling on: `bin/cdk-app.ts` run the way the CDK CLI runs an app (CDK_OUTDIR,
+ * CDK_CONTEXT_JSON with cdk.json's context), into a folder of this run. The functions are bundled by the local
+ * esbuild.
+ */
+export async function synthExampleDeployment(
+  outdir: string,
+  allow: DeploymentAllowances,
+): Promise<{ ms: number }> {
+  const deploymentFile = exampleDeploymentWith(allow, join(dirname(outdir), 'deployment.json'));
   const context = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context ?? {};
   const started = Date.now();
   const out: string[] = [];
@@ -19,7 +53,7 @@ export async function synthExampleDeployment(outdir: string): Promise<{ ms: numb
         ...process.env,
         CDK_OUTDIR: outdir,
         CDK_CONTEXT_JSON: JSON.stringify(context),
-        KAFKA_BACKUP_DEPLOYMENT: join(REPO_ROOT, 'deploy', 'deployment.example.json'),
+        KAFKA_BACKUP_DEPLOYMENT: deploymentFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
