@@ -2,7 +2,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { type MotoServer, startMotoServer } from '../moto-server.ts';
-import type { PolicyStatement } from './assembly.ts';
+import { type PolicyStatement, policyAllows } from './assembly.ts';
 import type { Credentials } from './lambda-runtime.ts';
 
 /** A request as the S3 server saw it: who (access key), which action it maps to, on what, and the answer. */
@@ -26,6 +26,8 @@ export class IamS3 {
   readonly #proxy: Server;
   readonly endpoint: string;
   readonly #owners = new Map<string, string>();
+  /** Each access key's statements as synthesized (what deletes are checked against here, key by key). */
+  readonly #policies = new Map<string, PolicyStatement[]>();
 
   private constructor(moto: MotoServer, proxy: Server) {
     this.#moto = moto;
@@ -37,7 +39,24 @@ export class IamS3 {
     const moto = await startMotoServer();
     const target = new URL(moto.endpoint);
     let self: IamS3 | undefined;
-    const proxy = createServer((req, res) => {
+    const proxy = createServer(async (req, res) => {
+      // Deletes are checked here, key by key as S3 does: moto checks a multi-object delete against the bucket as a
+      // whole, so its users get delete on whole buckets (see #motoStatements) and this is the real check.
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const deleted = self?.deletedObjects(req.method ?? 'GET', req.url ?? '/', body) ?? [];
+      const refused = self?.refusedDelete(deleted, String(req.headers.authorization ?? ''));
+      if (refused) {
+        self?.record(req.method ?? 'GET', req.url ?? '/', String(req.headers.authorization ?? ''), 403, [
+          refused,
+        ]);
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><Resource>${refused}</Resource></Error>`,
+        );
+        return;
+      }
       const up = request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (r) => {
@@ -46,6 +65,7 @@ export class IamS3 {
             req.url ?? '/',
             String(req.headers.authorization ?? ''),
             r.statusCode ?? 0,
+            deleted,
           );
           res.writeHead(r.statusCode ?? 502, r.headers);
           r.pipe(res);
@@ -55,7 +75,7 @@ export class IamS3 {
         res.writeHead(502);
         res.end(String(e));
       });
-      req.pipe(up);
+      up.end(body);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     self = new IamS3(moto, proxy);
@@ -67,7 +87,26 @@ export class IamS3 {
     return this.#owners.get(accessKeyId);
   }
 
-  private record(method: string, url: string, authorization: string, status: number) {
+  /** The object ARNs a delete request names (a multi-object delete names them in its body). */
+  deletedObjects(method: string, url: string, body: Buffer): string[] {
+    const u = new URL(url, 'http://x');
+    const [, bucket = '', ...rest] = u.pathname.split('/');
+    let keys: string[] = [];
+    if (method === 'POST' && u.searchParams.has('delete'))
+      keys = [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]!));
+    else if (method === 'DELETE' && rest.length > 0 && !u.searchParams.has('uploadId'))
+      keys = [decodeURIComponent(rest.join('/'))];
+    return keys.map((k) => `arn:aws:s3:::${bucket}/${k}`);
+  }
+
+  /** The first object a delete request names that its key's synthesized policy does not allow, if any. */
+  refusedDelete(objects: string[], authorization: string): string | undefined {
+    const statements = this.#policies.get(/Credential=([^/]+)\//.exec(authorization)?.[1] ?? '');
+    if (!statements) return undefined;
+    return objects.find((arn) => !policyAllows(statements, 's3:DeleteObject', arn));
+  }
+
+  private record(method: string, url: string, authorization: string, status: number, objects: string[] = []) {
     const key = /Credential=([^/]+)\//.exec(authorization)?.[1] ?? '';
     const u = new URL(url, 'http://x');
     const [, bucket = '', ...rest] = u.pathname.split('/');
@@ -84,13 +123,12 @@ export class IamS3 {
     else if (method === 'PUT' || (method === 'POST' && (q.has('uploads') || q.has('uploadId'))))
       action = 's3:PutObject';
     else if (method === 'DELETE') action = q.has('uploadId') ? 's3:AbortMultipartUpload' : 's3:DeleteObject';
-    this.calls.push({
-      accessKeyId: key,
-      action,
-      // A multi-object delete names its keys in the body: it is checked against each object of the bucket.
-      resource: `arn:aws:s3:::${bucket}${object ? `/${object}` : action === 's3:DeleteObject' ? '/*' : ''}`,
-      status,
-    });
+    // A multi-object delete names its keys in the body: one call per object, as S3 authorizes it.
+    const resources =
+      action === 's3:DeleteObject' && objects.length > 0
+        ? objects
+        : [`arn:aws:s3:::${bucket}${object ? `/${object}` : ''}`];
+    for (const resource of resources) this.calls.push({ accessKeyId: key, action, resource, status });
   }
 
   /** Lets every request through unchecked (true) or checks each against IAM (false). */
@@ -125,7 +163,7 @@ export class IamS3 {
         Action: 'PutUserPolicy',
         UserName: name,
         PolicyName: 'role-policy',
-        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: motoStatements(statements) }),
       });
     const xml = await this.#iam({ Action: 'CreateAccessKey', UserName: name });
     const credentials = {
@@ -133,6 +171,7 @@ export class IamS3 {
       secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(xml)![1]!,
     };
     this.#owners.set(credentials.accessKeyId, name);
+    this.#policies.set(credentials.accessKeyId, statements);
     return credentials;
   }
 
@@ -190,4 +229,35 @@ export async function startSecretsServer(
       if (!r.ok) throw new Error(`moto CreateSecret: ${r.status} ${await r.text()}`);
     }
   return moto;
+}
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * The statements as moto's user policy: a statement that may delete objects of a bucket may delete any of them
+ * there (moto evaluates a multi-object delete against the bucket's objects as a whole); the proxy checks each key
+ * against the statements as synthesized before moto sees the request.
+ */
+function motoStatements(statements: PolicyStatement[]): PolicyStatement[] {
+  return statements.map((st) => {
+    const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+    if (!actions.some((a) => /^s3:DeleteObject/.test(a))) return st;
+    const resources = (Array.isArray(st.Resource) ? st.Resource : [st.Resource]) as string[];
+    const buckets = new Set(
+      resources
+        .filter((r) => typeof r === 'string' && r.startsWith('arn:aws:s3:::'))
+        .map((r) => r.slice(13).split('/')[0]!),
+    );
+    return {
+      ...st,
+      Resource: [...resources, ...[...buckets].flatMap((b) => [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`])],
+    };
+  });
 }
