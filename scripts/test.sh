@@ -19,11 +19,16 @@ biome check .
 tsc --noEmit
 vitest run --project unit
 
-if kill -0 "$FETCH" 2>/dev/null; then echo "npm test: waiting for the downloads to finish..." >&2; fi
+# What the downloads said so far (without the every-10-s progress lines), then, while they go on, all they say.
+seen=$(wc -l <"$LOG")
+head -n "$seen" "$LOG" | grep -v '^\[ground\]   ' | sed 's/^/  /' >&2 || true
+if kill -0 "$FETCH" 2>/dev/null; then
+  echo "npm test: waiting for the downloads to finish..." >&2
+  tail -n +"$((seen + 1))" -f --pid="$FETCH" "$LOG" | sed 's/^/  /' >&2
+fi
 status=0
 wait "$FETCH" || status=$?
 trap 'rm -f "$LOG"' EXIT
-sed 's/^/  /' "$LOG" >&2
 if (( status != 0 )); then
   echo "npm test: downloading what the integration tests need failed (above)" >&2
   exit "$status"
