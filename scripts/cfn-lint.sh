@@ -34,7 +34,8 @@ if ! installed; then
     echo "cfn-lint.sh: installing cfn-lint $CFN_LINT_VERSION into $VENV" >&2
     rm -rf "$VENV"
     python3 -m venv "$VENV" || { echo "cfn-lint.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" >&2
+    # --no-compile: Python compiles what is imported on first use, not every module (sympy's too) at install.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-compile "cfn-lint==$CFN_LINT_VERSION" >&2
   fi
   exec 9>&-
 fi

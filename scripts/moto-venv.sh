@@ -29,7 +29,8 @@ if ! installed; then
     echo "moto-venv.sh: installing moto[server] $MOTO_VERSION into $VENV" >&2
     rm -rf "$VENV"
     python3 -m venv "$VENV" || { echo "moto-venv.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+    # --no-compile: Python compiles what is imported on first use, not every module (sympy's too) at install.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-compile "moto[server]==$MOTO_VERSION" >&2
   fi
   exec 9>&-
 fi
