@@ -2,6 +2,7 @@
 # cfn-lint over every CloudFormation template of the CDK app (bin/cdk-app.ts with the deployment config).
 #
 #   scripts/cfn-lint.sh [deployment-config.json]
+#   scripts/cfn-lint.sh --install-only      # just install it (the ground's downloads do, at the start of npm test)
 #
 # cfn-lint is a PyPI package: it is installed on first use into a cached virtualenv
 # (${KAFKA_BACKUP_CACHE:-~/.cache/kafka-backup}/cfn-lint-venv, shared by every clone; needs python3 with venv).
@@ -21,13 +22,24 @@ NODE="$PWD/node_modules/.bin/node"
 
 command -v python3 >/dev/null || { echo "cfn-lint.sh: python3 is required (apt-get install python3 python3-venv)" >&2; exit 1; }
 
-if [[ "$("$VENV/bin/cfn-lint" --version 2>/dev/null || true)" != "cfn-lint $CFN_LINT_VERSION" ]]; then
-  echo "cfn-lint.sh: installing cfn-lint $CFN_LINT_VERSION into $VENV" >&2
-  rm -rf "$VENV"
+installed() {
+  [[ "$("$VENV/bin/cfn-lint" --version 2>/dev/null || true)" == "cfn-lint $CFN_LINT_VERSION" ]]
+}
+if ! installed; then
   mkdir -p "$CACHE"
-  python3 -m venv "$VENV" || { echo "cfn-lint.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
+  # One installer at a time (see scripts/moto-venv.sh): the others wait and find it installed.
+  exec 9>"$VENV.lock"
+  flock 9
+  if ! installed; then
+    echo "cfn-lint.sh: installing cfn-lint $CFN_LINT_VERSION into $VENV" >&2
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" || { echo "cfn-lint.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
+    # --no-compile: Python compiles what is imported on first use, not every module (sympy's too) at install.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-compile "cfn-lint==$CFN_LINT_VERSION" >&2
+  fi
+  exec 9>&-
 fi
+[[ "$DEPLOYMENT" == "--install-only" ]] && exit 0
 
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/kafka-backup-cdk-out.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT

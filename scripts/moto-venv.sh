@@ -15,12 +15,23 @@ VENV="$CACHE/moto-venv"
 
 command -v python3 >/dev/null || { echo "moto-venv.sh: python3 is required (apt-get install python3 python3-venv)" >&2; exit 1; }
 
-installed="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)"
-if [[ "$installed" != "$MOTO_VERSION" || ! -x "$VENV/bin/moto_server" ]]; then
-  echo "moto-venv.sh: installing moto[server] $MOTO_VERSION into $VENV" >&2
-  rm -rf "$VENV"
+installed() {
+  [[ -x "$VENV/bin/moto_server" ]] &&
+    [[ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null || true)" == "$MOTO_VERSION" ]]
+}
+if ! installed; then
   mkdir -p "$CACHE"
-  python3 -m venv "$VENV" || { echo "moto-venv.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+  # One installer at a time (the ground's downloads at the start of `npm test` and a test may both ask); the
+  # others wait and find it installed. A venv cannot be moved once made, hence the lock.
+  exec 9>"$VENV.lock"
+  flock 9
+  if ! installed; then
+    echo "moto-venv.sh: installing moto[server] $MOTO_VERSION into $VENV" >&2
+    rm -rf "$VENV"
+    python3 -m venv "$VENV" || { echo "moto-venv.sh: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 1; }
+    # --no-compile: Python compiles what is imported on first use, not every module (sympy's too) at install.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-compile "moto[server]==$MOTO_VERSION" >&2
+  fi
+  exec 9>&-
 fi
 echo "$VENV/bin/moto_server"

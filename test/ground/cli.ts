@@ -1,7 +1,14 @@
 // The local test ground by hand: `npm run ground -- start|stop|status|env|tool <name> [args...]|drill`.
 import { spawnSync } from 'node:child_process';
 import { drill } from './drill.ts';
-import { ALL_SERVICES, type GroundService, parseServices, startGround, stopGround } from './ground.ts';
+import {
+  ALL_SERVICES,
+  fetchAll,
+  type GroundService,
+  parseServices,
+  startGround,
+  stopGround,
+} from './ground.ts';
 import { ensureKafkaJars } from './kafka-dist.ts';
 import { MissingPrerequisiteError } from './prerequisites.ts';
 import { portOpen } from './processes.ts';
@@ -23,6 +30,7 @@ function usage(): never {
   status [--only S]        show what runs where
   env                      print the connection settings as shell variables
   tool NAME ARGS           run one of Kafka's tools: ${Object.keys(TOOLS).join(', ')}
+  fetch                    download and build what \`npm test\` needs, all at once, starting nothing
   drill [--s3] [ARGS]      what \`npm run drill\` runs: start the clusters, run the DR drill on them
   S: kafka (both clusters), s3-servers (both S3 servers) or names (${ALL_SERVICES.join(', ')}), comma-separated`);
   process.exit(2);
@@ -80,6 +88,12 @@ async function main(argv: string[]): Promise<number> {
       const lib = ensureKafkaJars(settings.cacheDir, settings.kafkaVersion, (m) => console.error(m));
       const r = spawnSync('java', ['-Xmx512m', '-cp', `${lib}/*`, mainClass, ...args], { stdio: 'inherit' });
       return r.status ?? 1;
+    }
+    case 'fetch': {
+      const t0 = Date.now();
+      await fetchAll({ settings });
+      console.error(`[ground] downloads and builds done in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      return 0;
     }
     case 'drill':
       return drill(settings, rest);

@@ -1,13 +1,18 @@
 // vitest globalSetup for the integration project: starts the ground once, shares its endpoints through env.
 import { startGround, stopGround } from './ground.ts';
-import { endpointsToEnv } from './settings.ts';
+import { ensurePythonTool } from './python-tools.ts';
+import { endpointsToEnv, groundSettings } from './settings.ts';
 
 let started: string[] = [];
 
 export async function setup(): Promise<void> {
-  const handle = await startGround();
-  started = handle.started;
-  Object.assign(process.env, endpointsToEnv(handle.endpoints));
+  // moto's server (dr-cli.test.ts) installs from PyPI while the ground starts, not later inside a test's hook.
+  const moto = ensurePythonTool(groundSettings().cacheDir, 'moto', (m) => console.error(`[ground] ${m}`));
+  const [ground, tool] = await Promise.allSettled([startGround(), moto]);
+  if (ground.status === 'rejected') throw ground.reason;
+  started = ground.value.started;
+  Object.assign(process.env, endpointsToEnv(ground.value.endpoints));
+  if (tool.status === 'rejected') throw tool.reason;
 }
 
 export async function teardown(): Promise<void> {

@@ -8,6 +8,7 @@ import {
 import { startKafkaCluster, stopKafkaCluster } from './kafka-cluster.ts';
 import { fetchKafkaJars } from './kafka-dist.ts';
 import { requireJava } from './prerequisites.ts';
+import { ensurePythonTool, type PythonTool } from './python-tools.ts';
 import { ensureVersitygw, startS3Server, stopS3Server } from './s3-server.ts';
 import {
   type GroundEndpoints,
@@ -139,6 +140,26 @@ export async function startGround(
   const failure = results.find((r) => r.status === 'rejected');
   if (failure) throw failure.reason;
   return { endpoints, started };
+}
+
+/**
+ * Everything `npm test` downloads or builds, all at once: the Kafka jars (Maven Central), the versitygw build (Go
+ * module proxy, then compiling) and the Python tools (PyPI). Nothing is started. Each piece that is cached already
+ * costs nothing; a failure is reported once all have finished.
+ */
+export async function fetchAll(
+  opts: { settings?: GroundSettings; python?: readonly PythonTool[]; log?: (msg: string) => void } = {},
+): Promise<void> {
+  const settings = opts.settings ?? groundSettings();
+  const log = opts.log ?? ((m: string) => console.error(`[ground] ${m}`));
+  requireJava(settings.kafkaVersion);
+  const results = await Promise.allSettled([
+    fetchKafkaJars(settings.cacheDir, settings.kafkaVersion, log),
+    ensureVersitygw(settings.cacheDir, log),
+    ...(opts.python ?? ['cfn-lint', 'moto']).map((tool) => ensurePythonTool(settings.cacheDir, tool, log)),
+  ]);
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** Stops the named services (all by default). With `wipe`, deletes their data too. */
