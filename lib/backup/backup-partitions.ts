@@ -2,7 +2,7 @@ import type { SegmentRef } from '../format/manifest.ts';
 import { Layout } from '../format/manifest.ts';
 import { type BackupPlan, PartitionProgress } from '../format/plan.ts';
 import { readPartitions } from '../kafka/index.ts';
-import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 import type { BackupContext } from './context.ts';
 import { PartitionSink } from './partition-sink.ts';
 

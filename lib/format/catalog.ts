@@ -1,6 +1,6 @@
-import { CorruptDataError, NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
+import { parseStoredJson } from '../storage/stored-json.ts';
 import { Layout, Manifest } from './manifest.ts';
 
 export interface BackupListing {

@@ -3,7 +3,7 @@ import { loadManifest } from '../format/catalog.ts';
 import { RestoreLayout, RestorePartitionState, RestorePlanState } from '../format/restore-state.ts';
 import type { RestoredOffsets } from '../offsets/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { parseStoredJson, readStoredJson } from '../storage/stored-json.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 
 /**
  * The offset mapping of the newest restore of `backupId` into the cluster `targetClusterId`, as stored next to
