@@ -6,6 +6,7 @@ import type { Manifest, TopicManifest } from '../format/manifest.ts';
 import { RestoreLayout, RestorePartitionState } from '../format/restore-state.ts';
 import { readStoredJson } from '../storage/stored-json.ts';
 import type { RestoreContext } from './context.ts';
+import { oldRecordsWarning } from './retention-check.ts';
 
 /** Topic configs that Kafka 4 removed or that describe the source cluster rather than the topic. */
 const CONFIGS_NOT_RESTORED = new Set([
@@ -156,6 +157,24 @@ export async function planRestore(
         `${targetTopic} has ${partitions} partitions, the backup ${tm.partition_count}: source partition p goes to p mod ${partitions} (per-key order across merged partitions is not kept)`,
       );
     }
+    const configs = action === 'create' ? restorableConfigs(tm) : d!.configs;
+    const retentionSet =
+      action === 'create'
+        ? configs['retention.ms']
+        : await target.effectiveTopicConfig(targetTopic, 'retention.ms');
+    const oldRecords = oldRecordsWarning({
+      targetTopic,
+      retentionMs: retentionSet !== undefined ? Number(retentionSet) : undefined,
+      cleanupPolicy:
+        action === 'create'
+          ? configs['cleanup.policy']
+          : await target.effectiveTopicConfig(targetTopic, 'cleanup.policy'),
+      retentionAssumed: retentionSet === undefined,
+      source: tm,
+      window,
+      now: Date.now(),
+    });
+    if (oldRecords) warnings.push(oldRecords);
     topics.push({
       source_topic: source,
       target_topic: targetTopic,
@@ -163,7 +182,7 @@ export async function planRestore(
       source_partitions: tm.partition_count,
       target_partitions: partitions,
       replication_factor: action === 'create' ? rf : d!.replicationFactor,
-      configs: action === 'create' ? restorableConfigs(tm) : d!.configs,
+      configs,
     });
     const offsets = d
       ? new Map((await target.partitionOffsets(targetTopic)).map((o) => [o.partition, o]))

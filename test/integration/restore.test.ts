@@ -437,6 +437,43 @@ describe('restore', () => {
     );
   });
 
+  it('warns when restored records are older than the target topic keeps them (retention.ms)', async () => {
+    // Kept forever on the source; the target deletes by time after 7 days: the broker would drop these records
+    // minutes after the restore wrote them, and every offset check would still pass.
+    const topic = await createTopic(primary, { prefix: 'old', configs: { 'retention.ms': '-1' } });
+    const old = Date.now() - 30 * 86_400_000;
+    await produce(
+      primary,
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ key: null, value: buf(`old${i}`), timestamp: old + i })),
+    );
+    const dir = tempDir();
+    const path = join(dir, 'store');
+    const b = await runCli([
+      'backup',
+      '--config',
+      writeConfig(dir, 'b.yaml', backupYaml({ id: 'o1', path, topics: [topic] })),
+    ]);
+    expect(b.code, b.stderr).toBe(0);
+    const target = await createTopic(dr, {
+      prefix: 'old-restored',
+      configs: { 'retention.ms': '604800000' },
+    });
+    const cfg = writeConfig(
+      dir,
+      'r.yaml',
+      restoreYaml({ id: 'o1', path, restore: `topic_mapping: { "${topic}": "${target}" }\ndry_run: true` }),
+    );
+    const r = await runCli(['restore', '--config', cfg, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as RestoreReport;
+    expect(report.warnings.join(' ')).toMatch(
+      new RegExp(
+        `${target}: 1 segment\\(s\\) hold records older than the target's retention\\.ms \\(7\\.0 days;`,
+      ),
+    );
+  });
+
   it('a restore killed mid-way and run again leaves exactly one copy of each record', async () => {
     const topic = await createTopic(primary, { prefix: 'kill', partitions: 2 });
     const n = 40_000;
