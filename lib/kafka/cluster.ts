@@ -236,23 +236,33 @@ export class KafkaCluster {
 
   /** A topic's effective value of `name` (its own setting, else the broker's default). */
   async effectiveTopicConfig(topic: string, name: string): Promise<string | undefined> {
-    const res = await this[withClient](`describe config ${name} of ${topic}`, (a) =>
+    return (await this.effectiveTopicConfigs(topic, [name]))[name];
+  }
+
+  /** Several effective values of a topic in one DescribeConfigs. */
+  async effectiveTopicConfigs(topic: string, names: string[]): Promise<Record<string, string | undefined>> {
+    const res = await this[withClient](`describe configs ${names.join(', ')} of ${topic}`, (a) =>
       a.describeConfigs({
         resources: [
-          { resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] },
+          { resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: names },
         ],
       }),
     );
-    return res[0]?.configs.find((c) => c.name === name)?.value ?? undefined;
+    const configs = res[0]?.configs ?? [];
+    return Object.fromEntries(names.map((n) => [n, configs.find((c) => c.name === n)?.value ?? undefined]));
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
+    const md = await this[withClient](`metadata of ${topic}`, (a) => a.metadata({ topics: [topic] }));
+    return md.topics.get(topic)?.partitionsCount ?? 0;
   }
 
   async #listOffsets(
     topic: string,
+    count: number,
     timestamp: bigint,
     isolation: IsolationLevel,
   ): Promise<Map<number, number>> {
-    const md = await this[withClient](`metadata of ${topic}`, (a) => a.metadata({ topics: [topic] }));
-    const count = md.topics.get(topic)?.partitionsCount ?? 0;
     const res = await this[withClient](`list offsets of ${topic}`, (a) =>
       a.listOffsets({
         topics: [
@@ -277,8 +287,11 @@ export class KafkaCluster {
     topic: string,
     isolation: IsolationLevel = 'read_committed',
   ): Promise<PartitionOffsets[]> {
-    const starts = await this.#listOffsets(topic, ListOffsetTimestamps.EARLIEST, isolation);
-    const ends = await this.#listOffsets(topic, ListOffsetTimestamps.LATEST, isolation);
+    const count = await this.#partitionCount(topic);
+    const [starts, ends] = await Promise.all([
+      this.#listOffsets(topic, count, ListOffsetTimestamps.EARLIEST, isolation),
+      this.#listOffsets(topic, count, ListOffsetTimestamps.LATEST, isolation),
+    ]);
     return [...starts]
       .map(([partition, logStart]) => ({ partition, logStart, end: ends.get(partition) ?? logStart }))
       .sort((a, b) => a.partition - b.partition);
@@ -286,7 +299,12 @@ export class KafkaCluster {
 
   /** The first offset whose timestamp is >= `timestamp` per partition (the end offset when none is). */
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
-    const out = await this.#listOffsets(topic, BigInt(timestamp), 'read_committed');
+    const out = await this.#listOffsets(
+      topic,
+      await this.#partitionCount(topic),
+      BigInt(timestamp),
+      'read_committed',
+    );
     if ([...out.values()].some((o) => o < 0)) {
       for (const p of await this.partitionOffsets(topic))
         if ((out.get(p.partition) ?? -1) < 0) out.set(p.partition, p.end);

@@ -5,7 +5,7 @@ import { connectionOf, type IsolationLevel, type KafkaCluster } from './cluster.
 import { classifyKafkaError, translateKafkaError } from './errors.ts';
 import { type FetchedPartition, fetchRecordsV13 } from './protocol/fetch-records-v13.ts';
 import { batchesIn, decodeBatch, lastOffset, RecordBatchError } from './protocol/record-batch.ts';
-import { DEFAULT_RETRY, sleep } from './retry.ts';
+import { backoffDelay, DEFAULT_RETRY, sleep } from './retry.ts';
 
 export interface PartitionRange {
   topic: string;
@@ -263,7 +263,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         throw translateKafkaError(e, cluster.settings, cluster.section, `read ${describe(active)}`);
       }
       forgetLeaders();
-      await sleep(Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.initialDelayMs * 2 ** attempt++), signal);
+      await sleep(backoffDelay(DEFAULT_RETRY, ++attempt), signal);
     }
     if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
   }

@@ -1,9 +1,9 @@
 import { initProducerIdV4 } from '@platformatic/kafka';
 import { connectionOf, type KafkaCluster, withClient } from './cluster.ts';
-import { brokerErrorCodes, classifyKafkaError, translateKafkaError } from './errors.ts';
+import { brokerErrorCodes, translateKafkaError } from './errors.ts';
 import { produceRecordsV9 } from './protocol/produce-records-v9.ts';
 import { type CodecName, encodeBatch, type OutgoingRecord } from './protocol/record-batch.ts';
-import { DEFAULT_RETRY, sleep } from './retry.ts';
+import { withRetry } from './retry.ts';
 
 export type { OutgoingRecord } from './protocol/record-batch.ts';
 
@@ -82,35 +82,42 @@ export class IdempotentWriter implements RecordWriter {
       baseSequence: sequence,
       codec: this.#codec,
     });
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const connection = await this.#cluster[connectionOf](await this.#leader(topic, partition));
-        await produceRecordsV9.async(connection, -1, PRODUCE_TIMEOUT_MS, [{ topic, partition, batch }]);
-        break;
-      } catch (e) {
-        const codes = brokerErrorCodes(e);
-        // An earlier attempt of this very batch landed: the broker recognises the sequence.
-        if (codes.includes('DUPLICATE_SEQUENCE_NUMBER')) break;
-        if (codes.some((c) => c === 'MESSAGE_TOO_LARGE' || c === 'RECORD_LIST_TOO_LARGE')) {
-          throw new RecordTooLargeError(
-            `${topic}/${partition} refused a batch of ${records.length} records (${batch.length} bytes) as too large`,
-            { cause: e },
-          );
-        }
-        const kind = classifyKafkaError(e);
-        if ((kind !== 'transient' && kind !== 'network') || Date.now() - started > DEFAULT_RETRY.deadlineMs) {
-          throw translateKafkaError(
-            e,
-            this.#cluster.settings,
-            this.#cluster.section,
-            `write to ${topic}/${partition}`,
-          );
-        }
-        this.#leaders.delete(key);
-        this.#cluster.forgetMetadata();
-        await sleep(Math.min(DEFAULT_RETRY.maxDelayMs, DEFAULT_RETRY.initialDelayMs * 2 ** attempt));
-      }
+    try {
+      await withRetry(
+        async () => {
+          try {
+            const connection = await this.#cluster[connectionOf](await this.#leader(topic, partition));
+            await produceRecordsV9.async(connection, -1, PRODUCE_TIMEOUT_MS, [{ topic, partition, batch }]);
+          } catch (e) {
+            const codes = brokerErrorCodes(e);
+            // An earlier attempt of this very batch landed: the broker recognises the sequence.
+            if (codes.includes('DUPLICATE_SEQUENCE_NUMBER')) return;
+            if (codes.some((c) => c === 'MESSAGE_TOO_LARGE' || c === 'RECORD_LIST_TOO_LARGE')) {
+              throw new RecordTooLargeError(
+                `${topic}/${partition} refused a batch of ${records.length} records (${batch.length} bytes) as too large`,
+                { cause: e },
+              );
+            }
+            throw e;
+          }
+        },
+        {
+          // The cluster answered InitProducerId: a connection refused now is a broker restarting.
+          reachedBefore: () => true,
+          onRetry: () => {
+            this.#leaders.delete(key);
+            this.#cluster.forgetMetadata();
+          },
+        },
+      );
+    } catch (e) {
+      if (e instanceof RecordTooLargeError) throw e;
+      throw translateKafkaError(
+        e,
+        this.#cluster.settings,
+        this.#cluster.section,
+        `write to ${topic}/${partition}`,
+      );
     }
     this.#sequences.set(key, (sequence + records.length) % MAX_SEQUENCE);
   }

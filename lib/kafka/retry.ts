@@ -37,6 +37,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Capped exponential backoff before retry number `attempt` (1-based). */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
+}
+
 export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,
   opts: {
@@ -62,7 +67,7 @@ export async function withRetry<T>(
           : isUnknownTopic(e)
             ? policy.unknownTopicMs
             : policy.deadlineMs;
-      const delay = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
+      const delay = backoffDelay(policy, attempt);
       if (opts.signal?.aborted || Date.now() + delay - started > limit) throw e;
       await opts.onRetry?.(e, attempt);
       await sleep(delay, opts.signal);

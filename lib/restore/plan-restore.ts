@@ -158,18 +158,15 @@ export async function planRestore(
       );
     }
     const configs = action === 'create' ? restorableConfigs(tm) : d!.configs;
-    const retentionSet =
+    const retention =
       action === 'create'
-        ? configs['retention.ms']
-        : await target.effectiveTopicConfig(targetTopic, 'retention.ms');
+        ? { 'retention.ms': configs['retention.ms'], 'cleanup.policy': configs['cleanup.policy'] }
+        : await target.effectiveTopicConfigs(targetTopic, ['retention.ms', 'cleanup.policy']);
     const oldRecords = oldRecordsWarning({
       targetTopic,
-      retentionMs: retentionSet !== undefined ? Number(retentionSet) : undefined,
-      cleanupPolicy:
-        action === 'create'
-          ? configs['cleanup.policy']
-          : await target.effectiveTopicConfig(targetTopic, 'cleanup.policy'),
-      retentionAssumed: retentionSet === undefined,
+      retentionMs: retention['retention.ms'] !== undefined ? Number(retention['retention.ms']) : undefined,
+      cleanupPolicy: retention['cleanup.policy'],
+      retentionAssumed: retention['retention.ms'] === undefined,
       source: tm,
       window,
       now: Date.now(),
