@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../cli.ts';
 
@@ -208,7 +208,13 @@ export class DeployedStack {
         ]),
       ),
       taskRoleId: (p['TaskRoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
-      assetDir: hash ? join(this.outdir, `asset.${hash}`) : undefined,
+      // CDK keeps the source folder's "extension" in the staged name (a checkout named tmp.Ab12 stages as
+      // asset.<hash>.Ab12): found by its prefix.
+      assetDir: hash
+        ? readdirSync(this.outdir)
+            .filter((n) => n === `asset.${hash}` || n.startsWith(`asset.${hash}.`))
+            .map((n) => join(this.outdir, n))[0]
+        : undefined,
     };
   }
 
