@@ -15,7 +15,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/ground/global-setup.ts'],
+          globalSetup: ['tools/ground/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // Two Kafka brokers share two cores: files run one at a time, tests inside a file in order.

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/kafka-backup-fetch.XXXXXX.log")"
 # Its own process group, so that a failing step stops it with everything it started (mvn, go, pip).
-setsid node test/ground/cli.ts fetch >"$LOG" 2>&1 &
+setsid node tools/ground/cli.ts fetch >"$LOG" 2>&1 &
 FETCH=$!
 trap 'kill -- -"$FETCH" 2>/dev/null || true; rm -f "$LOG"' EXIT
 echo "npm test: downloads for the integration tests run in the background (log: $LOG)" >&2

@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Admin, type BaseOptions, Consumer, MessagesStreamModes, Producer } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
-import { groundS3Client } from '../ground/ground.ts';
-import { groundEndpoints } from '../ground/settings.ts';
+import { groundS3Client } from '../../tools/ground/ground.ts';
+import { groundEndpoints } from '../../tools/ground/settings.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 
 // Through the client library directly, not lib/kafka: this proves the ground, not our code.

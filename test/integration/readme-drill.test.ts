@@ -9,7 +9,7 @@
 // either: the clone gets a cache folder of its own holding only a link to the shared cache's Kafka jars (no
 // versitygw binary, no TLS files), so a build of the S3 server would show there.
 //
-// HEAD means committed files only. README_DRILL_OVERLAY="package.json test/ground" copies those working-tree paths
+// HEAD means committed files only. README_DRILL_OVERLAY="package.json tools/ground" copies those working-tree paths
 // over the clone first, to try an uncommitted change.
 import { execFileSync, spawn } from 'node:child_process';
 import {
@@ -26,9 +26,9 @@ import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterPaths, stopKafkaCluster } from '../ground/kafka-cluster.ts';
-import { isAlive, portOpen, readPid } from '../ground/processes.ts';
-import { groundSettings } from '../ground/settings.ts';
+import { clusterPaths, stopKafkaCluster } from '../../tools/ground/kafka-cluster.ts';
+import { isAlive, portOpen, readPid } from '../../tools/ground/processes.ts';
+import { groundSettings } from '../../tools/ground/settings.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 

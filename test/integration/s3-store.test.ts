@@ -4,8 +4,8 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-s
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotFoundError, StorageAccessError } from '../../lib/errors.ts';
 import { S3Store } from '../../lib/storage/s3-store.ts';
-import { groundS3Client } from '../ground/ground.ts';
-import { groundEndpoints } from '../ground/settings.ts';
+import { groundS3Client } from '../../tools/ground/ground.ts';
+import { groundEndpoints } from '../../tools/ground/settings.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 
 const BUCKET = 'kafka-backup-test';

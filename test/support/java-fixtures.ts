@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
-import { ensureKafkaJars } from '../ground/kafka-dist.ts';
-import { groundSettings } from '../ground/settings.ts';
+import { ensureKafkaJars } from '../../tools/ground/kafka-dist.ts';
+import { groundSettings } from '../../tools/ground/settings.ts';
 import { ground } from './ground-env.ts';
 
 const run = promisify(execFile);
