@@ -72,8 +72,12 @@ export const ENVIRONMENT = {
       'AWS credentials and region come from the default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, ....',
   },
   CI: { description: 'When set, no progress line is drawn even on a terminal.' },
+  TERM: { description: 'TERM=dumb: no progress line (a terminal that cannot redraw one).' },
   KAFKA_BACKUP_DEPLOYMENT: {
     description: 'The deployment file of the CDK app (bin/cdk-app.ts) when -c deployment=PATH is not given.',
+  },
+  CDK_OUTDIR: {
+    description: 'Set by the CDK CLI when it runs the CDK app: the app then writes its assembly there.',
   },
   POWERTOOLS_SERVICE_NAME: { description: 'In a Lambda function: the service name of its logs and traces.' },
   POWERTOOLS_PARAMETERS_MAX_AGE: { description: 'In a Lambda step: seconds the Kafka secret is cached.' },

@@ -45,7 +45,7 @@ export function jsonDocument(value: object): string {
 
 /** Whether to draw progress: on a terminal, and not in CI (whose logs keep every redraw) or on a dumb terminal. */
 export function progressWanted(): boolean {
-  return Boolean(process.stderr.isTTY) && cliEnv('CI') === undefined && process.env['TERM'] !== 'dumb';
+  return Boolean(process.stderr.isTTY) && cliEnv('CI') === undefined && cliEnv('TERM') !== 'dumb';
 }
 
 export interface ProgressState {

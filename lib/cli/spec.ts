@@ -98,7 +98,7 @@ function flagWord(name: string, spec: FlagSpec): string {
 }
 
 function seeHelp(spec: { name: string }): string {
-  return `kafka-backup ${spec.name} --help lists its flags.`;
+  return `See kafka-backup ${spec.name} --help for its flags.`;
 }
 
 /** Unknown flags first, each with the flag it most likely meant: parseArgs would name only the first, tersely. */

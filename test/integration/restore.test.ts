@@ -318,6 +318,15 @@ describe('restore', () => {
       configs: { 'retention.ms': '86400000', 'max.message.bytes': '3000000' },
     });
     expect((await dr.partitionOffsets(renamed)).map((o) => o.end)).toEqual([10, 10, 10]);
+    // The backup recorded include_offset_headers: true (its default); the restore left
+    // include_original_offset_header unset (default false): the records come back as they were, no headers added.
+    const restored = await consumeAsGroup(dr, uniqueName('no-headers'), renamed, {
+      perPartition: 10,
+      partitions: 3,
+    });
+    const records = [...restored.values()].flat();
+    expect(records).toHaveLength(30);
+    expect(records.flatMap((rec) => rec.headers.map((h) => h.key))).toEqual([]);
 
     // Running the same restore again is a no-op: it finds its own finished state.
     const again = await runCli(['restore', '--config', cfg, '--format', 'json']);
@@ -338,7 +347,7 @@ describe('restore', () => {
       );
     const refused = await runCli(['restore', '--config', intoBusy('')]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`target topic ${busy} partition 0 already holds records`);
+    expect(refused.stderr).toContain(`Target topic ${busy} partition 0 already holds records`);
     expect(refused.stderr).toMatch(/hint: Set restore.on_existing_data to append/);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     expect(

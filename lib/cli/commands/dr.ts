@@ -109,7 +109,6 @@ export const drFailoverCommand = defineCommand(
       'backup-id': {
         type: 'string',
         value: 'latest',
-        choices: ['latest'],
         description:
           'Only latest: the workflow restores the newest fully replicated backup (for a chosen one, run three-phase-restore).',
       },
@@ -461,7 +460,7 @@ export const drStatusCommand = defineCommand(
       throw new UsageError(
         `Unknown count "${values.limit}" for --limit: it takes a whole number from 1 to 1000`,
         {
-          hint: 'e.g. --limit 20',
+          hint: 'For example --limit 20.',
         },
       );
     const machines: LocatedArn[] =

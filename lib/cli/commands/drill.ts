@@ -20,7 +20,7 @@ function positiveInt(raw: string | undefined, name: string, fallback: number): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0)
     throw new UsageError(`Unknown count "${raw}" for --${name}: it takes a positive whole number`, {
-      hint: `e.g. --${name} ${fallback}`,
+      hint: `For example --${name} ${fallback}.`,
     });
   return n;
 }

@@ -24,7 +24,7 @@ function parseTimestamp(raw: string): number {
     throw new UsageError(
       `Unknown time "${raw}" for --timestamp: it is neither epoch milliseconds nor ISO-8601`,
       {
-        hint: 'e.g. --timestamp 1733054400000 or --timestamp 2024-12-01T12:00:00Z (with a zone).',
+        hint: 'For example --timestamp 1733054400000, or --timestamp 2024-12-01T12:00:00Z (with a zone).',
       },
     );
   return t;
@@ -164,7 +164,7 @@ export const offsetResetCommand = defineCommand(
       throw new UsageError(
         'Missing flags --path and --backup-id (of the restored backup) for --strategy header-based',
         {
-          hint: 'header-based moves groups by the offset mapping a restore stored next to the backup; or choose --strategy timestamp, earliest or latest.',
+          hint: 'The header-based strategy moves groups by the offset mapping a restore stored next to the backup; or choose --strategy timestamp, earliest or latest.',
         },
       );
 
