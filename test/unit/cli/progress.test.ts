@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackupProgress } from '../../../lib/cli/commands/backup.ts';
-import { percentAndEta, ProgressLine, progressWanted } from '../../../lib/cli/output.ts';
+import { ProgressLine, percentAndEta, progressWanted } from '../../../lib/cli/output.ts';
 import type { BackupPlan } from '../../../lib/format/plan.ts';
 
 describe('progress', () => {
