@@ -1,4 +1,4 @@
-import { ExitCode, exitCodeFor, isUserError, UsageError } from '../errors.ts';
+import { ExitCode, exitCodeFor, UsageError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import type { Command, Out } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
@@ -10,7 +10,7 @@ import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
 import { stepCommand } from './commands/step.ts';
 import { validateCommand } from './commands/validate.ts';
-import { JSON_FORMAT_VERSION } from './output.ts';
+import { errorDocument, printError } from './error-output.ts';
 import {
   type CommandGroupSpec,
   type CommandSpec,
@@ -38,6 +38,8 @@ const COMMANDS: readonly (Command | { group: CommandGroupSpec; subcommands: read
 function nameOf(c: (typeof COMMANDS)[number]): string {
   return 'group' in c ? c.group.name : c.spec.name;
 }
+
+export { errorDocument, sentence } from './error-output.ts';
 
 /** Every command's spec, subcommands included: what the help tests walk. */
 export function allCommandSpecs(): CommandSpec[] {
@@ -79,7 +81,7 @@ function resolve(
   }
   if (!('group' in entry)) return { command: entry, rest };
   const [sub, ...subRest] = rest;
-  if (sub === undefined || sub === '--help' || sub === '-h') return { group: entry.group };
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { group: entry.group };
   const command = entry.subcommands.find((s) => s.spec.name === `${entry.group.name} ${sub}`);
   if (!command) {
     const subs = entry.subcommands.map((s) => s.spec.name.split(' ')[1]!);
@@ -89,29 +91,6 @@ function resolve(
     });
   }
   return { command, rest: subRest };
-}
-
-/** First letter up: every message a user reads starts as a sentence (some engine messages start lower-case). */
-export function sentence(text: string): string {
-  return /^[a-z]+\b(?![-_./:@'"])/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
-}
-
-/** The `--format json` shape of an error, the same for every command. */
-export function errorDocument(e: unknown): {
-  format_version: number;
-  error: { name: string; message: string; hint: string | null; exit_code: number };
-} {
-  const user = isUserError(e);
-  const message = e instanceof Error ? e.message : String(e);
-  return {
-    format_version: JSON_FORMAT_VERSION,
-    error: {
-      name: user ? e.name : 'UnexpectedError',
-      message: user ? sentence(message) : `Unexpected error (a bug; please report it): ${message}`,
-      hint: user ? (e.hint === undefined ? null : sentence(e.hint)) : null,
-      exit_code: exitCodeFor(e),
-    },
-  };
 }
 
 /** Runs the CLI; returns the exit code. User errors print a message and a hint, never a stack trace. */
@@ -151,14 +130,7 @@ export async function main(
     }
     return await found.command.run(args, out);
   } catch (e) {
-    if (isUserError(e)) {
-      process.stderr.write(`\nerror: ${sentence(e.message)}\n`);
-      if (e.hint) process.stderr.write(`hint: ${sentence(e.hint)}\n`);
-    } else {
-      process.stderr.write(
-        `\nunexpected error (a bug; please report it with this output):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
-    }
+    printError(e);
     if (json) out(JSON.stringify(errorDocument(e), null, 2));
     return exitCodeFor(e);
   }

@@ -593,6 +593,18 @@ describe('restore', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(new RegExp(`${group} has 1 running member`));
       expect(refused.stderr).toMatch(/hint: Stop their consumers/);
+      // With --format json: one document, the groups and the error together.
+      const json = await runCli([...args.slice(0, 7), String(t0), '--groups', group, '--format', 'json']);
+      expect(json.code).toBe(2);
+      const doc = JSON.parse(json.stdout) as {
+        format_version: number;
+        groups: { group_id: string; status: string }[];
+        error: { name: string; message: string; exit_code: number };
+      };
+      expect(doc.format_version).toBe(1);
+      expect(doc.groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'failed']]);
+      expect(doc.error).toMatchObject({ name: 'UserError', exit_code: 2 });
+      expect(doc.error.message).toContain(`${group} has 1 running member`);
     } finally {
       await stream.close();
       await consumer.close(true);

@@ -1,5 +1,5 @@
 import { loadConfig, parseIsoTime } from '../../config/index.ts';
-import { ExitCode, UsageError, UserError } from '../../errors.ts';
+import { ExitCode, exitCodeFor, UsageError, UserError } from '../../errors.ts';
 import { resolveBackupId } from '../../format/catalog.ts';
 import { KafkaCluster, type KafkaConnectionSettings } from '../../kafka/index.ts';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../../offsets/index.ts';
 import { loadRestoredOffsets } from '../../restore/index.ts';
 import { defineCommand } from '../command.ts';
+import { errorJson, printError } from '../error-output.ts';
 import { FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { jsonDocument } from '../output.ts';
 import { renderGroupMoves } from '../restore-report.ts';
@@ -143,7 +144,7 @@ export const offsetResetCommand = defineCommand(
       },
     ],
     env: ['KAFKA_BACKUP_S3_ENDPOINT', 'AWS_REGION', 'AWS_PROFILE'],
-    json: '{format_version, action, strategy, groups: [{group_id, state, members, moves: [{topic, partition, current, target, source_offset}], problem, status (execute)}]}',
+    json: '{format_version, action, strategy, groups: [{group_id, state, members, moves: [{topic, partition, current, target, source_offset}], problem, status (execute)}], error: null | {name, message, hint, exit_code} (groups that did not move)}',
     exitCodes: [ExitCode.usage, ExitCode.access, ExitCode.notFound],
   },
   async ({ values, positionals }, out) => {
@@ -190,20 +191,28 @@ export const offsetResetCommand = defineCommand(
       });
       const results =
         action === 'execute' ? await executeOffsetReset(target, plans, { activeGroupPolicy: active }) : plans;
-      if (values.format === 'json') out(jsonDocument({ action, strategy, groups: results }));
-      else out(renderGroupMoves(results));
       const failed = results.filter((r) =>
         'status' in r ? r.status === 'failed' : r.problem !== null && active === 'fail',
       );
-      if (failed.length > 0) {
-        throw new UserError(
-          `Consumer group(s) ${failed.map((f) => f.group_id).join(', ')} not moved: ${failed.map((f) => f.problem).join('; ')}`,
-          {
-            hint: 'Stop their consumers (Kafka refuses to move a group with running members), or pass --active-groups skip.',
-          },
-        );
+      const refused =
+        failed.length === 0
+          ? undefined
+          : new UserError(
+              `Consumer group(s) ${failed.map((f) => f.group_id).join(', ')} not moved: ${failed.map((f) => f.problem).join('; ')}`,
+              {
+                hint: 'Stop their consumers (Kafka refuses to move a group with running members), or pass --active-groups skip.',
+              },
+            );
+      if (values.format !== 'json') {
+        out(renderGroupMoves(results));
+        if (refused) throw refused;
+        return ExitCode.ok;
       }
-      return ExitCode.ok;
+      // One JSON document: the groups, and the error (the same shape as any command's) when some did not move.
+      out(jsonDocument({ action, strategy, groups: results, error: refused ? errorJson(refused) : null }));
+      if (!refused) return ExitCode.ok;
+      printError(refused);
+      return exitCodeFor(refused);
     } finally {
       await target.close();
     }
