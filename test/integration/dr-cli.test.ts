@@ -462,7 +462,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
     expect(r.stdout).toContain('failover FAILED');
     expect(r.stdout).toContain('failed state: VerifyRestore');
     expect(r.stdout).toMatch(/error: \S*NoSuchBucket/);
-    expect(r.stderr).toMatch(/error: failover execution \S+ failed in state VerifyRestore: \S*NoSuchBucket/);
+    expect(r.stderr).toMatch(/error: Failover execution \S+ failed in state VerifyRestore: \S*NoSuchBucket/);
     expect(r.stderr).toContain('hint:');
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });

@@ -17,6 +17,7 @@ import {
 } from '../../dr/workflows.ts';
 import { ExitCode, UsageError } from '../../errors.ts';
 import { defineCommand } from '../command.ts';
+import { sentence } from '../error-output.ts';
 import { configFlag, FORMAT_FLAG } from '../flags.ts';
 import { jsonDocument, renderTable } from '../output.ts';
 import { renderRestoreReport } from '../restore-report.ts';
@@ -378,7 +379,7 @@ function report(
     const what =
       o.status === 'ABORTED' ? 'was stopped (aborted)' : o.status === 'TIMED_OUT' ? 'timed out' : 'failed';
     process.stderr.write(
-      `\nerror: ${opts.kind === 'execution' ? title : `${opts.kind} execution ${execution.name}`} ${what}${where}${o.error ? `: ${o.error}` : ''}${o.cause ? `: ${shorten(o.cause)}` : ''}\n`,
+      `\nerror: ${sentence(opts.kind === 'execution' ? title : `${opts.kind} execution ${execution.name}`)} ${what}${where}${o.error ? `: ${o.error}` : ''}${o.cause ? `: ${shorten(o.cause)}` : ''}\n`,
     );
     process.stderr.write(
       `hint: ${o.hint ? `${o.hint} ` : ''}The whole history: ${opts.resume.replace(' --follow', '')}\n`,
