@@ -64,7 +64,7 @@ function topHelp(): string {
 }
 
 /** The command `words` name (`backup`, `dr failover`), and what follows it; a UsageError with "did you mean" if none. */
-function resolve(
+export function resolve(
   words: readonly string[],
 ): { command: Command; rest: string[] } | { group: CommandGroupSpec } {
   const [name, ...rest] = words;
