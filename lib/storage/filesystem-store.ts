@@ -83,11 +83,11 @@ export class FilesystemStore implements ObjectStore {
     }
   }
 
-  async head(key: string): Promise<{ size: number } | undefined> {
+  async head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined> {
     const path = this.#path(key);
     try {
       const s = await stat(path);
-      return s.isFile() ? { size: s.size } : undefined;
+      return s.isFile() ? { size: s.size, modifiedAt: s.mtime } : undefined;
     } catch (e) {
       const mapped = mapError(e, 'read', path, this.#root);
       if (mapped instanceof NotFoundError) return undefined;

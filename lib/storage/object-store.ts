@@ -21,7 +21,8 @@ export interface ObjectStore {
   getIfExists(key: string): Promise<Buffer | undefined>;
   /** Streams an object in chunks (bounded memory). Throws NotFoundError when absent. */
   getStream(key: string): AsyncIterable<Uint8Array>;
-  head(key: string): Promise<{ size: number } | undefined>;
+  /** modifiedAt: when the object was written here (S3 LastModified: for a replica, when it arrived). */
+  head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined>;
   /** Every key starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */

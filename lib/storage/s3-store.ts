@@ -224,11 +224,11 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async head(key: string): Promise<{ size: number } | undefined> {
+  async head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined> {
     const Key = this.#key(key);
     try {
       const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { size: out.ContentLength ?? 0 };
+      return { size: out.ContentLength ?? 0, ...(out.LastModified ? { modifiedAt: out.LastModified } : {}) };
     } catch (e) {
       // HEAD has no error body: a missing bucket also shows as a bare 404, and reads as "no object".
       if (s3Status(e) === 404) return undefined;
