@@ -109,6 +109,12 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
       'secret); secret values are read from Secrets Manager at run time, never put in the task definition.',
   },
   {
+    rule: /^AwsSolutions-IAM5\[Resource::\*\]$/,
+    path: /^DrReadiness\/Function\/ServiceRole\/DefaultPolicy\/Resource$/,
+    reason:
+      'X-Ray trace writes of the Powertools Tracer (xray:PutTraceSegments, PutTelemetryRecords): no resource-level permissions.',
+  },
+  {
     rule: /^AwsSolutions-IAM5\[Action::s3:(GetBucket|GetObject|List)\*\]$/,
     path: /^DrReadiness\/Function\/ServiceRole\/DefaultPolicy\/Resource$/,
     reason:

@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { ReadinessTarget } from '../dr/readiness-targets.ts';
 import { BackupBucket } from './constructs/backup-bucket.ts';
 import { DrReadinessCheck } from './constructs/dr-readiness.ts';
 import { KafkaBackup } from './constructs/kafka-backup.ts';
@@ -32,7 +33,6 @@ import {
   type RestoreTargetConfig,
   replicationPrefix,
 } from './deployment-config.ts';
-import type { ReadinessTarget } from './dr-readiness/targets.ts';
 import { acknowledgeJustified, WORKFLOW_JUSTIFICATIONS } from './nag.ts';
 import {
   KafkaBackupSpec,

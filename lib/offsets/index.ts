@@ -1,3 +1,4 @@
+export { mapCommittedOffset, OffsetRunBuilder } from './offset-mapping.ts';
 export {
   executeOffsetReset,
   type GroupResetPlan,

@@ -2,7 +2,7 @@ import { UserError } from '../errors.ts';
 import type { Manifest } from '../format/manifest.ts';
 import type { RestorePartitionState } from '../format/restore-state.ts';
 import type { KafkaCluster } from '../kafka/index.ts';
-import { mapCommittedOffset } from '../restore/offset-mapping.ts';
+import { mapCommittedOffset } from './offset-mapping.ts';
 
 export type ResetStrategy = 'header-based' | 'timestamp' | 'earliest' | 'latest' | 'explicit';
 

@@ -1,6 +1,6 @@
+export { mapCommittedOffset, OffsetRunBuilder } from '../offsets/index.ts';
 export type { RestoreContext } from './context.ts';
 export { findRestorableBackup, type RestorableBackup } from './find-backup.ts';
-export { mapCommittedOffset, OffsetRunBuilder } from './offset-mapping.ts';
 export { OriginHeader, originHeaders } from './origin-headers.ts';
 export {
   loadPartitionState,

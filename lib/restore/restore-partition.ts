@@ -3,8 +3,8 @@ import { readBackupPartition } from '../format/backup-reader.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
 import { RestoreLayout, type RestorePartitionState } from '../format/restore-state.ts';
 import { type OutgoingRecord, RecordTooLargeError, type RecordWriter } from '../kafka/index.ts';
+import { OffsetRunBuilder } from '../offsets/index.ts';
 import type { RestoreContext } from './context.ts';
-import { OffsetRunBuilder } from './offset-mapping.ts';
 import { originHeaders } from './origin-headers.ts';
 import type { PartitionWork, RestorePlan } from './plan-restore.ts';
 

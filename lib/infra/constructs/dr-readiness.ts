@@ -9,7 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../dr-readiness/targets.ts';
+import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../../dr/readiness-targets.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -39,7 +39,7 @@ export class DrReadinessCheck extends Construct {
     super(scope, id);
     this.function = new NodejsFunction(this, 'Function', {
       description: 'kafka-backup: reports kafka_backup_dr_ready from the newest backup in the replica bucket',
-      entry: join(REPO_ROOT, 'lib', 'infra', 'dr-readiness', 'handler.ts'),
+      entry: join(REPO_ROOT, 'functions', 'dr-readiness.ts'),
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
@@ -47,6 +47,9 @@ export class DrReadinessCheck extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.minutes(2),
+      // The same middleware as the workflow steps (functions/middleware.ts): Powertools Logger and Tracer.
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: new logs.LogGroup(this, 'Logs', {
         retention: logs.RetentionDays.ONE_MONTH,
         ...(props.logKey ? { encryptionKey: props.logKey } : {}),
@@ -54,6 +57,7 @@ export class DrReadinessCheck extends Construct {
       environment: {
         [TARGETS_ENV]: JSON.stringify(props.targets),
         [MAX_AGE_ENV]: String((props.maxAge ?? Duration.hours(2)).toSeconds()),
+        POWERTOOLS_SERVICE_NAME: 'kafka-backup',
       },
       bundling: {
         format: OutputFormat.ESM,

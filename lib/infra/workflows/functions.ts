@@ -12,7 +12,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { STEP_ENV, STEP_NAMES, type StepName } from '../../workflow/names.ts';
-import type { WorkflowProps } from './props.ts';
+import type { WorkflowFunctionsProps } from './props.ts';
+
+export type { WorkflowFunctionsProps };
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -52,11 +54,6 @@ export const STEP_BUNDLING: BundlingOptions = {
     ],
   },
 };
-
-export type WorkflowFunctionsProps = Omit<
-  WorkflowProps,
-  'functions' | 'notificationTopic' | 'maxConcurrency'
->;
 
 /** Steps that read or write Kafka data in bulk: they get the worker memory and the full timeout. */
 const WORKER_STEPS: ReadonlySet<StepName> = new Set([

@@ -4,14 +4,13 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type { WorkflowFunctions } from './functions.ts';
 
 /**
- * What every workflow construct takes. The CDK app (lib/infra, bin/cdk-app.ts) builds the bucket, VPC and
- * secret and hands them in; everything else has a default.
+ * What the workflows' functions and Fargate task take (WorkflowFunctions); the workflow constructs take these
+ * plus what only a state machine needs (`WorkflowProps` in workflows.ts). The CDK app (lib/infra, bin/cdk-app.ts)
+ * builds the bucket, VPC and secret and hands them in; everything else has a default.
  */
-export interface WorkflowProps {
+export interface WorkflowFunctionsProps {
   /** The backup location (the config's storage.bucket). Read and written by the functions and the Fargate task. */
   bucket: s3.IBucket;
   /** Where the functions and Fargate tasks run: they need to reach the Kafka brokers and S3. */
@@ -26,17 +25,8 @@ export interface WorkflowProps {
   kafkaSecret?: secretsmanager.ISecret;
   /** The ECS cluster for the Fargate path; created in `vpc` if absent. */
   cluster?: ecs.ICluster;
-  /** Failover and failback publish their report here; backup publishes failures here when given. */
-  notificationTopic?: sns.ITopic;
-  /** Distributed Map concurrency: partitions worked on at once. Default 10. */
-  maxConcurrency?: number;
   /** Timeout of the worker functions; they stop safely before it and continue in a new invocation. Default 15 minutes. */
   lambdaTimeout?: Duration;
-  /**
-   * Share one set of functions (and the Fargate task definition) between workflows of the same stack.
-   * Default: each workflow creates its own.
-   */
-  functions?: WorkflowFunctions;
   /** The Fargate task's image. Default: built from deploy/container/Dockerfile at deploy time. */
   containerImage?: ecs.ContainerImage;
   /**

@@ -1,10 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ErrorName } from '../../errors.ts';
 import { WorkflowFunctions } from './functions.ts';
-import type { WorkflowProps } from './props.ts';
+import type { WorkflowFunctionsProps } from './props.ts';
 import {
   type BuildContext,
   backupFailure,
@@ -17,6 +18,19 @@ import {
   scaleHook,
   invokeStep as stepTask,
 } from './states.ts';
+
+/** What every workflow construct takes: what its functions take, plus what only the state machine needs. */
+export interface WorkflowProps extends WorkflowFunctionsProps {
+  /** Failover and failback publish their report here; backup publishes failures here when given. */
+  notificationTopic?: sns.ITopic;
+  /** Distributed Map concurrency: partitions worked on at once. Default 10. */
+  maxConcurrency?: number;
+  /**
+   * Share one set of functions (and the Fargate task definition) between workflows of the same stack.
+   * Default: each workflow creates its own.
+   */
+  functions?: WorkflowFunctions;
+}
 
 abstract class WorkflowBase extends Construct {
   /** The state machine; start it with the input documented in README ("Serverless workflows"). */

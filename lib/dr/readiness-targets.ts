@@ -1,4 +1,4 @@
-/** Shared by the DR readiness function and its construct (which must not load the function's AWS SDK at synth). */
+/** Shared by the DR readiness check (readiness.ts) and its construct, which must not load the AWS SDK at synth. */
 
 /** One backup location the DR side holds for a source cluster (the replica of one KafkaBackup's prefix). */
 export interface ReadinessTarget {

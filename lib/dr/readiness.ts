@@ -1,9 +1,9 @@
-import { loadManifests } from '../../format/catalog.ts';
-import { EmfMetrics } from '../../metrics/emf.ts';
-import { DEFAULT_DR_MAX_AGE_SECONDS, drReadyFromManifest } from '../../metrics/from-manifest.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
-import { S3Store } from '../../storage/s3-store.ts';
-import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from './targets.ts';
+import { loadManifests } from '../format/catalog.ts';
+import { EmfMetrics } from '../metrics/emf.ts';
+import { DEFAULT_DR_MAX_AGE_SECONDS, drReadyFromManifest } from '../metrics/from-manifest.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { S3Store } from '../storage/s3-store.ts';
+import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from './readiness-targets.ts';
 
 export { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV };
 
@@ -59,8 +59,12 @@ export async function checkReadiness(
   });
 }
 
-export async function handler(): Promise<ReadinessResult[]> {
-  const targets = JSON.parse(process.env[TARGETS_ENV] ?? '[]') as ReadinessTarget[];
-  const maxAgeSeconds = Number(process.env[MAX_AGE_ENV] ?? DEFAULT_DR_MAX_AGE_SECONDS);
-  return checkReadiness(targets, { now: new Date(), maxAgeSeconds });
+/** What the DR-readiness function is configured with (by its construct, lib/infra/constructs/dr-readiness.ts). */
+export function readinessSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  targets: ReadinessTarget[];
+  maxAgeSeconds: number;
+} {
+  const targets = JSON.parse(env[TARGETS_ENV] ?? '[]') as ReadinessTarget[];
+  const maxAgeSeconds = Number(env[MAX_AGE_ENV] ?? DEFAULT_DR_MAX_AGE_SECONDS);
+  return { targets, maxAgeSeconds };
 }

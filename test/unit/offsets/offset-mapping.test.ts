@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapCommittedOffset, OffsetRunBuilder } from '../../../lib/restore/offset-mapping.ts';
+import { mapCommittedOffset, OffsetRunBuilder } from '../../../lib/offsets/offset-mapping.ts';
 
 describe('OffsetRunBuilder', () => {
   it('folds consecutive source offsets into runs and starts a new run at each gap', () => {

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { drReadinessHandler } from '../../../functions/dr-readiness.ts';
+import type { LambdaContext } from '../../../functions/middleware.ts';
+import { checkReadiness, MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../../../lib/dr/readiness.ts';
 import { FORMAT_VERSION, Layout, type Manifest } from '../../../lib/format/manifest.ts';
-import { checkReadiness, type ReadinessTarget } from '../../../lib/infra/dr-readiness/handler.ts';
 import { EmfMetrics } from '../../../lib/metrics/emf.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
 
@@ -108,5 +110,42 @@ describe('DR readiness check', () => {
         Metrics: [{ Name: 'kafka_backup_dr_ready', Unit: 'None' }],
       },
     ]);
+  });
+
+  it('runs as a Lambda handler under the shared middleware, configured by its environment', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dr-readiness-'));
+    dirs.push(root);
+    const target: ReadinessTarget = {
+      sourceClusterId: 'prod-us-west-2',
+      bucket: 'dr',
+      region: 'us-east-1',
+      prefix: 'us-west-2/hourly',
+    };
+    const store = new FilesystemStore(join(root, 'dr'));
+    const completedAt = new Date(Date.now() - 60_000).toISOString();
+    await store.put(
+      Layout.manifest('primary-20241201-110000'),
+      JSON.stringify(manifest('primary-20241201-110000', 'prod-us-west-2', completedAt)),
+    );
+    const lines: string[] = [];
+    const handler = drReadinessHandler({
+      env: { [TARGETS_ENV]: JSON.stringify([target]), [MAX_AGE_ENV]: '7200' },
+      writeMetric: (line) => lines.push(line),
+      openStore: () => store,
+    });
+    const context: LambdaContext = {
+      getRemainingTimeInMillis: () => 60_000,
+      awsRequestId: 'req-1',
+      functionName: 'DrReadiness',
+    };
+    await expect(handler({}, context)).resolves.toEqual([
+      {
+        sourceClusterId: 'prod-us-west-2',
+        ready: true,
+        newestBackupId: 'primary-20241201-110000',
+        newestCompletedAt: completedAt,
+      },
+    ]);
+    expect(lines.map((l) => JSON.parse(l).kafka_backup_dr_ready)).toEqual([1]);
   });
 });
