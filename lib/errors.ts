@@ -40,7 +40,7 @@ export interface ErrorPolicy {
 export const ERRORS = {
   UserError: { retriable: false, exitCode: ExitCode.usage },
   ConfigError: { retriable: false, exitCode: ExitCode.usage },
-  /** lib/cli/args.ts and lib/dr/sfn.ts: a command line the CLI cannot take. */
+  /** A command line the CLI cannot take (lib/cli, lib/dr). */
   UsageError: { retriable: false, exitCode: ExitCode.usage },
   InvalidEventError: { retriable: false, exitCode: ExitCode.usage },
   /** Resumable by design: running the step again continues from its stored progress. */
@@ -105,6 +105,11 @@ export class UserError extends Error {
 /** A config file that does not parse or validate; `message` names the file and YAML path. */
 export class ConfigError extends UserError {
   override readonly name: ErrorName = 'ConfigError';
+}
+
+/** A command line the CLI cannot take: an unknown command or flag, a missing or malformed value. */
+export class UsageError extends UserError {
+  override readonly name: ErrorName = 'UsageError';
 }
 
 /** A backup, manifest or object that should exist in storage and does not. */

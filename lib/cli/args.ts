@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type ErrorName, UserError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
+
+export { UsageError };
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
@@ -11,10 +13,6 @@ export const storageOptions = {
   's3-endpoint': { type: 'string' },
   region: { type: 'string' },
 } as const satisfies OptionSpec;
-
-export class UsageError extends UserError {
-  override readonly name: ErrorName = 'UsageError';
-}
 
 export function parseCommandArgs<T extends OptionSpec>(
   command: string,

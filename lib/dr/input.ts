@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { assertNoCredentials } from '../config/credentials.ts';
 import { parseBackupConfig, parseRestoreConfig, TimePoint } from '../config/index.ts';
 import { readYamlDocument } from '../config/yaml-document.ts';
-import { ConfigError } from '../errors.ts';
-import { DrUsageError } from './sfn.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 
 /**
  * The execution inputs of the failover and failback state machines (README "Serverless workflows"), built from
@@ -153,7 +152,7 @@ export function failoverInput(opts: {
   notice: (text: string) => void;
 }): FailoverInput {
   if (opts.backupId !== undefined && opts.backupId !== 'latest')
-    throw new DrUsageError(
+    throw new UsageError(
       `dr failover: --backup-id ${opts.backupId}: the failover workflow always restores the newest complete backup whose every segment has replicated to its bucket (its FindBackup step); it cannot restore a chosen one`,
       {
         hint: `To restore that backup, run kafka-backup three-phase-restore --config ${opts.configPath} with backup_id: ${opts.backupId} (or BACKUP_ID=${opts.backupId}) on a machine that reaches the DR cluster.`,
@@ -161,7 +160,7 @@ export function failoverInput(opts: {
     );
   const validate = opts.validate ?? 'deep';
   if (validate !== 'deep' && validate !== 'shallow' && validate !== 'none')
-    throw new DrUsageError(`dr failover: --validate must be deep, shallow or none, not "${validate}"`);
+    throw new UsageError(`dr failover: --validate must be deep, shallow or none, not "${validate}"`);
   const raw = readRawConfig(opts.configPath);
   assertNoCredentials(raw, opts.configPath);
   const given = raw['backup_id'];
@@ -184,7 +183,7 @@ export function failoverInput(opts: {
 export function parseSince(text: string): number {
   const r = TimePoint.safeParse(text);
   if (!r.success)
-    throw new DrUsageError(`dr failback: --since "${text}" is not a time`, {
+    throw new UsageError(`dr failback: --since "${text}" is not a time`, {
       hint: 'Give epoch milliseconds or an ISO-8601 time with a zone, e.g. 2024-12-01T12:00:00Z: when the failover happened.',
     });
   return r.data;
@@ -204,7 +203,7 @@ export function failbackInput(opts: {
   assertNoCredentials(restore, opts.restoreConfigPath);
   const restoreSection = sectionOf(restore, 'restore');
   if (opts.since === undefined && restoreSection['start_time'] === undefined)
-    throw new DrUsageError(
+    throw new UsageError(
       `dr failback: ${opts.restoreConfigPath} has no restore.start_time and --since is not given`,
       {
         hint: 'Failback restores only what was written since the failover (appending to what the primary holds): pass --since with the failover time, e.g. --since 2024-12-01T12:00:00Z.',
@@ -219,7 +218,7 @@ export function failbackInput(opts: {
   const b = sectionOf(restore, 'storage');
   const differing = LOCATION_KEYS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   if (differing.length > 0)
-    throw new DrUsageError(
+    throw new UsageError(
       `dr failback: ${opts.backupConfigPath} and ${opts.restoreConfigPath} name different storage (${differing.map((k) => `storage.${k}`).join(', ')})`,
       {
         hint: 'The failback workflow backs up the DR cluster and restores that backup into the primary: give both configs the same storage location.',

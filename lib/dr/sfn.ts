@@ -1,14 +1,9 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type ErrorName, NotFoundError, StorageAccessError, UserError } from '../errors.ts';
+import { type ErrorName, NotFoundError, StorageAccessError, UsageError, UserError } from '../errors.ts';
 
 /** Step Functions refused us or could not be reached (exit code 3, like storage and Kafka access problems). */
 export class WorkflowAccessError extends StorageAccessError {
   override readonly name: ErrorName = 'WorkflowAccessError';
-}
-
-/** A command line or input the workflow cannot take (exit code 2). */
-export class DrUsageError extends UserError {
-  override readonly name: ErrorName = 'UsageError';
 }
 
 export interface ParsedArn {
@@ -43,11 +38,11 @@ export function parseArn(arn: string): ParsedArn | undefined {
 export function stateMachineArn(value: string, flag: string): ParsedArn & { arn: string } {
   const p = parseArn(value);
   if (p?.kind === 'execution')
-    throw new DrUsageError(`${flag}: "${value}" is an execution ARN, not a state machine ARN`, {
+    throw new UsageError(`${flag}: "${value}" is an execution ARN, not a state machine ARN`, {
       hint: `Use kafka-backup dr status --execution-arn ${value} to look at that execution.`,
     });
   if (p?.kind !== 'stateMachine')
-    throw new DrUsageError(`${flag}: "${value}" is not a state machine ARN`, {
+    throw new UsageError(`${flag}: "${value}" is not a state machine ARN`, {
       hint: 'It looks like arn:aws:states:us-east-1:123456789012:stateMachine:NAME (the FailoverStateMachineArn / FailbackStateMachineArn output of the DR stack).',
     });
   return { ...p, arn: value.trim() };
@@ -56,7 +51,7 @@ export function stateMachineArn(value: string, flag: string): ParsedArn & { arn:
 export function executionArn(value: string, flag: string): ParsedArn & { arn: string } {
   const p = parseArn(value);
   if (p?.kind !== 'execution' || !p.execution)
-    throw new DrUsageError(`${flag}: "${value}" is not an execution ARN`, {
+    throw new UsageError(`${flag}: "${value}" is not an execution ARN`, {
       hint: 'It looks like arn:aws:states:us-east-1:123456789012:execution:STATE_MACHINE:NAME (dr failover prints it; dr status lists them).',
     });
   return { ...p, arn: value.trim() };
@@ -83,7 +78,7 @@ export function clientTarget(opts: {
   arnFlag: string;
 }): ClientTarget {
   if (opts.region && opts.arnRegion && opts.region !== opts.arnRegion)
-    throw new DrUsageError(
+    throw new UsageError(
       `--region ${opts.region} does not match ${opts.arnFlag}, which is in ${opts.arnRegion}`,
       {
         hint: 'Leave --region out: the ARN says where the state machine is.',
@@ -92,7 +87,7 @@ export function clientTarget(opts: {
   const region =
     opts.region ?? opts.arnRegion ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   if (!region)
-    throw new DrUsageError('no AWS region: give a full ARN or --region', {
+    throw new UsageError('no AWS region: give a full ARN or --region', {
       hint: 'A state machine ARN carries its region: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME.',
     });
   const endpoint = opts.endpoint ?? process.env['AWS_ENDPOINT_URL_SFN'] ?? undefined;
@@ -100,7 +95,7 @@ export function clientTarget(opts: {
     try {
       new URL(endpoint);
     } catch {
-      throw new DrUsageError(`--endpoint "${endpoint}" is not a URL`, {
+      throw new UsageError(`--endpoint "${endpoint}" is not a URL`, {
         hint: 'e.g. --endpoint http://127.0.0.1:5000 (or AWS_ENDPOINT_URL_SFN)',
       });
     }
@@ -190,7 +185,7 @@ export function describeAwsError(
       cause: e,
     });
   if (name === 'InvalidArn')
-    return new DrUsageError(`${flag}: ${message}`, {
+    return new UsageError(`${flag}: ${message}`, {
       hint: 'A state machine ARN looks like arn:aws:states:REGION:ACCOUNT:stateMachine:NAME.',
       cause: e,
     });
@@ -223,7 +218,7 @@ export function describeAwsError(
       cause: e,
     });
   if (name === 'ValidationException' || name === 'InvalidName' || name === 'InvalidExecutionInput')
-    return new DrUsageError(`cannot ${action}: ${message}`, { cause: e });
+    return new UsageError(`cannot ${action}: ${message}`, { cause: e });
   return e;
 }
 

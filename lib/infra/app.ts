@@ -1,7 +1,7 @@
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { DeploymentConfig } from './deployment-config.ts';
-import { DrStack, PrimaryStack, RestoreTargetStack, stackName } from './stacks.ts';
+import { DrStack, PrimaryStack, RestoreTargetStack, stackName } from './stacks/index.ts';
 
 export interface KafkaBackupStacks {
   readonly primary: PrimaryStack;

@@ -748,7 +748,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
       ]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
-        '--name failover-test-1: kafka-backup-failover already has an execution of that name',
+        'Execution name failover-test-1 (--name) is taken: kafka-backup-failover already has an execution of that name',
       );
       expectClean(r);
     });
@@ -757,8 +757,9 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
       const r = await runCli(['dr', 'failover', '--config', drRestore]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
-        '--state-machine-arn is required (or set KAFKA_BACKUP_FAILOVER_STATE_MACHINE)',
+        'No failover state machine: give --state-machine-arn or set KAFKA_BACKUP_FAILOVER_STATE_MACHINE',
       );
+      expect(r.stderr).toContain('FailoverStateMachineArn');
     });
 
     it('a literal password in the config is refused, naming the field, never printing it', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lib/cli/args.ts';
-import { DrUsageError, WorkflowAccessError } from '../../lib/dr/sfn.ts';
+import { WorkflowAccessError } from '../../lib/dr/sfn.ts';
 import {
   ConfigError,
   CorruptDataError,
@@ -88,7 +88,6 @@ describe('the error table (lib/errors.ts ERRORS)', () => {
       [new UserError('x'), 'UserError'],
       [new ConfigError('x'), 'ConfigError'],
       [new UsageError('x'), 'UsageError'],
-      [new DrUsageError('x'), 'UsageError'],
       [new InvalidEventError('x'), 'InvalidEventError'],
       [new WorkNotFinishedError('x'), 'WorkNotFinished'],
       [new KafkaAccessError('x'), 'KafkaAccessError'],
