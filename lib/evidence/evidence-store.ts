@@ -173,7 +173,7 @@ export async function verifyEvidence(
     problems.push(
       `${sigKey} was made for evidence ${sig.evidence_id}, not ${id} (copied from another drill)`,
     );
-  if (sig.key_id !== verifier.keyId)
+  if (sig.key_fingerprint !== verifier.fingerprint)
     problems.push(`signed with key ${sig.key_id}, but the key given to verify is ${verifier.keyId}`);
   const { signature, ...unsigned } = sig;
   if (!(await verifier.verify(signedPayload(unsigned), Buffer.from(signature, 'base64'), sig.algorithm)))

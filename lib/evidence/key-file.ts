@@ -1,15 +1,8 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors.ts';
-import type { EvidenceSigner, EvidenceVerifier } from './signature.ts';
+import { verifyWithPublicKey } from './kms-key.ts';
+import { type EvidenceSigner, type EvidenceVerifier, publicKeyFingerprint } from './signature.ts';
 
 /**
  * Evidence signed with a local Ed25519 key pair (PEM files): for the CLI and drills run outside AWS. The key id is
@@ -17,11 +10,10 @@ import type { EvidenceSigner, EvidenceVerifier } from './signature.ts';
  * with a copy of the public key.
  */
 export function keyFingerprint(publicKey: KeyObject): string {
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  return `ed25519:${createHash('sha256').update(der).digest('hex').slice(0, 32)}`;
+  return `${publicKey.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'sha256'}:${publicKeyFingerprint(publicKey).slice(0, 32)}`;
 }
 
-function readKey(path: string): KeyObject {
+function readKey(path: string, anyPublic = false): KeyObject {
   let pem: string;
   try {
     pem = readFileSync(path, 'utf8');
@@ -33,11 +25,13 @@ function readKey(path: string): KeyObject {
   }
   try {
     const key = pem.includes('PRIVATE KEY') ? createPrivateKey(pem) : createPublicKey(pem);
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`a ${key.asymmetricKeyType} key`);
+    const publicOk =
+      anyPublic && key.type === 'public' && ['ec', 'rsa'].includes(key.asymmetricKeyType ?? '');
+    if (key.asymmetricKeyType !== 'ed25519' && !publicOk) throw new Error(`a ${key.asymmetricKeyType} key`);
     return key;
   } catch (e) {
     throw new UserError(
-      `${path} is not an Ed25519 key in PEM form (${e instanceof Error ? e.message : String(e)})`,
+      `${path} is not an Ed25519 key (or, to verify, an EC or RSA public key) in PEM form (${e instanceof Error ? e.message : String(e)})`,
       { hint: 'Use the NAME.key or NAME.pub file that `kafka-backup evidence keygen --out NAME` wrote.' },
     );
   }
@@ -75,21 +69,26 @@ export function keyFileSigner(path: string): EvidenceSigner {
     throw new UserError(`${path} is a public key; signing needs the private key`, {
       hint: 'Give the NAME.key file to sign; NAME.pub is for verifying.',
     });
-  const keyId = keyFingerprint(createPublicKey(key));
+  const publicKey = createPublicKey(key);
   return {
-    keyId,
+    keyId: keyFingerprint(publicKey),
+    fingerprint: publicKeyFingerprint(publicKey),
     algorithm: 'ed25519',
     sign: async (payload) => sign(null, payload, key),
   };
 }
 
-/** Verifies with a public key file, or with the private key file (its public half). */
+/**
+ * Verifies with a public key file (ours, or a KMS key's public half as PEM), or with the private key file (its
+ * public half).
+ */
 export function keyFileVerifier(path: string): EvidenceVerifier {
-  const key = readKey(path);
+  const key = readKey(path, true);
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   return {
     keyId: keyFingerprint(publicKey),
+    fingerprint: publicKeyFingerprint(publicKey),
     verify: async (payload, signature, algorithm) =>
-      algorithm === 'ed25519' && verify(null, payload, publicKey, signature),
+      verifyWithPublicKey(publicKey, payload, signature, algorithm),
   };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -14,14 +14,17 @@ export const SignatureAlgorithm = z.enum(['ed25519', 'ECDSA_SHA_256', 'RSASSA_PS
 export type SignatureAlgorithm = z.infer<typeof SignatureAlgorithm>;
 
 export interface EvidenceSigner {
-  /** A file key's fingerprint (`ed25519:…`) or the KMS key's ARN. */
+  /** A file key's fingerprint (`ed25519:…`) or the KMS key's ARN: for people. */
   readonly keyId: string;
+  /** SHA-256 of the public key (SubjectPublicKeyInfo DER), hex: what verification matches keys by. */
+  readonly fingerprint: string;
   readonly algorithm: SignatureAlgorithm;
   sign(payload: Buffer): Promise<Buffer>;
 }
 
 export interface EvidenceVerifier {
   readonly keyId: string;
+  readonly fingerprint: string;
   verify(payload: Buffer, signature: Buffer, algorithm: SignatureAlgorithm): Promise<boolean>;
 }
 
@@ -32,6 +35,8 @@ export const EvidenceSignature = z.strictObject({
   evidence_id: z.string(),
   algorithm: SignatureAlgorithm,
   key_id: z.string(),
+  /** SHA-256 of the signing key's public half (SPKI DER), hex. */
+  key_fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
   signed_at: z.iso.datetime(),
   files: z.record(z.string(), FileDigest),
   /** Base64. */
@@ -41,6 +46,10 @@ export type EvidenceSignature = z.infer<typeof EvidenceSignature>;
 
 export function sha256Hex(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
+}
+
+export function publicKeyFingerprint(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
 function canonical(value: unknown): string {
@@ -71,6 +80,7 @@ export async function signEvidence(
     evidence_id: evidenceId,
     algorithm: signer.algorithm,
     key_id: signer.keyId,
+    key_fingerprint: signer.fingerprint,
     signed_at: now.toISOString(),
     files: Object.fromEntries(
       Object.entries(files).map(([name, body]) => [name, { sha256: sha256Hex(body), bytes: body.length }]),

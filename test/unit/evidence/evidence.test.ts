@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   keyFileVerifier,
   listEvidence,
   loadEvidence,
+  publicKeyFingerprint,
   verifyEvidence,
   writeEvidence,
 } from '../../../lib/evidence/index.ts';
@@ -181,8 +183,41 @@ describe('evidence reports', () => {
       /Cannot read the evidence signing key file .*nope.key \(ENOENT\)/,
     );
     writeFileSync(join(dir, 'bad.key'), 'not a key');
-    expect(() => keyFileSigner(join(dir, 'bad.key'))).toThrow(/bad.key is not an Ed25519 key in PEM form/);
+    expect(() => keyFileSigner(join(dir, 'bad.key'))).toThrow(
+      /bad.key is not an Ed25519 key \(or, to verify, an EC or RSA public key\) in PEM form/,
+    );
     const k = keys();
     expect(() => keyFileSigner(k.publicPath)).toThrow(/is a public key; signing needs the private key/);
   });
+
+  it.each([
+    ['ECDSA_SHA_256', 'ec', { namedCurve: 'P-256' }, (p: Buffer, k: KeyObject) => sign('sha256', p, k)],
+    [
+      'RSASSA_PSS_SHA_256',
+      'rsa',
+      { modulusLength: 2048 },
+      (p: Buffer, k: KeyObject) => sign('sha256', p, { key: k, padding: 6, saltLength: 32 }),
+    ],
+  ] as const)(
+    'verifies %s signatures (a KMS key) with its public key as PEM',
+    async (algorithm, type, opts, signWith) => {
+      const { privateKey, publicKey } = generateKeyPairSync(type as 'ec', opts as { namedCurve: string });
+      const signer = {
+        keyId: 'arn:aws:kms:us-east-1:111122223333:key/test',
+        fingerprint: publicKeyFingerprint(publicKey),
+        algorithm,
+        sign: async (p: Buffer) => signWith(p, privateKey),
+      };
+      await writeEvidence(store, report(), signer);
+      const pub = join(dir, 'kms.pub');
+      writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }));
+      const v = await verifyEvidence(store, 'drill-20261202-010203', keyFileVerifier(pub));
+      expect(v.problems).toEqual([]);
+      expect(v.key_id).toBe('arn:aws:kms:us-east-1:111122223333:key/test');
+      const other = generateKeyPairSync(type as 'ec', opts as { namedCurve: string }).publicKey;
+      writeFileSync(join(dir, 'other.pub'), other.export({ type: 'spki', format: 'pem' }));
+      const w = await verifyEvidence(store, 'drill-20261202-010203', keyFileVerifier(join(dir, 'other.pub')));
+      expect(w.problems).toHaveLength(2);
+    },
+  );
 });
