@@ -131,7 +131,8 @@ function verifyOrThrow(
         verify(
           'sha256',
           payload,
-          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+          // AWS KMS salts with the digest length (32); AUTO accepts that and any other length a signer chose.
+          { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
           signature,
         )
       );
