@@ -77,234 +77,282 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
+/** What one drill knows as it goes: its names, its clusters and stores, and what each step found. */
+class DrillRun {
+  readonly started: Date;
+  readonly topic: string;
+  readonly group: string;
+  readonly backupId: string;
+  readonly source: KafkaCluster;
+  readonly target: KafkaCluster;
+  readonly backupStorage: StorageConfig;
+  readonly restoreStorage: StorageConfig;
+  /** The backup store, then the restore store when it differs. */
+  readonly stores: ObjectStore[];
+  readonly steps: DrillStep[] = [];
+  readonly produced = new Map<number, number>();
+  readonly expectedDigest = new Map<number, PartitionDigest>();
+  readonly committed = new Map<number, number>();
+  readonly checks: DrillPartitionCheck[] = [];
+  failed = false;
+  readonly o: DrillOptions;
+
+  constructor(o: DrillOptions) {
+    this.o = o;
+    this.started = o.now ? o.now() : new Date();
+    const id = stamp(this.started);
+    this.topic = `dr-test-${id}`;
+    this.group = `dr-drill-${id}`;
+    this.backupId = `drill-${id}`;
+    this.source = new KafkaCluster(o.source, 'source', 'kafka-backup-drill');
+    this.target = new KafkaCluster(o.target, 'target', 'kafka-backup-drill');
+    this.backupStorage = drillLocation(o.backupStorage);
+    this.restoreStorage = drillLocation(o.restoreStorage ?? o.backupStorage);
+    this.stores = [openStore(this.backupStorage)];
+    if (o.restoreStorage) this.stores.push(openStore(this.restoreStorage));
+  }
+
+  /** Runs one step, recording its outcome and time; false (and the drill failed) when it threw. */
+  async step(name: string, fn: () => Promise<string>): Promise<boolean> {
+    const t0 = Date.now();
+    this.o.logger.info(`drill: ${name}`);
+    try {
+      const detail = await fn();
+      this.steps.push({ name, ok: true, duration_ms: Date.now() - t0, detail });
+      return true;
+    } catch (e) {
+      this.failed = true;
+      const detail = e instanceof Error ? e.message : String(e);
+      this.steps.push({ name, ok: false, duration_ms: Date.now() - t0, detail });
+      this.o.logger.error(`drill step failed: ${name}`, { error: detail });
+      return false;
+    }
+  }
+
+  async createTopic(): Promise<string> {
+    const { brokers } = await this.source.describeCluster();
+    await this.source.createTopic({
+      name: this.topic,
+      partitions: this.o.partitions,
+      replicationFactor: Math.min(3, brokers),
+      configs: {},
+    });
+    return `${this.topic}: ${this.o.partitions} partitions`;
+  }
+
+  /** N records of S bytes, spread over the partitions, each partition's keys and values digested as produced. */
+  async produce(): Promise<string> {
+    const { records, recordSize, partitions } = this.o;
+    const writer = new IdempotentWriter(this.source);
+    try {
+      const batch = Math.max(1, Math.floor(900_000 / (recordSize + 64)));
+      const now = Date.now();
+      for (let i = 0; i < records; i += batch) {
+        const byPartition = new Map<number, OutgoingRecord[]>();
+        for (let j = i; j < Math.min(records, i + batch); j++) {
+          const p = drillPartition(j, partitions);
+          const key = drillKey(j);
+          const value = drillValue(j, recordSize);
+          this.produced.set(p, (this.produced.get(p) ?? 0) + 1);
+          const d = this.expectedDigest.get(p) ?? new PartitionDigest();
+          d.add(key, value);
+          this.expectedDigest.set(p, d);
+          const list = byPartition.get(p) ?? [];
+          list.push({ key, value, timestamp: now, headers: [] });
+          byPartition.set(p, list);
+        }
+        await Promise.all([...byPartition].map(([p, list]) => writer.write(this.topic, p, list)));
+      }
+    } finally {
+      await writer.close();
+    }
+    return `${records} records x ${recordSize} bytes`;
+  }
+
+  async commitGroupHalfWay(): Promise<string> {
+    for (const [p, n] of this.produced) this.committed.set(p, Math.floor(n / 2));
+    await this.source.setCommittedOffsets(
+      this.group,
+      this.topic,
+      [...this.committed].map(([partition, offset]) => ({ partition, offset })),
+    );
+    return `${this.group} at ${[...this.committed].map(([p, off]) => `${p}:${off}`).join(' ')}`;
+  }
+
+  async backUp(): Promise<string> {
+    const config = BackupConfig.parse({
+      mode: 'backup',
+      backup_id: this.backupId,
+      source: { ...this.o.source, topics: { include: [this.topic] } },
+      storage: this.backupStorage,
+      backup: { consumer_groups: [this.group] },
+    });
+    const { manifest } = await runBackup({
+      config,
+      store: this.stores[0]!,
+      source: this.source,
+      logger: this.o.logger,
+    });
+    return `${this.backupId}: ${manifest.stats.records} records, ${manifest.stats.stored_bytes} bytes stored`;
+  }
+
+  /** Until the manifest and every segment it names are in the restore location (S3 replication has no order). */
+  async waitForReplication(): Promise<string> {
+    const store = this.stores[1]!;
+    const deadline = Date.now() + this.o.replicationTimeoutMs;
+    for (;;) {
+      try {
+        const m = await loadManifest(store, this.backupId);
+        const segments = m.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments));
+        const present = await Promise.all(segments.map((s) => store.head(s.key)));
+        if (present.every(Boolean)) return `${segments.length} segments present`;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`Backup ${this.backupId} did not reach ${store.location} in time`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+
+  async restore(): Promise<string> {
+    const config = RestoreConfig.parse({
+      mode: 'restore',
+      backup_id: this.backupId,
+      target: this.o.target,
+      storage: this.restoreStorage,
+      restore: {
+        include_original_offset_header: true,
+        consumer_group_strategy: 'header-based',
+        reset_consumer_offsets: true,
+        consumer_groups: [this.group],
+      },
+    });
+    const report = await runRestore(
+      { config, store: this.stores.at(-1)!, target: this.target, logger: this.o.logger },
+      { resetOffsets: true },
+    );
+    const moved = report.consumer_groups.find((g) => g.group_id === this.group);
+    if (!report.ok || moved?.status !== 'reset')
+      throw new Error(`The restore did not complete: group ${moved?.status ?? 'missing'}`);
+    for (const t of report.topics) {
+      for (const p of t.partitions) {
+        this.checks.push({
+          partition: p.target_partition,
+          produced: this.produced.get(p.target_partition) ?? 0,
+          backed_up: p.backup_records,
+          restored: p.end_offset - p.base_offset,
+          digest_match: false,
+          committed_source_offset: this.committed.get(p.target_partition) ?? 0,
+          resumed_at_source_offset: null,
+          ok: false,
+        });
+      }
+    }
+    return `${report.topics[0]?.partitions.reduce((n, p) => n + p.restored, 0) ?? 0} records restored`;
+  }
+
+  async verifyRecords(): Promise<string> {
+    const digests = new Map<number, PartitionDigest>();
+    const offsets = await this.target.partitionOffsets(this.topic);
+    await readPartitions(
+      this.target,
+      offsets.map((x) => ({ topic: this.topic, partition: x.partition, from: x.logStart, to: x.end })),
+      {
+        isolation: 'read_committed',
+        concurrency: this.o.partitions,
+        onBatch: async (b) => {
+          const d = digests.get(b.partition) ?? new PartitionDigest();
+          for (const r of b.records) d.add(r.key, r.value);
+          digests.set(b.partition, d);
+        },
+      },
+    );
+    const bad: number[] = [];
+    for (const c of this.checks) {
+      c.digest_match = digests.get(c.partition)?.digest() === this.expectedDigest.get(c.partition)?.digest();
+      if (!c.digest_match || c.restored !== c.produced || c.backed_up !== c.produced) bad.push(c.partition);
+    }
+    if (bad.length > 0) throw new Error(`Partitions ${bad.join(', ')} differ from what was produced`);
+    return `${this.checks.length} partitions: counts and SHA-256 match`;
+  }
+
+  /** A real consumer of the group on the target: its first record must be the one after the committed offset. */
+  async verifyGroupResumes(): Promise<string> {
+    const first = await firstRecordsForGroup(this.target, this.group, this.topic, this.o.partitions);
+    const bad: number[] = [];
+    for (const c of this.checks) {
+      const r = first.get(c.partition)?.[0];
+      const src = r?.headers.find((h) => h.key === OriginHeader.offset)?.value?.toString();
+      c.resumed_at_source_offset = src === undefined ? null : Number(src);
+      c.ok = c.digest_match && c.resumed_at_source_offset === c.committed_source_offset;
+      if (!c.ok) bad.push(c.partition);
+    }
+    if (bad.length > 0)
+      throw new Error(`Group ${this.group} resumes at the wrong record on partitions ${bad.join(', ')}`);
+    return `${this.group} resumes at the committed source offset on every partition`;
+  }
+
+  /** The test topic on both clusters, the group, and the drill backup with its restore state in every store. */
+  async cleanUp(): Promise<string> {
+    await this.source.deleteTopics([this.topic]).catch(() => undefined);
+    await this.target.deleteTopics([this.topic]).catch(() => undefined);
+    await this.source.deleteGroups([this.group]);
+    await this.target.deleteGroups([this.group]);
+    for (const store of this.stores) {
+      const manifest = await loadManifest(store, this.backupId).catch(() => undefined);
+      const keys = [
+        ...(manifest?.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))) ?? []),
+        ...(await store.list(Layout.backupPrefix(this.backupId))),
+        ...(await store.list(`${RestoreLayout.prefix}${this.backupId}--`)),
+      ];
+      await store.delete(keys);
+    }
+    return `deleted ${this.topic} on both clusters, group ${this.group}, backup ${this.backupId}`;
+  }
+
+  report(): DrillReport {
+    return {
+      ok: !this.failed,
+      topic: this.topic,
+      consumer_group: this.group,
+      backup_id: this.backupId,
+      records: this.o.records,
+      record_size: this.o.recordSize,
+      started_at: this.started.toISOString(),
+      duration_ms: Date.now() - this.started.getTime(),
+      steps: this.steps,
+      partitions: this.checks,
+    };
+  }
+}
+
 /**
  * The seed's monthly DR drill, end to end: a dated test topic on the source, N records of S bytes, a consumer
  * group half-way through each partition, backup, (replication wait), restore into the target with the group
  * moved, then proof: per-partition counts, byte-exact digests, and a real consumer resuming at the right record.
+ * Each step runs only when the ones before it passed; the clean-up always runs (unless `keep`).
  */
 export async function runDrill(o: DrillOptions): Promise<DrillReport> {
-  const started = o.now ? o.now() : new Date();
-  const id = stamp(started);
-  const topic = `dr-test-${id}`;
-  const group = `dr-drill-${id}`;
-  const backupId = `drill-${id}`;
-  const steps: DrillStep[] = [];
-  const source = new KafkaCluster(o.source, 'source', 'kafka-backup-drill');
-  const target = new KafkaCluster(o.target, 'target', 'kafka-backup-drill');
-  const backupStorage = drillLocation(o.backupStorage);
-  const restoreStorage = drillLocation(o.restoreStorage ?? o.backupStorage);
-  const stores: ObjectStore[] = [openStore(backupStorage)];
-  if (o.restoreStorage) stores.push(openStore(restoreStorage));
-  const produced = new Map<number, number>();
-  const expectedDigest = new Map<number, PartitionDigest>();
-  const committed = new Map<number, number>();
-  const checks: DrillPartitionCheck[] = [];
-  let failed = false;
-
-  const step = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
-    const t0 = Date.now();
-    o.logger.info(`drill: ${name}`);
-    try {
-      const detail = await fn();
-      steps.push({ name, ok: true, duration_ms: Date.now() - t0, detail });
-      return true;
-    } catch (e) {
-      failed = true;
-      steps.push({
-        name,
-        ok: false,
-        duration_ms: Date.now() - t0,
-        detail: e instanceof Error ? e.message : String(e),
-      });
-      o.logger.error(`drill step failed: ${name}`, { error: e instanceof Error ? e.message : String(e) });
-      return false;
-    }
-  };
-
+  const d = new DrillRun(o);
+  const steps: (readonly [string, () => Promise<string>])[] = [
+    ['create test topic on the source', () => d.createTopic()],
+    ['produce test records', () => d.produce()],
+    ['commit a consumer group half-way on the source', () => d.commitGroupHalfWay()],
+    ['back up', () => d.backUp()],
+    ...(o.restoreStorage === undefined
+      ? []
+      : [['wait for the backup in the DR location (replication)', () => d.waitForReplication()] as const]),
+    ['restore to the DR cluster and move the consumer group', () => d.restore()],
+    ['verify records byte for byte', () => d.verifyRecords()],
+    ['verify the consumer group resumes at the right record', () => d.verifyGroupResumes()],
+  ];
   try {
-    const ok =
-      (await step('create test topic on the source', async () => {
-        const { brokers } = await source.describeCluster();
-        await source.createTopic({
-          name: topic,
-          partitions: o.partitions,
-          replicationFactor: Math.min(3, brokers),
-          configs: {},
-        });
-        return `${topic}: ${o.partitions} partitions`;
-      })) &&
-      (await step('produce test records', async () => {
-        const writer = new IdempotentWriter(source);
-        try {
-          const batch = Math.max(1, Math.floor(900_000 / (o.recordSize + 64)));
-          const now = Date.now();
-          for (let i = 0; i < o.records; i += batch) {
-            const byPartition = new Map<number, OutgoingRecord[]>();
-            for (let j = i; j < Math.min(o.records, i + batch); j++) {
-              const p = drillPartition(j, o.partitions);
-              const key = drillKey(j);
-              const value = drillValue(j, o.recordSize);
-              produced.set(p, (produced.get(p) ?? 0) + 1);
-              const d = expectedDigest.get(p) ?? new PartitionDigest();
-              d.add(key, value);
-              expectedDigest.set(p, d);
-              const list = byPartition.get(p) ?? [];
-              list.push({ key, value, timestamp: now, headers: [] });
-              byPartition.set(p, list);
-            }
-            await Promise.all([...byPartition].map(([p, records]) => writer.write(topic, p, records)));
-          }
-        } finally {
-          await writer.close();
-        }
-        return `${o.records} records x ${o.recordSize} bytes`;
-      })) &&
-      (await step('commit a consumer group half-way on the source', async () => {
-        for (const [p, n] of produced) committed.set(p, Math.floor(n / 2));
-        await source.setCommittedOffsets(
-          group,
-          topic,
-          [...committed].map(([partition, offset]) => ({ partition, offset })),
-        );
-        return `${group} at ${[...committed].map(([p, off]) => `${p}:${off}`).join(' ')}`;
-      })) &&
-      (await step('back up', async () => {
-        const config = BackupConfig.parse({
-          mode: 'backup',
-          backup_id: backupId,
-          source: { ...o.source, topics: { include: [topic] } },
-          storage: backupStorage,
-          backup: { consumer_groups: [group] },
-        });
-        const { manifest } = await runBackup({ config, store: stores[0]!, source, logger: o.logger });
-        return `${backupId}: ${manifest.stats.records} records, ${manifest.stats.stored_bytes} bytes stored`;
-      })) &&
-      (o.restoreStorage === undefined ||
-        (await step('wait for the backup in the DR location (replication)', async () => {
-          const deadline = Date.now() + o.replicationTimeoutMs;
-          for (;;) {
-            try {
-              const m = await loadManifest(stores[1]!, backupId);
-              const segments = m.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments));
-              const present = await Promise.all(segments.map((s) => stores[1]!.head(s.key)));
-              if (present.every(Boolean)) return `${segments.length} segments present`;
-            } catch {
-              // not there yet
-            }
-            if (Date.now() > deadline)
-              throw new Error(`backup ${backupId} did not reach ${stores[1]!.location} in time`);
-            await new Promise((r) => setTimeout(r, 5_000));
-          }
-        }))) &&
-      (await step('restore to the DR cluster and move the consumer group', async () => {
-        const config = RestoreConfig.parse({
-          mode: 'restore',
-          backup_id: backupId,
-          target: o.target,
-          storage: restoreStorage,
-          restore: {
-            include_original_offset_header: true,
-            consumer_group_strategy: 'header-based',
-            reset_consumer_offsets: true,
-            consumer_groups: [group],
-          },
-        });
-        const report = await runRestore(
-          { config, store: stores.at(-1)!, target, logger: o.logger },
-          { resetOffsets: true },
-        );
-        const moved = report.consumer_groups.find((g) => g.group_id === group);
-        if (!report.ok || moved?.status !== 'reset')
-          throw new Error(`restore did not complete: group ${moved?.status ?? 'missing'}`);
-        for (const t of report.topics) {
-          for (const p of t.partitions) {
-            checks.push({
-              partition: p.target_partition,
-              produced: produced.get(p.target_partition) ?? 0,
-              backed_up: p.backup_records,
-              restored: p.end_offset - p.base_offset,
-              digest_match: false,
-              committed_source_offset: committed.get(p.target_partition) ?? 0,
-              resumed_at_source_offset: null,
-              ok: false,
-            });
-          }
-        }
-        return `${report.topics[0]?.partitions.reduce((n, p) => n + p.restored, 0) ?? 0} records restored`;
-      })) &&
-      (await step('verify records byte for byte', async () => {
-        const digests = new Map<number, PartitionDigest>();
-        const offsets = await target.partitionOffsets(topic);
-        await readPartitions(
-          target,
-          offsets.map((x) => ({ topic, partition: x.partition, from: x.logStart, to: x.end })),
-          {
-            isolation: 'read_committed',
-            concurrency: o.partitions,
-            onBatch: async (b) => {
-              const d = digests.get(b.partition) ?? new PartitionDigest();
-              for (const r of b.records) d.add(r.key, r.value);
-              digests.set(b.partition, d);
-            },
-          },
-        );
-        const bad: number[] = [];
-        for (const c of checks) {
-          c.digest_match = digests.get(c.partition)?.digest() === expectedDigest.get(c.partition)?.digest();
-          if (!c.digest_match || c.restored !== c.produced || c.backed_up !== c.produced)
-            bad.push(c.partition);
-        }
-        if (bad.length > 0) throw new Error(`partitions ${bad.join(', ')} differ from what was produced`);
-        return `${checks.length} partitions: counts and SHA-256 match`;
-      })) &&
-      (await step('verify the consumer group resumes at the right record', async () => {
-        const first = await firstRecordsForGroup(target, group, topic, o.partitions);
-        const bad: number[] = [];
-        for (const c of checks) {
-          const r = first.get(c.partition)?.[0];
-          const src = r?.headers.find((h) => h.key === OriginHeader.offset)?.value?.toString();
-          c.resumed_at_source_offset = src === undefined ? null : Number(src);
-          c.ok = c.digest_match && c.resumed_at_source_offset === c.committed_source_offset;
-          if (!c.ok) bad.push(c.partition);
-        }
-        if (bad.length > 0)
-          throw new Error(`group ${group} resumes at the wrong record on partitions ${bad.join(', ')}`);
-        return `${group} resumes at the committed source offset on every partition`;
-      }));
-    void ok;
+    for (const [name, fn] of steps) if (!(await d.step(name, fn))) break;
   } finally {
-    if (!o.keep) {
-      await step('clean up', async () => {
-        await source.deleteTopics([topic]).catch(() => undefined);
-        await target.deleteTopics([topic]).catch(() => undefined);
-        await source.deleteGroups([group]);
-        await target.deleteGroups([group]);
-        for (const store of stores) {
-          const manifest = await loadManifest(store, backupId).catch(() => undefined);
-          const keys = [
-            ...(manifest?.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))) ??
-              []),
-            ...(await store.list(Layout.backupPrefix(backupId))),
-            ...(await store.list(`${RestoreLayout.prefix}${backupId}--`)),
-          ];
-          await store.delete(keys);
-        }
-        return `deleted ${topic} on both clusters, group ${group}, backup ${backupId}`;
-      });
-    }
-    await source.close();
-    await target.close();
+    if (!o.keep) await d.step('clean up', () => d.cleanUp());
+    await d.source.close();
+    await d.target.close();
   }
-  return {
-    ok: !failed,
-    topic,
-    consumer_group: group,
-    backup_id: backupId,
-    records: o.records,
-    record_size: o.recordSize,
-    started_at: started.toISOString(),
-    duration_ms: Date.now() - started.getTime(),
-    steps,
-    partitions: checks,
-  };
+  return d.report();
 }

@@ -239,6 +239,116 @@ export interface BackupDashboardProps {
   readonly lagCritical?: Duration;
 }
 
+/** Panel "Backup Status" (stat of kafka_backup_last_successful_backup_timestamp). */
+function backupStatusPanel(clusters: readonly string[]): cloudwatch.IWidget {
+  const hour = Duration.hours(1);
+  return new cloudwatch.SingleValueWidget({
+    title: 'Backup Status',
+    width: 6,
+    height: 6,
+    setPeriodToTimeRange: true,
+    metrics: clusters.flatMap((cluster) => [
+      emfMetric(
+        'backupsTotal',
+        { source_cluster_id: cluster, outcome: 'success' },
+        { statistic: 'Sum', period: hour, label: `${cluster} successful backups` },
+      ),
+      emfMetric(
+        'backupsTotal',
+        { source_cluster_id: cluster, outcome: 'failure' },
+        { statistic: 'Sum', period: hour, label: `${cluster} failed backups` },
+      ),
+      emfMetric(
+        'lastSuccessfulBackupTimestamp',
+        { source_cluster_id: cluster },
+        { statistic: 'Maximum', period: hour, label: `${cluster} last success (epoch s)` },
+      ),
+    ]),
+  });
+}
+
+/**
+ * Panel "Replication Lag" (gauge of time() - last_successful_backup_timestamp, 0 green, 3600 yellow, 7200 red):
+ * the timestamp carried forward over every period, taken from that period's time.
+ */
+function replicationLagPanel(
+  clusters: readonly string[],
+  warning: Duration,
+  critical: Duration,
+): cloudwatch.IWidget {
+  const fiveMinutes = Duration.minutes(5);
+  return new cloudwatch.GaugeWidget({
+    title: 'Replication Lag',
+    width: 6,
+    height: 6,
+    metrics: clusters.map(
+      (cluster, i) =>
+        new cloudwatch.MathExpression({
+          expression: `EPOCH(FILL(ts${i}, REPEAT)) - FILL(ts${i}, REPEAT)`,
+          usingMetrics: {
+            [`ts${i}`]: emfMetric(
+              'lastSuccessfulBackupTimestamp',
+              { source_cluster_id: cluster },
+              { statistic: 'Maximum', period: fiveMinutes },
+            ),
+          },
+          label: `${cluster} seconds since last successful backup`,
+          period: fiveMinutes,
+        }),
+    ),
+    leftYAxis: { min: 0, max: critical.toSeconds() * 1.5 },
+    annotations: [
+      { value: warning.toSeconds(), color: '#2ca02c', fill: cloudwatch.Shading.BELOW, label: 'OK' },
+      { value: warning.toSeconds(), color: '#ffbf00', fill: cloudwatch.Shading.ABOVE, label: 'warning' },
+      { value: critical.toSeconds(), color: '#d62728', fill: cloudwatch.Shading.ABOVE, label: 'critical' },
+    ],
+  });
+}
+
+/** Panel "Backup Size Trend" (kafka_backup_backup_size_bytes). */
+function backupSizePanel(clusters: readonly string[]): cloudwatch.IWidget {
+  const hour = Duration.hours(1);
+  return new cloudwatch.GraphWidget({
+    title: 'Backup Size Trend',
+    width: 6,
+    height: 6,
+    left: clusters.map((cluster) =>
+      emfMetric(
+        'backupSizeBytes',
+        { source_cluster_id: cluster },
+        { statistic: 'Maximum', period: hour, label: `${cluster} bytes` },
+      ),
+    ),
+    leftYAxis: { min: 0, label: 'bytes', showUnits: false },
+  });
+}
+
+/** Panel "Records Backed Up" (rate(kafka_backup_records_total[1h])): records per second over each hour. */
+function recordsPanel(clusters: readonly string[]): cloudwatch.IWidget {
+  const hour = Duration.hours(1);
+  return new cloudwatch.GraphWidget({
+    title: 'Records Backed Up',
+    width: 6,
+    height: 6,
+    left: clusters.map(
+      (cluster, i) =>
+        new cloudwatch.MathExpression({
+          expression: `r${i} / PERIOD(r${i})`,
+          usingMetrics: {
+            [`r${i}`]: emfMetric(
+              'recordsTotal',
+              { source_cluster_id: cluster },
+              { statistic: 'Sum', period: hour },
+            ),
+          },
+          label: `${cluster} records/s`,
+          period: hour,
+        }),
+    ),
+    leftYAxis: { min: 0, label: 'records/s', showUnits: false },
+  });
+}
+
 /** The guide's "Multi-Cluster DR Status" Grafana dashboard as a CloudWatch dashboard. */
 export class BackupDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -248,7 +358,6 @@ export class BackupDashboard extends Construct {
     const warning = props.lagWarning ?? Duration.hours(1);
     const critical = props.lagCritical ?? Duration.hours(2);
     const clusters = props.sourceClusterIds;
-    const hour = Duration.hours(1);
     const fiveMinutes = Duration.minutes(5);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -256,99 +365,12 @@ export class BackupDashboard extends Construct {
       defaultInterval: Duration.hours(24),
     });
 
-    // Panel "Backup Status" (stat of kafka_backup_last_successful_backup_timestamp).
-    const status = new cloudwatch.SingleValueWidget({
-      title: 'Backup Status',
-      width: 6,
-      height: 6,
-      setPeriodToTimeRange: true,
-      metrics: clusters.flatMap((cluster) => [
-        emfMetric(
-          'backupsTotal',
-          { source_cluster_id: cluster, outcome: 'success' },
-          { statistic: 'Sum', period: hour, label: `${cluster} successful backups` },
-        ),
-        emfMetric(
-          'backupsTotal',
-          { source_cluster_id: cluster, outcome: 'failure' },
-          { statistic: 'Sum', period: hour, label: `${cluster} failed backups` },
-        ),
-        emfMetric(
-          'lastSuccessfulBackupTimestamp',
-          { source_cluster_id: cluster },
-          { statistic: 'Maximum', period: hour, label: `${cluster} last success (epoch s)` },
-        ),
-      ]),
-    });
-
-    // Panel "Replication Lag" (gauge of time() - last_successful_backup_timestamp, 0 green, 3600 yellow,
-    // 7200 red): the timestamp carried forward over every period, taken from that period's time.
-    const lag = new cloudwatch.GaugeWidget({
-      title: 'Replication Lag',
-      width: 6,
-      height: 6,
-      metrics: clusters.map(
-        (cluster, i) =>
-          new cloudwatch.MathExpression({
-            expression: `EPOCH(FILL(ts${i}, REPEAT)) - FILL(ts${i}, REPEAT)`,
-            usingMetrics: {
-              [`ts${i}`]: emfMetric(
-                'lastSuccessfulBackupTimestamp',
-                { source_cluster_id: cluster },
-                { statistic: 'Maximum', period: fiveMinutes },
-              ),
-            },
-            label: `${cluster} seconds since last successful backup`,
-            period: fiveMinutes,
-          }),
-      ),
-      leftYAxis: { min: 0, max: critical.toSeconds() * 1.5 },
-      annotations: [
-        { value: warning.toSeconds(), color: '#2ca02c', fill: cloudwatch.Shading.BELOW, label: 'OK' },
-        { value: warning.toSeconds(), color: '#ffbf00', fill: cloudwatch.Shading.ABOVE, label: 'warning' },
-        { value: critical.toSeconds(), color: '#d62728', fill: cloudwatch.Shading.ABOVE, label: 'critical' },
-      ],
-    });
-
-    // Panel "Backup Size Trend" (kafka_backup_backup_size_bytes).
-    const size = new cloudwatch.GraphWidget({
-      title: 'Backup Size Trend',
-      width: 6,
-      height: 6,
-      left: clusters.map((cluster) =>
-        emfMetric(
-          'backupSizeBytes',
-          { source_cluster_id: cluster },
-          { statistic: 'Maximum', period: hour, label: `${cluster} bytes` },
-        ),
-      ),
-      leftYAxis: { min: 0, label: 'bytes', showUnits: false },
-    });
-
-    // Panel "Records Backed Up" (rate(kafka_backup_records_total[1h])): records per second over each hour.
-    const records = new cloudwatch.GraphWidget({
-      title: 'Records Backed Up',
-      width: 6,
-      height: 6,
-      left: clusters.map(
-        (cluster, i) =>
-          new cloudwatch.MathExpression({
-            expression: `r${i} / PERIOD(r${i})`,
-            usingMetrics: {
-              [`r${i}`]: emfMetric(
-                'recordsTotal',
-                { source_cluster_id: cluster },
-                { statistic: 'Sum', period: hour },
-              ),
-            },
-            label: `${cluster} records/s`,
-            period: hour,
-          }),
-      ),
-      leftYAxis: { min: 0, label: 'records/s', showUnits: false },
-    });
-
-    this.dashboard.addWidgets(status, lag, size, records);
+    this.dashboard.addWidgets(
+      backupStatusPanel(clusters),
+      replicationLagPanel(clusters, warning, critical),
+      backupSizePanel(clusters),
+      recordsPanel(clusters),
+    );
 
     const second: cloudwatch.IWidget[] = [];
     if (props.sourceBucketName && props.replicationRules && props.replicationRules.length > 0) {
