@@ -5,6 +5,7 @@ import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
 import { drCommand } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
+import { evidenceCommand } from './commands/evidence.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, { run: Command; summary: string; hidden?: boolean
   drill: {
     run: drillCommand,
     summary: 'the DR drill: test topic, backup, restore, verify counts, bytes and a group, clean up',
+  },
+  evidence: {
+    run: evidenceCommand,
+    summary: 'DR-drill evidence: list, show, verify signatures (an edit fails), make signing keys',
   },
   dr: { run: drCommand, summary: 'start and follow the serverless failover/failback workflows (AWS)' },
   // Not in the help: the workflows' plumbing (kafka-backup step --help describes it).

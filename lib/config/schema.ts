@@ -122,7 +122,11 @@ export const KafkaSecurity = SecurityFields.superRefine((security, ctx) => {
   if (security.ssl_key_password !== undefined && !hasKey) {
     problem('ssl_key_password', 'only used with ssl_key_location');
   }
-}).transform((security) => ({ ...security, ssl_verify_hostname: security.ssl_verify_hostname ?? true }));
+}).transform((security) => {
+  // Only where TLS is used: a parsed config then parses again unchanged (the drills and workflow steps re-parse).
+  const tls = security.security_protocol === 'SSL' || security.security_protocol === 'SASL_SSL';
+  return tls ? { ...security, ssl_verify_hostname: security.ssl_verify_hostname ?? true } : security;
+});
 export type KafkaSecurity = z.infer<typeof KafkaSecurity>;
 
 const connectionShape = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type BackupConfig,
+  BackupConfig,
   type KafkaSecurity,
   parseConfig,
   type RestoreConfig,
@@ -81,8 +81,19 @@ function problems(yaml: string): string[] {
 }
 
 describe('Kafka connection', () => {
-  it('defaults to PLAINTEXT with hostname verification on', () => {
-    expect(security('')).toEqual({ security_protocol: 'PLAINTEXT', ssl_verify_hostname: true });
+  it('defaults to PLAINTEXT, and to hostname verification where TLS is used', () => {
+    expect(security('')).toEqual({ security_protocol: 'PLAINTEXT' });
+    expect(security('security_protocol: SSL')).toEqual({
+      security_protocol: 'SSL',
+      ssl_verify_hostname: true,
+    });
+  });
+
+  it('parses a parsed config again unchanged (drills and workflow steps re-parse configs)', () => {
+    for (const y of [undefined, 'security_protocol: SSL', 'security_protocol: PLAINTEXT']) {
+      const once = parseBackup(backupYaml(y ? { security: y } : {}));
+      expect(BackupConfig.parse(once)).toEqual(once);
+    }
   });
 
   it('accepts bootstrap servers as one comma-separated string', () => {
