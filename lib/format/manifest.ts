@@ -118,23 +118,5 @@ export const Manifest = z.object({
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-/** Where things live inside a backup location. */
-export const Layout = {
-  backupsPrefix: 'backups/',
-  manifest: (backupId: string) => `backups/${backupId}/manifest.json`,
-  /** The cut and everything decided before reading; written once when a backup starts. */
-  plan: (backupId: string) => `backups/${backupId}/plan.json`,
-  /** One per partition, rewritten after each stored segment: what a resumed run continues from. */
-  progress: (backupId: string, topic: string, partition: number) =>
-    `backups/${backupId}/progress/${topic}/${partition}.json`,
-  progressPrefix: (backupId: string) => `backups/${backupId}/progress/`,
-  backupPrefix: (backupId: string) => `backups/${backupId}/`,
-  segmentsPrefix: 'segments/',
-  segment: (topic: string, partition: number, firstOffset: number, lastOffset: number, unique: string) =>
-    `segments/${topic}/${partition}/${pad(firstOffset)}-${pad(lastOffset)}-${unique}.kbseg.zst`,
-  lease: 'lease.json',
-} as const;
-
-function pad(n: number): string {
-  return String(n).padStart(20, '0');
-}
+/** Where things live inside a backup location: the one table of keys, lib/storage/layout.ts. */
+export { BackupLayout as Layout } from '../storage/layout.ts';

@@ -1,19 +1,8 @@
 import { z } from 'zod';
 import { FORMAT_VERSION } from './manifest.ts';
 
-/**
- * Where restores keep their state, next to the backup they restore (not on local disk): so an interrupted
- * restore resumes, and a later offset reset finds the offset mapping, from any machine.
- */
-export const RestoreLayout = {
-  plan: (restoreId: string) => `restores/${restoreId}/plan.json`,
-  partition: (restoreId: string, topic: string, partition: number) =>
-    `restores/${restoreId}/partitions/${topic}/${partition}.json`,
-  report: (restoreId: string) => `restores/${restoreId}/report.json`,
-  /** One run of a restore at a time: held while it writes (see lib/restore/restore-lease.ts). */
-  lease: (restoreId: string) => `restores/${restoreId}/lease.json`,
-  prefix: 'restores/',
-} as const;
+/** Where restores keep their state: the one table of keys, lib/storage/layout.ts. */
+export { RestoreLayout } from '../storage/layout.ts';
 
 /**
  * Source offsets mapped to target offsets in runs: `[source_start, target_start, length]` means source offsets

@@ -1,29 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
+import type { KafkaConnection, KafkaSecurity } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 
-/** The `source:` / `target:` section of a config, as the YAML spells it. */
-export interface KafkaConnectionSettings {
-  bootstrap_servers: string[];
-  client_id?: string | undefined;
-  connection_timeout_ms?: number | undefined;
-  request_timeout_ms?: number | undefined;
-  security?:
-    | {
-        security_protocol?: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' | undefined;
-        sasl_mechanism?: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'AWS_MSK_IAM' | undefined;
-        sasl_username?: string | undefined;
-        sasl_password?: string | undefined;
-        ssl_ca_location?: string | undefined;
-        ssl_certificate_location?: string | undefined;
-        ssl_key_location?: string | undefined;
-        ssl_key_password?: string | undefined;
-        ssl_verify_hostname?: boolean | undefined;
-        aws_region?: string | undefined;
-      }
-    | undefined;
-}
+/**
+ * The `source:` / `target:` section of a config, as the YAML spells it: the config schema's type (lib/config), with
+ * every security field optional, so that a connection made in code (`{ bootstrap_servers: [...] }`: the drill,
+ * `offset-reset --bootstrap-servers`) needs only what it sets; unset fields take the schema's defaults here.
+ */
+export type KafkaConnectionSettings = Omit<KafkaConnection, 'security'> & {
+  security?: Partial<KafkaSecurity> | undefined;
+};
 
 function readPem(path: string, field: string, section: string): string {
   try {

@@ -151,8 +151,5 @@ export async function loadConfigRef(
   return { raw: json as RawConfig, store };
 }
 
-/** Where a run keeps its config: next to the backup, or next to the restore's state. */
-export const WorkflowLayout = {
-  backupConfig: (backupId: string) => `backups/${backupId}/workflow/config.json`,
-  restoreConfig: (restoreId: string) => `restores/${restoreId}/workflow/config.json`,
-} as const;
+/** Where a run keeps its config: the one table of keys, lib/storage/layout.ts. */
+export { WorkflowLayout } from '../storage/layout.ts';

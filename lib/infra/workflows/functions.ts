@@ -11,6 +11,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BackupLayout, LOCATION_FOLDERS, RestoreLayout } from '../../storage/layout.ts';
 import { STEP_ENV, STEP_NAMES, type StepName } from '../../workflow/names.ts';
 import type { WorkflowFunctionsProps } from './props.ts';
 
@@ -81,10 +82,11 @@ export interface StepS3Access {
   readonly put: readonly string[];
   readonly delete: readonly string[];
 }
-const BACKUP_LEASE = '*lease.json';
-const BACKUP_WRITES = ['*backups/*', '*segments/*', BACKUP_LEASE];
-const RESTORE_WRITES = ['*restores/*'];
-const RESTORE_LEASE = '*restores/*/lease.json';
+// From the table of keys (lib/storage/layout.ts): `*` before a key pattern matches any location prefix.
+const BACKUP_LEASE = `*${BackupLayout.lease}`;
+const BACKUP_WRITES = [`*${LOCATION_FOLDERS.backups}*`, `*${LOCATION_FOLDERS.segments}*`, BACKUP_LEASE];
+const RESTORE_WRITES = [`*${LOCATION_FOLDERS.restores}*`];
+const RESTORE_LEASE = `*${RestoreLayout.lease('*')}`;
 const READ_ONLY: StepS3Access = { put: [], delete: [] };
 export const STEP_S3_ACCESS: Readonly<Record<StepName, StepS3Access>> = {
   'backup-plan': { put: BACKUP_WRITES, delete: [BACKUP_LEASE] },

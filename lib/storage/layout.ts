@@ -1,0 +1,70 @@
+/**
+ * Every key kafka-backup writes in a backup location, relative to the location's root: the table "Locations and
+ * keys" of docs/format.md, template for template (test/unit/storage/layout.test.ts holds the two together). The
+ * key functions below fill these templates; lib/format (Layout, RestoreLayout) and lib/workflow (WorkflowLayout)
+ * name their keys through them, and the IAM key patterns of lib/infra start from the same top-level folders.
+ */
+export const KEY_TEMPLATES = {
+  manifest: 'backups/<backup_id>/manifest.json',
+  plan: 'backups/<backup_id>/plan.json',
+  progress: 'backups/<backup_id>/progress/<topic>/<partition>.json',
+  segment: 'segments/<topic>/<partition>/<first>-<last>-<unique>.kbseg.zst',
+  lease: 'lease.json',
+  backupWorkflowConfig: 'backups/<backup_id>/workflow/config.json',
+  restorePlan: 'restores/<restore_id>/plan.json',
+  restorePartition: 'restores/<restore_id>/partitions/<topic>/<partition>.json',
+  restoreReport: 'restores/<restore_id>/report.json',
+  restoreLease: 'restores/<restore_id>/lease.json',
+  restoreWorkflowConfig: 'restores/<restore_id>/workflow/config.json',
+} as const;
+export type KeyName = keyof typeof KEY_TEMPLATES;
+
+/** The top-level folders of a location (and the lease at its root). */
+export const LOCATION_FOLDERS = {
+  backups: 'backups/',
+  segments: 'segments/',
+  restores: 'restores/',
+} as const;
+
+/** Offsets in segment keys: 20 zero-padded digits, so that keys sort in offset order. */
+function pad(n: number): string {
+  return String(n).padStart(20, '0');
+}
+
+/** Backups: manifests, run state, segments and the location's lease. */
+export const BackupLayout = {
+  backupsPrefix: LOCATION_FOLDERS.backups,
+  backupPrefix: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/`,
+  manifest: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/manifest.json`,
+  /** The cut and everything decided before reading; written once when a backup starts. */
+  plan: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/plan.json`,
+  /** One per partition, rewritten after each stored segment: what a resumed run continues from. */
+  progress: (backupId: string, topic: string, partition: number) =>
+    `${LOCATION_FOLDERS.backups}${backupId}/progress/${topic}/${partition}.json`,
+  progressPrefix: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/progress/`,
+  segmentsPrefix: LOCATION_FOLDERS.segments,
+  segment: (topic: string, partition: number, firstOffset: number, lastOffset: number, unique: string) =>
+    `${LOCATION_FOLDERS.segments}${topic}/${partition}/${pad(firstOffset)}-${pad(lastOffset)}-${unique}.kbseg.zst`,
+  /** One backup at a time per location. */
+  lease: 'lease.json',
+} as const;
+
+/**
+ * Restores keep their state next to the backup they restore (not on local disk): so an interrupted restore
+ * resumes, and a later offset reset finds the offset mapping, from any machine.
+ */
+export const RestoreLayout = {
+  prefix: LOCATION_FOLDERS.restores,
+  plan: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/plan.json`,
+  partition: (restoreId: string, topic: string, partition: number) =>
+    `${LOCATION_FOLDERS.restores}${restoreId}/partitions/${topic}/${partition}.json`,
+  report: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/report.json`,
+  /** One run of a restore at a time: held while it writes (see lib/restore/restore-lease.ts). */
+  lease: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/lease.json`,
+} as const;
+
+/** Where a workflow run keeps its config: next to the backup, or next to the restore's state. */
+export const WorkflowLayout = {
+  backupConfig: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/workflow/config.json`,
+  restoreConfig: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/config.json`,
+} as const;
