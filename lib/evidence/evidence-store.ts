@@ -1,4 +1,5 @@
 import { NotFoundError, UserError } from '../errors.ts';
+import { EvidenceKeys } from '../storage/layout.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { parseStoredJson } from '../storage/stored-json.ts';
 import { renderEvidenceMarkdown } from './render.ts';
@@ -17,13 +18,7 @@ import {
  * `signature.json` (docs/format.md). Written with putIfAbsent so a report, once stored, is never replaced (and
  * with Object Lock on, never deleted before its retention ends).
  */
-export const EvidenceLayout = {
-  prefix: 'evidence/',
-  folder: (id: string) => `evidence/${id}/`,
-  report: (id: string) => `evidence/${id}/report.json`,
-  markdown: (id: string) => `evidence/${id}/report.md`,
-  signature: (id: string) => `evidence/${id}/signature.json`,
-} as const;
+export const EvidenceLayout = EvidenceKeys;
 
 const SIGNED_FILES = ['report.json', 'report.md'] as const;
 
