@@ -34,7 +34,8 @@ function lockLine(lock: ObjectLockInfo | null, until: Date | undefined): string 
   return parts.join('; ');
 }
 
-const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
+const USAGE =
+  'kafka-backup describe --path URL --backup-id ID|latest [--key-file FILE | --kms-key-id KEY] [--format json|table]';
 
 export async function describeCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseCommandArgs('describe', argv, storageOptions, USAGE);
