@@ -1,4 +1,5 @@
 export { EncryptingStore } from './encryption/encrypting-store.ts';
+export { parseKmsKeyId } from './encryption/kms.ts';
 export { PlaintextStore } from './encryption/plaintext-store.ts';
 export { FilesystemStore } from './filesystem-store.ts';
 export type { ObjectStore } from './object-store.ts';

@@ -36,6 +36,8 @@ export interface ObjectStore {
    * (leases). Stores that do not encrypt need not have it.
    */
   plaintext?(): ObjectStore;
+  /** How the location is encrypted on the client, for `describe` (absent: it is not). Never key material. */
+  describeEncryption?(): string;
   /** Every key starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */

@@ -75,6 +75,7 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
       `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
       ...recreatedLines(m),
       ...(lock === undefined ? [] : [`  object lock      ${lockLine(lock, lockedUntil)}`]),
+      ...(store.describeEncryption ? [`  encryption       ${store.describeEncryption()}`] : []),
       '',
       renderPartitionTable(m),
       '',
