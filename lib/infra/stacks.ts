@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BackupBucket } from './constructs/backup-bucket.ts';
+import { ClientSideKeys } from './constructs/client-side-keys.ts';
 import { DrReadinessCheck } from './constructs/dr-readiness.ts';
 import { KafkaBackup } from './constructs/kafka-backup.ts';
 import { KafkaNetwork, portsOf } from './constructs/kafka-network.ts';
@@ -75,6 +76,8 @@ abstract class RegionStack extends Stack {
   /** What the execution inputs of this region's workflows may name (lib/workflow/policy.ts). */
   readonly access: WorkflowAccess;
   readonly hooks: WorkflowHooks;
+  /** The client-side encryption keys (clientSideEncryption in the deployment file); absent when it is off. */
+  readonly clientSideKeys: ClientSideKeys | undefined;
 
   protected constructor(
     scope: Construct,
@@ -101,6 +104,9 @@ abstract class RegionStack extends Stack {
     };
     this.hooks = region.hooks;
     this.logKey = logKeyFor(this, 'LogKey');
+    this.clientSideKeys = props.deployment.clientSideEncryption.enabled
+      ? new ClientSideKeys(this, 'ClientSideEncryption', { deployment: props.deployment })
+      : undefined;
 
     this.network = new KafkaNetwork(this, 'Network', {
       vpcId: region.network.vpcId,
@@ -157,6 +163,7 @@ abstract class RegionStack extends Stack {
       securityGroups: this.network.securityGroups,
       kafkaSecret,
       cluster: this.network.cluster,
+      ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
       ...(this.deployment.workflows.lambdaTimeoutSeconds !== undefined && {
         lambdaTimeout: Duration.seconds(this.deployment.workflows.lambdaTimeoutSeconds),
       }),
@@ -404,6 +411,7 @@ export class DrStack extends RegionStack {
         logKey: this.logKey,
         targets,
         scheduleGroup: this.scheduleGroup,
+        ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
       });
     }
     const drAlarms = new DrReadinessAlarms(this, 'DrReadinessAlarms', {

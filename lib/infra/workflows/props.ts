@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { ClientSideEncryptionGrants } from '../constructs/client-side-keys.ts';
 import type { WorkflowFunctions } from './functions.ts';
 
 /**
@@ -64,6 +65,11 @@ export interface WorkflowProps {
    * anything under backups/.
    */
   restoreOnly?: boolean;
+  /**
+   * Client-side encryption of everything the steps store (the deployment's clientSideEncryption): the steps get
+   * the keys through the workflow policy, and kms:Decrypt (readers) or kms:GenerateDataKey/Encrypt (writers).
+   */
+  clientSideEncryption?: ClientSideEncryptionGrants;
 }
 
 export interface WorkflowAccess {
