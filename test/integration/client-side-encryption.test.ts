@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ERRORS } from '../../lib/errors.ts';
 import type { BackupRecord } from '../../lib/format/record.ts';
 import { KafkaCluster, readPartitions } from '../../lib/kafka/index.ts';
+import { EmfMetrics } from '../../lib/metrics/index.ts';
 import { keyFileId } from '../../lib/storage/encryption/key-file.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import { runStep, STEP_ENV, type StepRuntime } from '../../lib/workflow/index.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
@@ -386,6 +388,125 @@ ${encryption}`;
         if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_KMS'];
         else process.env['AWS_ENDPOINT_URL_KMS'] = saved;
       }
+    });
+
+    it("deployed steps encrypt with the deployment's keys though the input names none; the DR side reads with its own", async () => {
+      const p = `${uniqueName('cse-steps')}/us-west-2/hourly`;
+      const runtime = (region: 'west' | 'east'): StepRuntime => ({
+        logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+        metrics: new EmfMetrics({ write: () => {} }),
+        deadlineMarginMs: 0,
+        secret: async () => undefined,
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL_KMS: moto.endpoint,
+          // What the stacks set: this region's key, the other's for wrapping (ClientSideKeys.policy).
+          [STEP_ENV.workflowPolicy]: JSON.stringify({
+            kafka_clusters: [[ground().primary], [ground().dr]],
+            buckets: [{ bucket: 'kafka-backups-primary' }, { bucket: 'kafka-backups-dr' }],
+            storage_endpoints: [ground().s3WestEndpoint, ground().s3Endpoint],
+            encryption:
+              region === 'west'
+                ? { kms_key_id: keys.west, additional_kms_key_ids: [keys.east] }
+                : { kms_key_id: keys.east, additional_kms_key_ids: [keys.west] },
+          }),
+        },
+      });
+      const storage = (region: 'west' | 'east') =>
+        region === 'west'
+          ? {
+              backend: 's3',
+              bucket: 'kafka-backups-primary',
+              region: 'us-west-2',
+              prefix: p,
+              endpoint: ground().s3WestEndpoint,
+            }
+          : {
+              backend: 's3',
+              bucket: 'kafka-backups-dr',
+              region: 'us-east-1',
+              prefix: p,
+              endpoint: ground().s3Endpoint,
+            };
+      const config = {
+        mode: 'backup',
+        backup_id: 'steps-1',
+        source: { bootstrap_servers: [ground().primary], topics: { include: [topic] } },
+        storage: storage('west'),
+      };
+      // The KMS endpoint comes from the environment (as AWS_ENDPOINT_URL_KMS would in a function), not the input.
+      const saved = process.env['AWS_ENDPOINT_URL_KMS'];
+      process.env['AWS_ENDPOINT_URL_KMS'] = moto.endpoint;
+      onTestFinished(() => {
+        if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_KMS'];
+        else process.env['AWS_ENDPOINT_URL_KMS'] = saved;
+      });
+      const plan = (await runStep(
+        'backup-plan',
+        { config, schedule: 'test', options: {} },
+        runtime('west'),
+      )) as {
+        config_ref: unknown;
+        lease: unknown;
+        items: unknown[];
+      };
+      for (const item of plan.items)
+        await runStep(
+          'backup-partition',
+          { config_ref: plan.config_ref, lease: plan.lease, item },
+          runtime('west'),
+        );
+      const done = (await runStep(
+        'backup-finalize',
+        { config_ref: plan.config_ref, lease: plan.lease },
+        runtime('west'),
+      )) as { stats: { records: number } };
+      expect(done.stats.records).toBe(120);
+      const objects = await storedObjects('kafka-backups-primary', p, 'us-west-2', ground().s3WestEndpoint);
+      expect([...objects.keys()]).toContain('backups/steps-1/workflow/config.json');
+      for (const [key, body] of objects) {
+        expect(body.subarray(0, 5).toString('latin1'), key).toBe('KBENC');
+        expect(body.includes(Buffer.from(topic)), key).toBe(false);
+      }
+
+      await replicatePrimaryToDr(p);
+      const restoreConfig = {
+        mode: 'restore',
+        backup_id: 'latest',
+        target: { bootstrap_servers: [ground().dr] },
+        storage: storage('east'),
+      };
+      const found = (await runStep(
+        'find-backup',
+        { config: restoreConfig, options: {} },
+        runtime('east'),
+      )) as {
+        backup_id: string;
+      };
+      expect(found.backup_id).toBe('steps-1');
+      const validated = (await runStep(
+        'validate-backup',
+        { config: restoreConfig, backup_id: 'steps-1', validate: 'deep' },
+        runtime('east'),
+      )) as { ok: boolean; records_checked: number };
+      expect(validated).toMatchObject({ ok: true, records_checked: 120 });
+
+      // An input that asks for another key is refused before anything is read.
+      await expect(
+        runStep(
+          'find-backup',
+          {
+            config: {
+              ...restoreConfig,
+              storage: { ...storage('east'), encryption: { kms_key_id: keys.other } },
+            },
+            options: {},
+          },
+          runtime('east'),
+        ),
+      ).rejects.toThrow(
+        /storage.encryption.kms_key_id .* is not this deployment's client-side encryption key/,
+      );
     });
 
     it('a KMS key that does not exist fails the backup naming it and the object, writing nothing', async () => {
