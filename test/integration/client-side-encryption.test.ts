@@ -205,6 +205,20 @@ restore:
       expect(d.stdout).toContain(
         `encryption       client-side, AES-256-GCM with a data key per object from the key file ${keyFile}`,
       );
+      const dj = await runCli([
+        'describe',
+        ...at,
+        '--backup-id',
+        id,
+        '--key-file',
+        keyFile,
+        '--format',
+        'json',
+      ]);
+      expect(JSON.parse(dj.stdout)).toMatchObject({
+        backup_id: id,
+        client_side_encryption: expect.stringContaining(keyFile),
+      });
       const l = await runCli(['list', ...at, '--key-file', keyFile, '--format', 'json']);
       expect(l.code, l.stderr).toBe(0);
       expect(JSON.parse(l.stdout).backups.map((b: { backup_id: string }) => b.backup_id)).toEqual([id]);

@@ -49,16 +49,18 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
   const lock = store.objectLock ? await store.objectLock() : undefined;
   const lockedUntil = store.lockedUntil ? await store.lockedUntil(Layout.manifest(m.backup_id)) : undefined;
   if (outputFormat(values, 'describe') === 'json') {
+    const encryption = store.describeEncryption ? { client_side_encryption: store.describeEncryption() } : {};
     out(
       JSON.stringify(
         lock === undefined
-          ? m
+          ? { ...m, ...encryption }
           : {
               ...m,
               object_lock: {
                 ...(lock ?? { enabled: false }),
                 locked_until: lockedUntil?.toISOString() ?? null,
               },
+              ...encryption,
             },
         null,
         2,

@@ -7,10 +7,11 @@ import { outputFormat, parseCommandArgs, UsageError } from '../args.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { cliLogger } from '../logger.ts';
 import { renderTable } from '../output.ts';
+import { encryptionFromArgs } from '../storage-arg.ts';
 
 const USAGE = `kafka-backup drill   the monthly DR drill: test topic -> backup -> restore -> verify -> clean up
     (--backup-config FILE --restore-config FILE      source + storage from a backup config, target (+ DR storage) from a restore config
-     | --source-bootstrap H:P --target-bootstrap H:P --path URL)
+     | --source-bootstrap H:P --target-bootstrap H:P --path URL [--key-file FILE | --kms-key-id KEY])
     [--records 10000] [--record-size 1000] [--partitions 3] [--replication-timeout-secs 900]
     [--report FILE.json|FILE.md] [--keep] [--format json|table]`;
 
@@ -22,8 +23,9 @@ function positiveInt(raw: string | undefined, name: string, fallback: number): n
   return n;
 }
 
-function storageFromPath(path: string): StorageConfig {
-  const s = parseStorageUrl(path);
+function storageFromPath(path: string, values: Record<string, unknown>): StorageConfig {
+  const encryption = encryptionFromArgs(values);
+  const s = parseStorageUrl(path, encryption ? { encryption } : {});
   return s as StorageConfig;
 }
 
@@ -37,6 +39,8 @@ export async function drillCommand(argv: string[], out: (s: string) => void): Pr
       'source-bootstrap': { type: 'string' },
       'target-bootstrap': { type: 'string' },
       path: { type: 'string' },
+      'key-file': { type: 'string' },
+      'kms-key-id': { type: 'string' },
       records: { type: 'string' },
       'record-size': { type: 'string' },
       partitions: { type: 'string' },
@@ -76,7 +80,7 @@ export async function drillCommand(argv: string[], out: (s: string) => void): Pr
       );
     source = { bootstrap_servers: s.split(',') };
     target = { bootstrap_servers: t.split(',') };
-    backupStorage = storageFromPath(values.path);
+    backupStorage = storageFromPath(values.path, values);
   }
   const format = outputFormat(values, 'drill');
   const options: DrillOptions = {
