@@ -2,14 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { zstdDecompressSync } from 'node:zlib';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ERRORS } from '../../lib/errors.ts';
+import { ERRORS, exitCodeFor } from '../../lib/errors.ts';
 import type { BackupRecord } from '../../lib/format/record.ts';
 import { KafkaCluster, readPartitions } from '../../lib/kafka/index.ts';
 import { EmfMetrics } from '../../lib/metrics/index.ts';
 import { keyFileId } from '../../lib/storage/encryption/key-file.ts';
-import { S3Store } from '../../lib/storage/index.ts';
+import { KmsKeySource } from '../../lib/storage/encryption/kms.ts';
+import { EncryptingStore, FilesystemStore, S3Store } from '../../lib/storage/index.ts';
 import { runStep, STEP_ENV, type StepRuntime } from '../../lib/workflow/index.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
@@ -131,7 +133,7 @@ restore:
   topic_mapping: { "${topic}": "${target}" }
 `;
 
-  it('a plaintext backup of the same records holds the marker value verbatim (what the checks below rule out)', async () => {
+  it('a plaintext backup of the same records shows the topic name in its manifest and the marker in its segments (what the checks below rule out)', async () => {
     const dir = tempDir();
     const path = join(dir, 'plain');
     const b = await runCli([
@@ -140,7 +142,13 @@ restore:
       writeConfig(dir, 'b.yaml', backupYaml('plain-1', `  path: ${path}`)),
     ]);
     expect(b.code, b.stderr).toBe(0);
-    expect(filesUnder(path).some((f) => f.includes(MARKER))).toBe(true);
+    const files = filesUnder(path);
+    expect(files.some((f) => f.includes(Buffer.from(`"${topic}"`)))).toBe(true);
+    // Segments are zstd frames: decompressed, one holds the marker value.
+    const zstdMagic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+    const segments = files.filter((f) => f.subarray(0, 4).equals(zstdMagic));
+    expect(segments.length).toBeGreaterThan(0);
+    expect(segments.some((f) => zstdDecompressSync(f).includes(MARKER))).toBe(true);
   });
 
   describe('with a key file, in S3 (versitygw)', () => {
@@ -547,6 +555,72 @@ ${encryption}`;
       );
       const left = await storedObjects('kafka-backups-dr', p, 'us-east-1', ground().s3Endpoint);
       expect([...left.keys()].filter((k) => k !== 'lease.json')).toEqual([]);
+    });
+
+    it("a role allowed kms:Decrypt only reads but cannot write: EncryptionKeyAccessDeniedError naming key and object (moto's IAM)", async () => {
+      const iam = async (params: Record<string, string>) => {
+        const r = await fetch(moto.endpoint, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization:
+              'AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+          },
+          body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+        });
+        const text = await r.text();
+        if (!r.ok) throw new Error(`moto IAM ${params['Action']}: ${r.status} ${text}`);
+        return text;
+      };
+      const root = tempDir();
+      const writer = new EncryptingStore(
+        new FilesystemStore(root),
+        new KmsKeySource({ keyId: keys.east, endpoint: moto.endpoint }),
+      );
+      await writer.put('backups/b/manifest.json', '{"written":"with rights"}');
+      const user = uniqueName('reader');
+      await iam({ Action: 'CreateUser', UserName: user });
+      await iam({
+        Action: 'PutUserPolicy',
+        UserName: user,
+        PolicyName: 'reader',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          // moto checks the action, not a KMS resource (it allows KMS actions on "*" only).
+          Statement: [{ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: '*' }],
+        }),
+      });
+      const xml = await iam({ Action: 'CreateAccessKey', UserName: user });
+      const credentials = {
+        accessKeyId: /<AccessKeyId>([^<]+)</.exec(xml)![1]!,
+        secretAccessKey: /<SecretAccessKey>([^<]+)</.exec(xml)![1]!,
+      };
+      const reader = new EncryptingStore(
+        new FilesystemStore(root),
+        new KmsKeySource({ keyId: keys.east, endpoint: moto.endpoint, credentials, maxAttempts: 1 }),
+      );
+      const auth = (allowed: string) =>
+        fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: allowed }).then((r) => {
+          if (!r.ok) throw new Error(`moto reset-auth ${r.status}`);
+        });
+      await auth('0');
+      try {
+        expect((await reader.get('backups/b/manifest.json')).toString()).toBe('{"written":"with rights"}');
+        const e = await reader.put('backups/c/manifest.json', '{}').then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+        expect(e?.name).toBe('EncryptionKeyAccessDeniedError');
+        expect(exitCodeFor(e)).toBe(ERRORS.EncryptionKeyAccessDeniedError.exitCode);
+        // AWS answers AccessDeniedException; moto a bare 403.
+        expect(e?.message).toMatch(
+          new RegExp(`access to KMS key ${keys.east} was refused \\((AccessDeniedException|HTTP 403)\\)`),
+        );
+        expect(e?.message).toContain(`GenerateDataKey for ${root}/backups/c/manifest.json`);
+        expect(e?.message).not.toContain(credentials.secretAccessKey);
+      } finally {
+        await auth('Infinity');
+      }
     });
   });
 });

@@ -278,8 +278,9 @@ export function mapKmsError(
       cause: e,
     });
   if (DENIED.has(name) || err?.$metadata?.httpStatusCode === 403)
+    // A refusal the SDK could not parse (a proxy's page, say) has a parser's error name: say the status instead.
     return new EncryptionKeyAccessDeniedError(
-      `access to ${key} was refused (${name || 'HTTP 403'}) (${what})`,
+      `access to ${key} was refused (${DENIED.has(name) ? name : 'HTTP 403'}) (${what})`,
       {
         hint:
           'Check the AWS credentials in use, and that the IAM policy and the key policy allow kms:Decrypt to readers ' +
