@@ -295,7 +295,7 @@ export function mapKmsError(
     });
   if ((err?.code !== undefined && NETWORK.has(err.code)) || name === 'TimeoutError')
     return new StorageAccessError(
-      `cannot reach AWS KMS${at.endpoint ? ` at ${at.endpoint}` : ''} (${err?.code ?? name}) (${what})`,
+      `cannot reach AWS KMS${at.endpoint ? ` at ${at.endpoint}` : ''} for ${key} (${err?.code ?? name}) (${what})`,
       {
         hint: 'Check the network path to KMS (a VPC endpoint or NAT), and storage.encryption.endpoint.',
         cause: e,
