@@ -12,6 +12,9 @@ export const storageOptions = {
   format: { type: 'string' },
   's3-endpoint': { type: 'string' },
   region: { type: 'string' },
+  /** An encrypted location (storage.encryption): its key file, or its KMS key. */
+  'key-file': { type: 'string' },
+  'kms-key-id': { type: 'string' },
 } as const satisfies OptionSpec;
 
 export function parseCommandArgs<T extends OptionSpec>(

@@ -34,7 +34,8 @@ function lockLine(lock: ObjectLockInfo | null, until: Date | undefined): string 
   return parts.join('; ');
 }
 
-const USAGE = 'kafka-backup describe --path URL --backup-id ID|latest [--format json|table]';
+const USAGE =
+  'kafka-backup describe --path URL --backup-id ID|latest [--key-file FILE | --kms-key-id KEY] [--format json|table]';
 
 export async function describeCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseCommandArgs('describe', argv, storageOptions, USAGE);
@@ -48,16 +49,18 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
   const lock = store.objectLock ? await store.objectLock() : undefined;
   const lockedUntil = store.lockedUntil ? await store.lockedUntil(Layout.manifest(m.backup_id)) : undefined;
   if (outputFormat(values, 'describe') === 'json') {
+    const encryption = store.describeEncryption ? { client_side_encryption: store.describeEncryption() } : {};
     out(
       JSON.stringify(
         lock === undefined
-          ? m
+          ? { ...m, ...encryption }
           : {
               ...m,
               object_lock: {
                 ...(lock ?? { enabled: false }),
                 locked_until: lockedUntil?.toISOString() ?? null,
               },
+              ...encryption,
             },
         null,
         2,
@@ -74,6 +77,7 @@ export async function describeCommand(argv: string[], out: (s: string) => void):
       `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
       ...recreatedLines(m),
       ...(lock === undefined ? [] : [`  object lock      ${lockLine(lock, lockedUntil)}`]),
+      ...(store.describeEncryption ? [`  encryption       ${store.describeEncryption()}`] : []),
       '',
       renderPartitionTable(m),
       '',

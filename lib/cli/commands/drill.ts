@@ -23,11 +23,12 @@ import { EVIDENCE_KEY_ENV, evidenceKeyOptions, evidenceSigner } from '../evidenc
 import { ExitCode } from '../exit-codes.ts';
 import { cliLogger } from '../logger.ts';
 import { renderTable } from '../output.ts';
+import { encryptionFromArgs } from '../storage-arg.ts';
 
 const USAGE = `kafka-backup drill   the monthly DR drill, with a signed evidence report stored next to the backups
   synthetic (default): test topic -> backup -> restore -> verify -> clean up
     (--backup-config FILE --restore-config FILE      source + storage from a backup config, target (+ DR storage) from a restore config
-     | --source-bootstrap H:P --target-bootstrap H:P --path URL)
+     | --source-bootstrap H:P --target-bootstrap H:P --path URL [--key-file FILE | --kms-key-id KEY])
     [--records 10000] [--record-size 1000] [--partitions 3] [--replication-timeout-secs 900]
   on real data: --from-backup --restore-config FILE   the newest complete backup in the restore config's storage,
     restored into topics prefixed <namespace>-<time>-<random>. on the target, checked, then deleted
@@ -44,8 +45,9 @@ function positiveInt(raw: string | undefined, name: string, fallback: number): n
   return n;
 }
 
-function storageFromPath(path: string): StorageConfig {
-  const s = parseStorageUrl(path);
+function storageFromPath(path: string, values: Record<string, unknown>): StorageConfig {
+  const encryption = encryptionFromArgs(values);
+  const s = parseStorageUrl(path, encryption ? { encryption } : {});
   return s as StorageConfig;
 }
 
@@ -59,6 +61,8 @@ export async function drillCommand(argv: string[], out: (s: string) => void): Pr
       'source-bootstrap': { type: 'string' },
       'target-bootstrap': { type: 'string' },
       path: { type: 'string' },
+      'key-file': { type: 'string' },
+      'kms-key-id': { type: 'string' },
       records: { type: 'string' },
       'record-size': { type: 'string' },
       partitions: { type: 'string' },
@@ -109,7 +113,7 @@ export async function drillCommand(argv: string[], out: (s: string) => void): Pr
       );
     source = { bootstrap_servers: s.split(',') };
     target = { bootstrap_servers: t.split(',') };
-    backupStorage = storageFromPath(values.path);
+    backupStorage = storageFromPath(values.path, values);
   }
   const options: DrillOptions = {
     source,

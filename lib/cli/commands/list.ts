@@ -4,7 +4,8 @@ import { outputFormat, parseCommandArgs, requireOption, storageOptions } from '.
 import { formatBytes, renderTable } from '../output.ts';
 import { storeFromArgs } from '../storage-arg.ts';
 
-const USAGE = 'kafka-backup list --path URL [--format json|table] [--all]';
+const USAGE =
+  'kafka-backup list --path URL [--key-file FILE | --kms-key-id KEY] [--format json|table] [--all]';
 
 /** Complete backups oldest first, so `jq -r '.backups[-1].backup_id'` is the newest. */
 export async function listCommand(argv: string[], out: (s: string) => void): Promise<number> {

@@ -18,6 +18,7 @@ const USAGE = `kafka-backup offset-reset plan|execute --groups G1,G2 --strategy 
     (--bootstrap-servers HOST:PORT[,...] | --config FILE)   connection; a restore config's target or a backup config's source
     [--timestamp EPOCH_MS|ISO-8601]                          for --strategy timestamp
     [--path URL --backup-id ID|latest]                       the backup (and its restore mapping) for header-based
+    [--key-file FILE | --kms-key-id KEY]                     its key, if the location is encrypted
     [--topics T1,T2] [--active-groups fail|skip] [--format json|table]`;
 
 const STRATEGIES: ResetStrategy[] = ['header-based', 'timestamp', 'earliest', 'latest'];

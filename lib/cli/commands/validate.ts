@@ -5,7 +5,8 @@ import { ExitCode } from '../exit-codes.ts';
 import { formatBytes } from '../output.ts';
 import { storeFromArgs } from '../storage-arg.ts';
 
-const USAGE = 'kafka-backup validate --path URL --backup-id ID|latest [--deep] [--format json|table]';
+const USAGE =
+  'kafka-backup validate --path URL --backup-id ID|latest [--deep] [--key-file FILE | --kms-key-id KEY] [--format json|table]';
 
 export async function validateCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseCommandArgs(
