@@ -1,4 +1,4 @@
-// Format-2 segments: Kafka's own batches behind an index entry, compressed by node:zlib's zstd.
+// (Here for the batch codec it needs to make batches.) Format-2 segments: Kafka's own batches behind an index entry, compressed by node:zlib's zstd.
 import { describe, expect, it } from 'vitest';
 import { CorruptDataError } from '../../../lib/errors.ts';
 import { readSegment, readSegmentItems } from '../../../lib/format/segment-reader.ts';
