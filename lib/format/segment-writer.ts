@@ -79,11 +79,12 @@ export class SegmentWriter {
     return this.#uncompressedBytes;
   }
   /**
-   * Compressed bytes produced so far. Lags the input by what zstd and this writer buffer (a few hundred KiB),
-   * so a size bound checked against it is approximate by that much.
+   * Compressed bytes produced so far plus the input still queued for zstd at its full size: what a size bound is
+   * checked against. Compression runs behind `add`, so the output alone would lag by megabytes; counted this way
+   * the bound is exceeded by no more than what zstd holds inside (about one block).
    */
   get compressedBytes(): number {
-    return this.#compressedBytes;
+    return this.#compressedBytes + this.#zstd.writableLength + this.#feedEnd;
   }
   get firstOffset(): number | undefined {
     return this.#firstOffset;
