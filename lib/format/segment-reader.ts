@@ -73,7 +73,8 @@ export async function* readSegmentItems(
     }
   }
   const source = Readable.from(counted());
-  const zstd = createZstdDecompress();
+  // Output in pieces of 256 KiB rather than zlib's 16 KiB: a sixteenth of the thread-pool round trips.
+  const zstd = createZstdDecompress({ chunkSize: 256 * 1024 });
   // Errors of the source (storage) reach the loop below through the decompressor.
   source.on('error', (e) => zstd.destroy(e));
   source.pipe(zstd);

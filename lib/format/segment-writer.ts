@@ -46,6 +46,8 @@ export class SegmentWriter {
 
   constructor(options: { level: number }) {
     this.#zstd = createZstdCompress({
+      // Output in pieces of 128 KiB rather than zlib's 16 KiB: fewer thread-pool round trips and chunks to store.
+      chunkSize: 128 * 1024,
       // Input queued for the thread pool before `add` waits: lets fetching run ahead of compression. (A stream
       // option the zlib classes pass on to their Transform, missing from @types/node's ZstdOptions.)
       ...({ writableHighWaterMark: 4 * 1024 * 1024 } as ZstdOptions),
