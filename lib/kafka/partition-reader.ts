@@ -13,7 +13,6 @@ import {
   encodeBatchPart,
   lastOffset,
   RecordBatchError,
-  type RecordBatchHeader,
   readBatchHeader,
   recordsRegion,
   scanBatch,
