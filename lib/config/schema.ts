@@ -345,6 +345,11 @@ export const RestoreOptions = z
     dry_run: z.boolean().default(false),
     max_concurrent_partitions: MaxConcurrentPartitions,
     active_group_policy: z.enum(['fail', 'skip']).default('fail'),
+    /**
+     * Compression of the batches sent to the target: `source` keeps each batch's own codec (what its producer
+     * chose; none for backups of format 1), or one codec for every batch.
+     */
+    compression: z.enum(['source', 'none', 'gzip', 'snappy', 'lz4', 'zstd']).default('source'),
   })
   .superRefine((restore, ctx) => {
     if (

@@ -288,6 +288,7 @@ describe('restore options', () => {
       dry_run: false,
       max_concurrent_partitions: 4,
       active_group_policy: 'fail',
+      compression: 'source',
     });
   });
 
@@ -361,5 +362,14 @@ describe('restore options', () => {
       'restore.on_existing_data: must be one of fail, append, resume',
       'restore.active_group_policy: must be one of fail, skip',
     ]);
+  });
+});
+
+describe('restore.compression', () => {
+  it('takes source or a codec, and names the allowed values otherwise', () => {
+    for (const c of ['source', 'none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      expect(parseRestore(restoreYaml(`compression: ${c}`)).restore.compression).toBe(c);
+    expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(ConfigError);
+    expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(/restore\.compression.*source/s);
   });
 });
