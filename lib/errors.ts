@@ -26,6 +26,17 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each exit code means, as `kafka-backup <command> --help` prints it (README "Exit codes" says the same). */
+export const EXIT_CODE_MEANING: Readonly<Record<ExitCode, string>> = {
+  0: 'success',
+  1: 'unexpected error (a bug: the output has a stack trace)',
+  2: 'bad command line or config, or a refused action (the message names the flag, field or object)',
+  3: 'Kafka, storage or AWS unreachable, credentials refused, a transient Kafka error that outlasted the retries, or another run holds the lease',
+  4: 'backup or object not found',
+  5: 'validation found damaged or missing data, or a restore or drill did not verify',
+  130: 'interrupted (Ctrl-C): a followed workflow execution goes on',
+};
+
 export interface ErrorPolicy {
   /** Running the same step again, unchanged, may succeed: Step Functions retries it (with backoff). */
   readonly retriable: boolean;

@@ -1,4 +1,5 @@
 import type { Manifest } from '../format/manifest.ts';
+import type { BackupPlan } from '../format/plan.ts';
 import {
   type BackupPartitionsOptions,
   backupPartitions,
@@ -21,13 +22,18 @@ export interface RunBackupResult extends FinalizeResult {
  */
 export async function runBackup(
   ctx: BackupContext,
-  opts: Pick<BackupPartitionsOptions, 'onProgress' | 'signal'> & { leaseTtlMs?: number } = {},
+  opts: Pick<BackupPartitionsOptions, 'onProgress' | 'signal'> & {
+    leaseTtlMs?: number;
+    /** The plan, once made (or loaded, for a resumed run): what the CLI's progress counts against. */
+    onPlan?: (plan: BackupPlan) => void;
+  } = {},
 ): Promise<RunBackupResult> {
   const ttl = opts.leaseTtlMs ?? Math.max(120_000, ctx.config.backup.checkpoint_interval_secs * 4_000);
   const lease = await acquireLease(ctx.store, { backupId: ctx.config.backup_id, ttlMs: ttl });
   const renewal = keepLeaseAlive(lease, ttl);
   try {
     const { plan, resumed } = await planBackup(ctx);
+    opts.onPlan?.(plan);
     const results = await backupPartitions(ctx, plan, planItems(plan), opts);
     assertAllDone(results);
     await renewal.check();

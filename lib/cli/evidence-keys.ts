@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.ts';
 import {
   type EvidenceSigner,
   type EvidenceVerifier,
@@ -6,43 +7,70 @@ import {
   kmsSigner,
   kmsVerifier,
 } from '../evidence/index.ts';
-import { UsageError } from './args.ts';
+import { cliEnv } from './environment.ts';
+import type { FlagSpec } from './spec.ts';
 
-/** The key options of `drill` (signing) and `evidence verify` (checking). */
-export const evidenceKeyOptions = {
-  'evidence-key': { type: 'string' },
-  'evidence-kms-key-id': { type: 'string' },
-} as const;
+/** The drill's signing key: an Ed25519 key file, or an AWS KMS asymmetric key. */
+export const EVIDENCE_SIGNING_FLAGS = {
+  'evidence-key': {
+    type: 'string',
+    value: 'FILE.key',
+    defaultText: '$KAFKA_BACKUP_EVIDENCE_KEY (none: the evidence is stored unsigned, with a warning)',
+    description:
+      'Sign the evidence report with this Ed25519 private key (kafka-backup evidence keygen makes one).',
+  },
+  'evidence-kms-key-id': {
+    type: 'string',
+    value: 'ARN',
+    description:
+      'Sign the evidence report with this AWS KMS asymmetric key (KeyUsage SIGN_VERIFY, ECC_NIST_P256 or RSA): needs kms:Sign and kms:GetPublicKey.',
+  },
+} as const satisfies Record<string, FlagSpec>;
 
-/** The variable that names the signing key file when --evidence-key is not given. */
-export const EVIDENCE_KEY_ENV = 'KAFKA_BACKUP_EVIDENCE_KEY';
+/** The key `evidence verify` trusts. */
+export const EVIDENCE_VERIFY_FLAGS = {
+  'public-key': {
+    type: 'string',
+    value: 'FILE.pub',
+    description:
+      "Check against this public key: NAME.pub from evidence keygen, or a KMS key's public half (evidence public-key).",
+  },
+  'evidence-kms-key-id': {
+    type: 'string',
+    value: 'ARN',
+    description: "Check against this KMS key's public half (kms:GetPublicKey), checked locally.",
+  },
+} as const satisfies Record<string, FlagSpec>;
 
-/** The drill's signer: an Ed25519 key file, or a KMS key; undefined when neither is given (unsigned evidence). */
-export async function evidenceSigner(values: Record<string, unknown>): Promise<EvidenceSigner | undefined> {
-  const file = (values['evidence-key'] as string | undefined) ?? process.env[EVIDENCE_KEY_ENV];
-  const kms = values['evidence-kms-key-id'] as string | undefined;
-  if (file && kms) throw new UsageError('give --evidence-key or --evidence-kms-key-id, not both');
-  const region = values['region'] as string | undefined;
-  if (kms) return kmsSigner({ keyId: kms, ...(region ? { region } : {}) });
+export async function evidenceSigner(values: {
+  'evidence-key'?: string | undefined;
+  'evidence-kms-key-id'?: string | undefined;
+  region?: string | undefined;
+}): Promise<EvidenceSigner | undefined> {
+  const file = values['evidence-key'] ?? cliEnv('KAFKA_BACKUP_EVIDENCE_KEY');
+  const kms = values['evidence-kms-key-id'];
+  if (file && kms)
+    throw new UsageError('Give --evidence-key or --evidence-kms-key-id, not both', {
+      hint: 'A drill signs its evidence with one key.',
+    });
+  if (kms) return kmsSigner({ keyId: kms, ...(values.region ? { region: values.region } : {}) });
   return file ? keyFileSigner(file) : undefined;
 }
 
-/** The key `evidence verify` trusts: a public (or private) key file, or a KMS key's public half. */
-export async function evidenceVerifier(
-  values: Record<string, unknown>,
-  usage: string,
-): Promise<EvidenceVerifier> {
-  const file = (values['public-key'] as string | undefined) ?? (values['evidence-key'] as string | undefined);
-  const kms = values['kms-key-id'] as string | undefined;
-  const region = values['region'] as string | undefined;
+export async function evidenceVerifier(values: {
+  'public-key'?: string | undefined;
+  'evidence-kms-key-id'?: string | undefined;
+  region?: string | undefined;
+}): Promise<EvidenceVerifier> {
+  const file = values['public-key'];
+  const kms = values['evidence-kms-key-id'];
   if (file && kms)
-    throw new UsageError('give --public-key or --kms-key-id, not both', { hint: `Usage: ${usage}` });
-  if (kms) return kmsVerifier({ keyId: kms, ...(region ? { region } : {}) });
+    throw new UsageError('Give --public-key or --evidence-kms-key-id, not both', {
+      hint: 'Verification checks against one key.',
+    });
+  if (kms) return kmsVerifier({ keyId: kms, ...(values.region ? { region: values.region } : {}) });
   if (file) return keyFileVerifier(file);
-  throw new UsageError(
-    'evidence verify: give the key to check against: --public-key FILE or --kms-key-id ARN',
-    {
-      hint: 'Verification never trusts a key named in the evidence itself; use the key your drills sign with.',
-    },
-  );
+  throw new UsageError('Missing flag for kafka-backup evidence verify: give the key to check against', {
+    hint: 'Use --public-key FILE.pub or --evidence-kms-key-id ARN: verification never trusts a key named in the evidence itself.',
+  });
 }

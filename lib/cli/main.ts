@@ -1,107 +1,139 @@
-import { isUserError } from '../errors.ts';
+import { ExitCode, exitCodeFor, UsageError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { UsageError } from './args.ts';
+import type { Command, Out } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
-import { drCommand } from './commands/dr.ts';
+import { DR_GROUP, DR_SUBCOMMANDS } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
-import { evidenceCommand } from './commands/evidence.ts';
+import { EVIDENCE_GROUP, EVIDENCE_SUBCOMMANDS } from './commands/evidence.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
 import { stepCommand } from './commands/step.ts';
 import { validateCommand } from './commands/validate.ts';
-import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { errorDocument, printError } from './error-output.ts';
+import {
+  type CommandGroupSpec,
+  type CommandSpec,
+  parseCommand,
+  renderGroupHelp,
+  renderHelp,
+  suggestName,
+  wantsJson,
+} from './spec.ts';
 
-type Command = (argv: string[], out: (s: string) => void) => Promise<number>;
+/** Every command, in the order `kafka-backup --help` lists them; `dr` has subcommands. */
+const COMMANDS: readonly (Command | { group: CommandGroupSpec; subcommands: readonly Command[] })[] = [
+  backupCommand,
+  listCommand,
+  describeCommand,
+  validateCommand,
+  restoreCommand,
+  threePhaseRestoreCommand,
+  offsetResetCommand,
+  drillCommand,
+  { group: EVIDENCE_GROUP, subcommands: EVIDENCE_SUBCOMMANDS },
+  { group: DR_GROUP, subcommands: DR_SUBCOMMANDS },
+  stepCommand,
+];
 
-const COMMANDS: Record<string, { run: Command; summary: string; hidden?: boolean }> = {
-  backup: {
-    run: backupCommand,
-    summary: 'back up the topics a config selects (resumes an unfinished run of the same backup_id)',
-  },
-  list: { run: listCommand, summary: 'list the backups in a location, oldest first' },
-  describe: {
-    run: describeCommand,
-    summary: 'show one backup: cut, partitions, consumer groups, topic configs',
-  },
-  validate: { run: validateCommand, summary: 'check a backup; --deep reads and checksums every segment' },
-  restore: {
-    run: restoreCommand,
-    summary: 'restore a backup into a cluster (resumes an interrupted restore)',
-  },
-  'three-phase-restore': {
-    run: threePhaseRestoreCommand,
-    summary: 'restore the data, store the offset mapping, reset the consumer groups',
-  },
-  'offset-reset': {
-    run: offsetResetCommand,
-    summary: 'plan or execute a consumer-group offset reset on a cluster',
-  },
-  drill: {
-    run: drillCommand,
-    summary: 'the DR drill: test topic, backup, restore, verify counts, bytes and a group, clean up',
-  },
-  evidence: {
-    run: evidenceCommand,
-    summary: 'DR-drill evidence: list, show, verify signatures (an edit fails), make signing keys',
-  },
-  dr: { run: drCommand, summary: 'start and follow the serverless failover/failback workflows (AWS)' },
-  // Not in the help: the workflows' plumbing (kafka-backup step --help describes it).
-  step: {
-    run: stepCommand,
-    summary: 'run one step of the serverless workflows (what the Lambda functions and the Fargate task run)',
-    hidden: true,
-  },
-};
-
-export function registerCommand(name: string, run: Command, summary: string): void {
-  COMMANDS[name] = { run, summary };
+function nameOf(c: (typeof COMMANDS)[number]): string {
+  return 'group' in c ? c.group.name : c.spec.name;
 }
 
-function help(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+export { errorDocument, sentence } from './error-output.ts';
+
+/** Every command's spec, subcommands included: what the help tests walk. */
+export function allCommandSpecs(): CommandSpec[] {
+  return COMMANDS.flatMap((c) => ('group' in c ? c.subcommands.map((s) => s.spec) : [c.spec]));
+}
+
+function topHelp(): string {
+  const visible = COMMANDS.filter((c) => 'group' in c || !c.spec.hidden);
+  const width = Math.max(...visible.map((c) => nameOf(c).length));
   return [
     `kafka-backup ${TOOL_VERSION}: point-in-time backup and disaster recovery for Apache Kafka`,
     '',
-    'usage: kafka-backup <command> [options]     (kafka-backup <command> --help for its options)',
+    'Usage: kafka-backup <command> [flags]',
+    '       kafka-backup help <command>     (the same as kafka-backup <command> --help: every flag, examples, exit codes)',
     '',
-    ...Object.entries(COMMANDS)
-      .filter(([, c]) => !c.hidden)
-      .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    'Commands:',
+    ...visible.map((c) => `  ${nameOf(c).padEnd(width)}  ${'group' in c ? c.group.summary : c.spec.summary}`),
+    '',
+    'Every command takes --format json for one JSON document on stdout (errors too). The README lists the',
+    'environment variables, the exit codes and the config fields.',
   ].join('\n');
+}
+
+/** The command `words` name (`backup`, `dr failover`), and what follows it; a UsageError with "did you mean" if none. */
+function resolve(
+  words: readonly string[],
+): { command: Command; rest: string[] } | { group: CommandGroupSpec } {
+  const [name, ...rest] = words;
+  const entry = COMMANDS.find((c) => nameOf(c) === name);
+  if (!entry) {
+    const meant = suggestName(name ?? '', COMMANDS.map(nameOf));
+    throw new UsageError(`Unknown command "${name}"`, {
+      hint: `${meant ? `Did you mean ${meant}? ` : ''}Commands: ${COMMANDS.filter(
+        (c) => 'group' in c || !c.spec.hidden,
+      )
+        .map(nameOf)
+        .join(', ')} (kafka-backup --help says what each does).`,
+    });
+  }
+  if (!('group' in entry)) return { command: entry, rest };
+  const [sub, ...subRest] = rest;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return { group: entry.group };
+  const command = entry.subcommands.find((s) => s.spec.name === `${entry.group.name} ${sub}`);
+  if (!command) {
+    const subs = entry.subcommands.map((s) => s.spec.name.split(' ')[1]!);
+    const meant = suggestName(sub, subs);
+    throw new UsageError(`Unknown subcommand "${sub}" of kafka-backup ${entry.group.name}`, {
+      hint: `${meant ? `Did you mean ${meant}? ` : ''}Subcommands: ${subs.join(', ')}.`,
+    });
+  }
+  return { command, rest: subRest };
 }
 
 /** Runs the CLI; returns the exit code. User errors print a message and a hint, never a stack trace. */
 export async function main(
   argv: string[],
-  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  out: Out = (s) => process.stdout.write(`${s}\n`),
 ): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(help());
-    return name ? ExitCode.ok : ExitCode.usage;
-  }
-  if (name === '--version' || name === 'version') {
-    out(TOOL_VERSION);
-    return ExitCode.ok;
-  }
-  const command = COMMANDS[name];
+  const [first, ...rest] = argv;
+  const json = wantsJson(argv);
   try {
-    if (!command)
-      throw new UsageError(`unknown command "${name}"`, {
-        hint: `Commands: ${Object.keys(COMMANDS).join(', ')}`,
-      });
-    return await command.run(rest, out);
-  } catch (e) {
-    if (isUserError(e)) {
-      process.stderr.write(`\nerror: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    } else {
-      process.stderr.write(
-        `\nunexpected error (a bug; please report it with this output):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
+    if (first === undefined || first === '--help' || first === '-h') {
+      out(topHelp());
+      return first === undefined ? ExitCode.usage : ExitCode.ok;
     }
+    if (first === '--version' || first === 'version') {
+      out(TOOL_VERSION);
+      return ExitCode.ok;
+    }
+    if (first === 'help') {
+      if (rest.length === 0) {
+        out(topHelp());
+        return ExitCode.ok;
+      }
+      const found = resolve(rest);
+      out('group' in found ? renderGroupHelp(found.group) : renderHelp(found.command.spec));
+      return ExitCode.ok;
+    }
+    const found = resolve(argv);
+    if ('group' in found) {
+      out(renderGroupHelp(found.group));
+      return argv.length === 1 ? ExitCode.usage : ExitCode.ok;
+    }
+    const args = parseCommand(found.command.spec, found.rest);
+    if (args.help) {
+      out(renderHelp(found.command.spec));
+      return ExitCode.ok;
+    }
+    return await found.command.run(args, out);
+  } catch (e) {
+    printError(e);
+    if (json) out(JSON.stringify(errorDocument(e), null, 2));
     return exitCodeFor(e);
   }
 }

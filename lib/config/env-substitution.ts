@@ -88,7 +88,10 @@ export function substituteEnv(text: string, options: EnvSubstitutionOptions): st
       problems.push(`${at(rendered.reference)}: ${rendered.problem}`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  if (problems.length > 0)
+    throw new ConfigError(problems.join('\n'), {
+      hint: `Every \${NAME} in a config is replaced from the environment before it is read: set the variables named above, or give defaults as \${NAME:-value}.`,
+    });
 
   let result = text;
   for (const edit of edits.sort((a, b) => b.start - a.start)) {

@@ -61,6 +61,12 @@ function parseForMode<M extends Config['mode'] | undefined>(
     // A restore file handed to `backup` would otherwise fail on every restore-only key.
     throw new ConfigError(
       `${options.source} line ${lineOfPath(doc, lineCounter, ['mode'])}: mode: is ${givenMode}, but this command needs mode: ${mode}`,
+      {
+        hint:
+          mode === 'backup'
+            ? 'Give a backup config (mode: backup); a restore config goes to kafka-backup restore or three-phase-restore.'
+            : 'Give a restore config (mode: restore); a backup config goes to kafka-backup backup.',
+      },
     );
   }
 
@@ -72,7 +78,9 @@ function parseForMode<M extends Config['mode'] | undefined>(
   }));
   problems.sort((a, b) => a.line - b.line);
   const lines = problems.map(({ line, text }) => `${options.source} line ${line}: ${text}`);
-  throw new ConfigError([...new Set(lines)].join('\n'));
+  throw new ConfigError([...new Set(lines)].join('\n'), {
+    hint: `Fix the field${problems.length > 1 ? 's' : ''} named above; the README ("Back up", "Restore") lists every field of a config.`,
+  });
 }
 
 function describeIssues(
@@ -110,11 +118,19 @@ function readConfigFile(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(`${path}: config file not found`, { cause: error });
+    if (code === 'ENOENT')
+      throw new ConfigError(`${path}: config file not found`, {
+        hint: 'Check the path given to --config (relative paths start in the current folder).',
+        cause: error,
+      });
     if (code === 'EISDIR') {
-      throw new ConfigError(`${path}: is a directory, not a config file`, { cause: error });
+      throw new ConfigError(`${path}: is a directory, not a config file`, {
+        hint: 'Give --config the YAML file itself, not its folder.',
+        cause: error,
+      });
     }
     throw new ConfigError(`${path}: cannot read the config file (${code ?? (error as Error).message})`, {
+      hint: 'Let the user running kafka-backup read the file.',
       cause: error,
     });
   }

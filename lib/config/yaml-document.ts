@@ -22,17 +22,24 @@ export function readYamlDocument(text: string, source: string): YamlDocument {
     const lines = problems
       .sort((a, b) => a.pos[0] - b.pos[0])
       .map((problem) => `${source} line ${lineCounter.linePos(problem.pos[0]).line}: ${describe(problem)}`);
-    throw new ConfigError([...new Set(lines)].join('\n'));
+    throw new ConfigError([...new Set(lines)].join('\n'), {
+      hint: 'The file is not valid YAML at the lines named above (indentation, a missing colon, an unclosed quote).',
+    });
   }
   let data: unknown;
   try {
     data = doc.toJS();
   } catch (error) {
-    throw new ConfigError(`${source}: invalid YAML: ${(error as Error).message}`);
+    throw new ConfigError(`${source}: invalid YAML: ${(error as Error).message}`, {
+      hint: 'Fix the YAML at the place named above.',
+    });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConfigError(
       `${source}: expected a mapping of settings starting with mode: backup or mode: restore`,
+      {
+        hint: 'A config is a YAML mapping: mode, backup_id, source or target, storage, ... (see the README).',
+      },
     );
   }
   return { doc, lineCounter, data: data as Record<string, unknown> };

@@ -72,7 +72,7 @@ export function readHooks(path: string): Hooks {
   throw new ConfigError(
     r.error.issues.map((i) => `${path}: ${i.path.join('.') || '(file)'}: ${i.message}`).join('\n'),
     {
-      hint: 'e.g. { "scale_down": { "ecs_services": [{ "cluster": "apps", "service": "order-service" }] }, "scale_up": { "ecs_services": [{ "cluster": "apps", "service": "order-service", "desired_count": 3 }] } }',
+      hint: 'For example { "scale_down": { "ecs_services": [{ "cluster": "apps", "service": "order-service" }] }, "scale_up": { "ecs_services": [{ "cluster": "apps", "service": "order-service", "desired_count": 3 }] } }',
     },
   );
 }
@@ -153,14 +153,16 @@ export function failoverInput(opts: {
 }): FailoverInput {
   if (opts.backupId !== undefined && opts.backupId !== 'latest')
     throw new UsageError(
-      `dr failover: --backup-id ${opts.backupId}: the failover workflow always restores the newest complete backup whose every segment has replicated to its bucket (its FindBackup step); it cannot restore a chosen one`,
+      `The failover workflow cannot restore backup ${opts.backupId} (--backup-id): it always restores the newest complete backup whose every segment has replicated to its bucket (its FindBackup step), it cannot restore a chosen one`,
       {
         hint: `To restore that backup, run kafka-backup three-phase-restore --config ${opts.configPath} with backup_id: ${opts.backupId} (or BACKUP_ID=${opts.backupId}) on a machine that reaches the DR cluster.`,
       },
     );
   const validate = opts.validate ?? 'deep';
   if (validate !== 'deep' && validate !== 'shallow' && validate !== 'none')
-    throw new UsageError(`dr failover: --validate must be deep, shallow or none, not "${validate}"`);
+    throw new UsageError(`Unknown value "${validate}" for --validate: it takes deep, shallow or none`, {
+      hint: 'How the workflow checks the backup before restoring it.',
+    });
   const raw = readRawConfig(opts.configPath);
   assertNoCredentials(raw, opts.configPath);
   const given = raw['backup_id'];
@@ -183,7 +185,7 @@ export function failoverInput(opts: {
 export function parseSince(text: string): number {
   const r = TimePoint.safeParse(text);
   if (!r.success)
-    throw new UsageError(`dr failback: --since "${text}" is not a time`, {
+    throw new UsageError(`Unknown time "${text}" for --since`, {
       hint: 'Give epoch milliseconds or an ISO-8601 time with a zone, e.g. 2024-12-01T12:00:00Z: when the failover happened.',
     });
   return r.data;
@@ -203,12 +205,9 @@ export function failbackInput(opts: {
   assertNoCredentials(restore, opts.restoreConfigPath);
   const restoreSection = sectionOf(restore, 'restore');
   if (opts.since === undefined && restoreSection['start_time'] === undefined)
-    throw new UsageError(
-      `dr failback: ${opts.restoreConfigPath} has no restore.start_time and --since is not given`,
-      {
-        hint: 'Failback restores only what was written since the failover (appending to what the primary holds): pass --since with the failover time, e.g. --since 2024-12-01T12:00:00Z.',
-      },
-    );
+    throw new UsageError(`No restore.start_time in ${opts.restoreConfigPath}, and --since is not given`, {
+      hint: 'Failback restores only what was written since the failover (appending to what the primary holds): pass --since with the failover time, e.g. --since 2024-12-01T12:00:00Z.',
+    });
   const restoreConfig =
     opts.since === undefined
       ? restore
@@ -219,7 +218,7 @@ export function failbackInput(opts: {
   const differing = LOCATION_KEYS.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   if (differing.length > 0)
     throw new UsageError(
-      `dr failback: ${opts.backupConfigPath} and ${opts.restoreConfigPath} name different storage (${differing.map((k) => `storage.${k}`).join(', ')})`,
+      `The configs ${opts.backupConfigPath} and ${opts.restoreConfigPath} name different storage (${differing.map((k) => `storage.${k}`).join(', ')})`,
       {
         hint: 'The failback workflow backs up the DR cluster and restores that backup into the primary: give both configs the same storage location.',
       },

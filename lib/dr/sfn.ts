@@ -87,7 +87,7 @@ export function clientTarget(opts: {
   const region =
     opts.region ?? opts.arnRegion ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
   if (!region)
-    throw new UsageError('no AWS region: give a full ARN or --region', {
+    throw new UsageError('No AWS region: give a full ARN or --region', {
       hint: 'A state machine ARN carries its region: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME.',
     });
   const endpoint = opts.endpoint ?? process.env['AWS_ENDPOINT_URL_SFN'] ?? undefined;
@@ -96,7 +96,7 @@ export function clientTarget(opts: {
       new URL(endpoint);
     } catch {
       throw new UsageError(`--endpoint "${endpoint}" is not a URL`, {
-        hint: 'e.g. --endpoint http://127.0.0.1:5000 (or AWS_ENDPOINT_URL_SFN)',
+        hint: 'For example --endpoint http://127.0.0.1:5000 (or set AWS_ENDPOINT_URL_SFN).',
       });
     }
   }
@@ -165,22 +165,22 @@ export function describeAwsError(
   const message = err?.message ? shorten(err.message) : name;
   const { target, subject, flag, action } = ctx;
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message))
-    return new WorkflowAccessError(`no AWS credentials to ${action} (${subject})`, {
+    return new WorkflowAccessError(`No AWS credentials to ${action} (${subject})`, {
       hint: 'Set AWS_PROFILE (after aws sso login if it uses SSO) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached.',
       cause: e,
     });
   if (name === 'StateMachineDoesNotExist')
-    return new NotFoundError(`state machine ${subject} does not exist in ${target.where}`, {
+    return new NotFoundError(`State machine ${subject} does not exist in ${target.where}`, {
       hint: `Check ${flag}: the DR stack's outputs name it (FailoverStateMachineArn / FailbackStateMachineArn), and your credentials must be for account ${parseArn(subject)?.account ?? 'of the ARN'}.`,
       cause: e,
     });
   if (name === 'ExecutionDoesNotExist')
-    return new NotFoundError(`execution ${subject} does not exist in ${target.where}`, {
-      hint: `Check ${flag}; kafka-backup dr status --state-machine-arn ARN lists the recent executions.`,
+    return new NotFoundError(`Execution ${subject} does not exist in ${target.where}`, {
+      hint: `Check ${flag}: kafka-backup dr status --state-machine-arn ARN lists the recent executions.`,
       cause: e,
     });
   if (name === 'StateMachineDeleting')
-    return new NotFoundError(`state machine ${subject} is being deleted`, {
+    return new NotFoundError(`State machine ${subject} is being deleted`, {
       hint: `Check ${flag}.`,
       cause: e,
     });
@@ -190,7 +190,7 @@ export function describeAwsError(
       cause: e,
     });
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'KmsAccessDeniedException')
-    return new WorkflowAccessError(`access denied: cannot ${action} (${subject}): ${message}`, {
+    return new WorkflowAccessError(`Access denied: cannot ${action} (${subject}): ${message}`, {
       hint: `Your AWS identity needs the states:* permissions the DR runbook role has on ${subject} (${flag}); check AWS_PROFILE / the role you assumed.`,
       cause: e,
     });
@@ -204,7 +204,7 @@ export function describeAwsError(
     );
   if ((err?.code !== undefined && NETWORK_CODES.has(err.code)) || name === 'TimeoutError')
     return new WorkflowAccessError(
-      `cannot reach ${target.where} (${err?.code ?? name}) to ${action} (${subject})`,
+      `Cannot reach ${target.where} (${err?.code ?? name}) to ${action} (${subject})`,
       {
         hint: target.endpoint
           ? `Check --endpoint / AWS_ENDPOINT_URL_SFN (${target.endpoint}) and that the server runs.`
@@ -218,7 +218,7 @@ export function describeAwsError(
       cause: e,
     });
   if (name === 'ValidationException' || name === 'InvalidName' || name === 'InvalidExecutionInput')
-    return new UsageError(`cannot ${action}: ${message}`, { cause: e });
+    return new UsageError(`Cannot ${action}: ${message}`, { cause: e });
   return e;
 }
 

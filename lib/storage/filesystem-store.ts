@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
+import { createReadStream, type Dirent, statSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { NotFoundError, StorageAccessError } from '../errors.ts';
@@ -161,6 +161,8 @@ export class FilesystemStore implements ObjectStore {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
+      // A location that is a file is no backup folder: say so rather than list nothing (or fail at the first write).
+      if (code(e) === 'ENOTDIR' && isFile(this.#root)) throw locationIsAFile(this.#root, e);
       // A prefix whose folder does not exist (yet) simply has no keys, and neither does a missing root.
       if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') return;
       throw mapError(e, 'list', dir, this.#root);
@@ -225,13 +227,37 @@ async function syncDir(dir: string): Promise<void> {
     .finally(() => handle.close());
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function locationIsAFile(root: string, cause: unknown): StorageAccessError {
+  return new StorageAccessError(`The backup location ${root} is a file, not a folder`, {
+    hint: 'Point storage.path (or --path) at a folder for the backups: an empty or new one, or one that holds backups.',
+    cause,
+  });
 }
 
 /** Errors a user can fix become UserErrors naming the path; anything else is passed on untouched. */
 function mapError(e: unknown, op: Op, path: string, root: string): unknown {
   if (e instanceof NotFoundError || e instanceof StorageAccessError) return e;
+  // mkdir of a folder on the way where a file is: the location itself, or a file inside it.
+  if (code(e) === 'EEXIST' && op === 'write') {
+    if (isFile(root)) return locationIsAFile(root, e);
+    return new StorageAccessError(`Cannot write ${path}: a file is in the way where a folder should be`, {
+      hint: `Check that storage.path (${root}) is the backup folder and nothing else writes into it.`,
+      cause: e,
+    });
+  }
+  if (code(e) === 'ENOTDIR' && isFile(root)) return locationIsAFile(root, e);
   switch (code(e)) {
     case 'ENOENT':
     case 'EISDIR':

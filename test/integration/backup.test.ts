@@ -306,7 +306,7 @@ describe('backup', () => {
     const cfg = writeConfig(dir, 'b.yaml', fsBackupConfig({ id: 'lease-1', path, topics: [topic] }));
     const run = await runCli(['backup', '--config', cfg]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/another backup \(other-run, .*\) is running in .*store/);
+    expect(run.stderr).toMatch(/Another backup \(other-run, .*\) is running in .*store/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     await lease.release();
     expect((await runCli(['backup', '--config', cfg])).code).toBe(0);
@@ -345,7 +345,7 @@ storage:
     );
     const r2 = await runCli(['backup', '--config', wrong]);
     expect(r2.code).toBe(3);
-    expect(r2.stderr).toMatch(/authentication failed .* "backup-service" with SCRAM-SHA-512/);
+    expect(r2.stderr).toMatch(/Authentication failed .* "backup-service" with SCRAM-SHA-512/);
     expect(r2.stderr).toContain('sasl_password');
     expect(r2.stderr).not.toContain('not-the-password');
   });
@@ -363,7 +363,7 @@ storage:
     const started = Date.now();
     const run = await spawnCli(['backup', '--config', cfg]).exited;
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:9/);
+    expect(run.stderr).toMatch(/Cannot reach Kafka at 127\.0\.0\.1:9/);
     expect(run.stderr).toMatch(/hint: Check source\.bootstrap_servers/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     // A hang check, not a speed check: 10 s of retries plus process start and exit, far below a hang.

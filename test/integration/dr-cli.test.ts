@@ -547,7 +547,8 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
       moto.endpoint,
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('has no restore.start_time and --since is not given');
+    expect(r.stderr).toContain('No restore.start_time in');
+    expect(r.stderr).toContain(', and --since is not given');
     const after = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: failbackArn }))).executions!
       .length;
     expect(after).toBe(before);
@@ -703,7 +704,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
         moto.endpoint,
       ]);
       expect(r.code).toBe(4);
-      expect(r.stderr).toContain(`state machine ${arn} does not exist`);
+      expect(r.stderr).toContain(`State machine ${arn} does not exist`);
       expectClean(r);
     });
 
@@ -711,7 +712,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
       const arn = `${failoverArn.replace(':stateMachine:', ':execution:')}:no-such-execution`;
       const r = await runCli(['dr', 'status', '--execution-arn', arn, '--endpoint', moto.endpoint]);
       expect(r.code).toBe(4);
-      expect(r.stderr).toContain(`execution ${arn} does not exist`);
+      expect(r.stderr).toContain(`Execution ${arn} does not exist`);
       expectClean(r);
     });
 
@@ -817,7 +818,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
         'primary-20241201-110000',
       ]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('cannot restore a chosen one');
+      expect(r.stderr).toContain('it cannot restore a chosen one');
       expectClean(r);
     });
 
@@ -839,7 +840,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
           moto.endpoint,
         ]);
         expect(r.code).toBe(3);
-        expect(r.stderr).toContain('no AWS credentials');
+        expect(r.stderr).toContain('No AWS credentials');
         expectClean(r);
       } finally {
         process.env = saved;
@@ -850,7 +851,7 @@ describe('kafka-backup dr (against moto Step Functions)', () => {
       const closed = `http://127.0.0.1:${await freePort()}`;
       const r = await runCli(['dr', 'status', '--state-machine-arn', failoverArn, '--endpoint', closed]);
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`cannot reach ${closed}`);
+      expect(r.stderr).toContain(`Cannot reach ${closed}`);
       expect(r.stderr).toContain('--endpoint');
       expectClean(r);
     });

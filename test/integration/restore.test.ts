@@ -318,6 +318,15 @@ describe('restore', () => {
       configs: { 'retention.ms': '86400000', 'max.message.bytes': '3000000' },
     });
     expect((await dr.partitionOffsets(renamed)).map((o) => o.end)).toEqual([10, 10, 10]);
+    // The backup recorded include_offset_headers: true (its default); the restore left
+    // include_original_offset_header unset (default false): the records come back as they were, no headers added.
+    const restored = await consumeAsGroup(dr, uniqueName('no-headers'), renamed, {
+      perPartition: 10,
+      partitions: 3,
+    });
+    const records = [...restored.values()].flat();
+    expect(records).toHaveLength(30);
+    expect(records.flatMap((rec) => rec.headers.map((h) => h.key))).toEqual([]);
 
     // Running the same restore again is a no-op: it finds its own finished state.
     const again = await runCli(['restore', '--config', cfg, '--format', 'json']);
@@ -338,7 +347,7 @@ describe('restore', () => {
       );
     const refused = await runCli(['restore', '--config', intoBusy('')]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`target topic ${busy} partition 0 already holds records`);
+    expect(refused.stderr).toContain(`Target topic ${busy} partition 0 already holds records`);
     expect(refused.stderr).toMatch(/hint: Set restore.on_existing_data to append/);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     expect(
@@ -584,6 +593,18 @@ describe('restore', () => {
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(new RegExp(`${group} has 1 running member`));
       expect(refused.stderr).toMatch(/hint: Stop their consumers/);
+      // With --format json: one document, the groups and the error together.
+      const json = await runCli([...args.slice(0, 7), String(t0), '--groups', group, '--format', 'json']);
+      expect(json.code).toBe(2);
+      const doc = JSON.parse(json.stdout) as {
+        format_version: number;
+        groups: { group_id: string; status: string }[];
+        error: { name: string; message: string; exit_code: number };
+      };
+      expect(doc.format_version).toBe(1);
+      expect(doc.groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'failed']]);
+      expect(doc.error).toMatchObject({ name: 'UserError', exit_code: 2 });
+      expect(doc.error.message).toContain(`${group} has 1 running member`);
     } finally {
       await stream.close();
       await consumer.close(true);

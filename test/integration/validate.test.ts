@@ -171,7 +171,7 @@ backup:
     const path = copy();
     const run = await validate(path, { deep: true, id: 'no-such-backup' });
     expect(run.code).toBe(4);
-    expect(run.stderr).toContain(`error: no backup no-such-backup in ${path}`);
+    expect(run.stderr).toContain(`error: No backup no-such-backup in ${path}`);
     expect(run.stderr).toContain(`hint: Run \`kafka-backup list --path ${path}\``);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe('');

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../lib/cli/args.ts';
 import { WorkflowAccessError } from '../../lib/dr/sfn.ts';
 import {
   ConfigError,
@@ -18,6 +17,7 @@ import {
   NotFoundError,
   RETRIABLE_ERROR_NAMES,
   StorageAccessError,
+  UsageError,
   UserError,
   WorkNotFinishedError,
 } from '../../lib/errors.ts';

@@ -11,13 +11,16 @@ import {
   DrWorkflows,
   STATE_MACHINE_ENV as ENV,
   type LocatedArn,
+  STACK_OUTPUT,
   stateMachinesFromEnv,
   workflowStateMachine,
 } from '../../dr/workflows.ts';
-import { outputFormat, parseCommandArgs, requireOption, UsageError } from '../args.ts';
-import { ExitCode } from '../exit-codes.ts';
-import { renderTable } from '../output.ts';
+import { ExitCode, UsageError } from '../../errors.ts';
+import { defineCommand } from '../command.ts';
+import { configFlag, FORMAT_FLAG } from '../flags.ts';
+import { jsonDocument, renderTable } from '../output.ts';
 import { renderRestoreReport } from '../restore-report.ts';
+import type { CommandGroupSpec, FlagSpec, Flags } from '../spec.ts';
 
 /**
  * `kafka-backup dr failover|failback|status`: starts the serverless failover and failback workflows (README
@@ -26,116 +29,192 @@ import { renderRestoreReport } from '../restore-report.ts';
  * command line and prints.
  */
 
-const CONNECTION = '[--region R] [--endpoint URL] [--format json|table]';
-const USAGE = {
-  failover: `kafka-backup dr failover --state-machine-arn ARN --config dr-restore.yaml [--backup-id latest] [--validate deep|shallow|none] [--hooks FILE] [--source-cluster-id ID] [--name NAME] [--no-follow] ${CONNECTION}`,
-  failback: `kafka-backup dr failback --state-machine-arn ARN --backup-config dr-backup.yaml --restore-config failback-restore.yaml [--since TIME] [--hooks FILE] [--name NAME] [--no-follow] ${CONNECTION}`,
-  status: `kafka-backup dr status [--state-machine-arn ARN] [--execution-arn ARN [--follow]] [--limit N] ${CONNECTION}`,
-};
+const CONNECTION_FLAGS = {
+  region: {
+    type: 'string',
+    value: 'REGION',
+    defaultText: "the ARN's region",
+    description: 'The AWS region of Step Functions; must agree with the ARN.',
+  },
+  endpoint: {
+    type: 'string',
+    value: 'URL',
+    defaultText: '$AWS_ENDPOINT_URL_SFN, else AWS',
+    description: 'A server speaking the Step Functions API instead of AWS (e.g. a local test server).',
+  },
+  format: {
+    ...FORMAT_FLAG,
+    description:
+      'How the outcome is printed: text with progress on stdout, or one JSON document on stdout with the progress on stderr.',
+  },
+} as const satisfies Flags;
 
-const HELP = [
-  'kafka-backup dr: run and watch the serverless DR workflows (Step Functions) from the command line',
-  '',
-  `  ${USAGE.failover}`,
-  `  ${USAGE.failback}`,
-  `  ${USAGE.status}`,
-  '',
-  `--state-machine-arn defaults to ${ENV.failover} (failover) and`,
-  `${ENV.failback} (failback); --endpoint to AWS_ENDPOINT_URL_SFN. The region is the ARN's.`,
-  'Credentials come from the default AWS chain. failover and failback follow the execution until it ends',
-  '(Ctrl-C stops following, not the execution) and exit 0 when it succeeded; the README lists the other codes.',
-].join('\n');
+const START_FLAGS = {
+  name: {
+    type: 'string',
+    value: 'NAME',
+    defaultText: '<workflow>-<UTC stamp>-<4 hex>',
+    description:
+      'The execution name; the same command again while that execution runs follows it instead of starting a second.',
+  },
+  hooks: {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'Scale hooks (YAML or JSON): scale_down and scale_up, each with ecs_services [{cluster, service, desired_count}] and lambda_function.',
+  },
+  'no-follow': {
+    type: 'boolean',
+    description: 'Start the execution and exit, printing the command that follows it.',
+  },
+} as const satisfies Flags;
 
-const COMMON = {
-  'state-machine-arn': { type: 'string' },
-  region: { type: 'string' },
-  endpoint: { type: 'string' },
-  format: { type: 'string' },
-} as const;
+function stateMachineFlag(kind: DrWorkflowKind) {
+  return {
+    type: 'string',
+    value: 'ARN',
+    defaultText: `$${ENV[kind]}`,
+    description: `The ${kind} state machine: the DR stack's ${STACK_OUTPUT[kind]} output.`,
+  } as const satisfies FlagSpec;
+}
 
-const START = {
-  ...COMMON,
-  name: { type: 'string' },
-  hooks: { type: 'string' },
-  'no-follow': { type: 'boolean' },
-} as const;
+const DR_EXIT_CODES = [
+  ExitCode.usage,
+  ExitCode.access,
+  ExitCode.notFound,
+  ExitCode.verificationFailed,
+  ExitCode.interrupted,
+];
 
+const OUTCOME_JSON =
+  '{format_version, execution_arn, name, state_machine_arn, status, start_date, stop_date, running_state, failed_state, error: null | {name, message, hint, exit_code}, cause, report (the restore report), output, steps: [{state, type, status, entered_at, exited_at}]}';
+
+const OUTCOME_NOTE =
+  "It follows the execution state by state until it ends (Ctrl-C stops following, never the execution, and prints the command that resumes it), prints the restore report it ends with, and exits with the code of the error a failed step threw (lib/errors.ts's table), 5 when the restore did not verify.";
+
+export const drFailoverCommand = defineCommand(
+  {
+    name: 'dr failover',
+    summary: 'start the failover workflow with dr-restore.yaml and follow it to the restore report',
+    description: [
+      'Builds the failover input from the restore config ({config, validate, hooks, options}), checks it as the ' +
+        'workflow will (unknown keys, wrong types, a literal password are refused with their YAML path), checks the ' +
+        'state machine is the failover workflow, and starts it. The workflow restores the newest complete backup ' +
+        'that has fully replicated to the DR bucket.',
+      OUTCOME_NOTE,
+    ],
+    flags: {
+      'state-machine-arn': stateMachineFlag('failover'),
+      config: configFlag('The restore config (YAML) the workflow runs, with the DR bucket as storage.'),
+      'backup-id': {
+        type: 'string',
+        value: 'latest',
+        description:
+          'Only latest: the workflow restores the newest fully replicated backup (for a chosen one, run three-phase-restore).',
+      },
+      validate: {
+        type: 'string',
+        choices: ['deep', 'shallow', 'none'],
+        default: 'deep',
+        description: 'How the workflow checks the backup before restoring it.',
+      },
+      'source-cluster-id': {
+        type: 'string',
+        value: 'ID',
+        description: 'Restore only backups of this source cluster (backup.source_cluster_id).',
+      },
+      ...START_FLAGS,
+      ...CONNECTION_FLAGS,
+    },
+    examples: [
+      {
+        command:
+          'KAFKA_BACKUP_FAILOVER_STATE_MACHINE=arn:aws:states:… kafka-backup dr failover --config dr-restore.yaml',
+        does: "Fail over with the guide's restore config and follow it to the report.",
+      },
+      {
+        command:
+          'kafka-backup dr failover -c dr-restore.yaml --hooks hooks.yaml --name failover-2024-12-01 --no-follow',
+        does: 'Start a named failover that scales the apps down and up, and return at once.',
+      },
+    ],
+    env: ['KAFKA_BACKUP_FAILOVER_STATE_MACHINE', 'AWS_ENDPOINT_URL_SFN', 'AWS_REGION', 'AWS_PROFILE'],
+    json: OUTCOME_JSON,
+    exitCodes: DR_EXIT_CODES,
+  },
+  async ({ values }, out) => {
+    const sm = workflowStateMachine(values['state-machine-arn'], 'failover');
+    const input = failoverInput({
+      configPath: values.config,
+      backupId: values['backup-id'],
+      validate: values.validate,
+      hooks: hooksFrom(values.hooks),
+      sourceClusterId: values['source-cluster-id'],
+      notice: (s) => process.stderr.write(`${s}\n`),
+    });
+    return startAndFollow('failover', sm, input, { ...values, format: values.format as Format }, out);
+  },
+);
+
+export const drFailbackCommand = defineCommand(
+  {
+    name: 'dr failback',
+    summary: 'start the failback workflow (back up DR, restore what changed into the primary) and follow it',
+    description: [
+      'Builds the failback input from a backup config of the DR cluster and a restore config into the primary ' +
+        '(same storage), with restore.start_time set from --since: only what was written since the failover is ' +
+        'restored, appended to what the primary holds, and the groups are reset by that time.',
+      OUTCOME_NOTE,
+    ],
+    flags: {
+      'state-machine-arn': stateMachineFlag('failback'),
+      'backup-config': {
+        type: 'string',
+        value: 'FILE',
+        required: true,
+        description: 'A backup config of the DR cluster (YAML).',
+      },
+      'restore-config': {
+        type: 'string',
+        value: 'FILE',
+        required: true,
+        description: 'A restore config into the primary cluster, with the same storage as the backup config.',
+      },
+      since: {
+        type: 'string',
+        value: 'TIME',
+        defaultText: "the restore config's restore.start_time",
+        description:
+          'When the failover happened (epoch ms or ISO-8601 with a zone): sets restore.start_time.',
+      },
+      ...START_FLAGS,
+      ...CONNECTION_FLAGS,
+    },
+    examples: [
+      {
+        command:
+          'kafka-backup dr failback --backup-config dr-backup.yaml --restore-config failback-restore.yaml --since 2024-12-01T12:00:00Z',
+        does: 'Fail back what was written in DR since the failover at 12:00 UTC.',
+      },
+    ],
+    env: ['KAFKA_BACKUP_FAILBACK_STATE_MACHINE', 'AWS_ENDPOINT_URL_SFN', 'AWS_REGION', 'AWS_PROFILE'],
+    json: OUTCOME_JSON,
+    exitCodes: DR_EXIT_CODES,
+  },
+  async ({ values }, out) => {
+    const sm = workflowStateMachine(values['state-machine-arn'], 'failback');
+    const input = failbackInput({
+      backupConfigPath: values['backup-config'],
+      restoreConfigPath: values['restore-config'],
+      since: values.since === undefined ? undefined : parseSince(values.since),
+      hooks: hooksFrom(values.hooks),
+    });
+    return startAndFollow('failback', sm, input, { ...values, format: values.format as Format }, out);
+  },
+);
+
+type Format = 'json' | 'table';
 type Out = (s: string) => void;
-
-export async function drCommand(argv: string[], out: Out): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'failover') return failover(rest, out);
-  if (sub === 'failback') return failback(rest, out);
-  if (sub === 'status') return status(rest, out);
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    out(HELP);
-    return sub === undefined ? ExitCode.usage : ExitCode.ok;
-  }
-  throw new UsageError(`dr: unknown subcommand "${sub}"`, {
-    hint: 'Subcommands: failover, failback, status',
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// failover / failback
-
-async function failover(argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommandArgs(
-    'dr failover',
-    argv,
-    {
-      ...START,
-      config: { type: 'string', short: 'c' },
-      'backup-id': { type: 'string' },
-      validate: { type: 'string' },
-      'source-cluster-id': { type: 'string' },
-    },
-    USAGE.failover,
-  );
-  if (values.help) {
-    out(USAGE.failover);
-    return ExitCode.ok;
-  }
-  const format = outputFormat(values, 'dr failover');
-  const sm = workflowStateMachine(values['state-machine-arn'], 'failover');
-  const configPath = requireOption(values, 'config', 'dr failover', USAGE.failover);
-  const input = failoverInput({
-    configPath,
-    backupId: values['backup-id'],
-    validate: values.validate,
-    hooks: hooksFrom(values.hooks),
-    sourceClusterId: values['source-cluster-id'],
-    notice: (s) => process.stderr.write(`${s}\n`),
-  });
-  return startAndFollow('failover', sm, input, { ...values, format }, out);
-}
-
-async function failback(argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommandArgs(
-    'dr failback',
-    argv,
-    {
-      ...START,
-      'backup-config': { type: 'string' },
-      'restore-config': { type: 'string' },
-      since: { type: 'string' },
-    },
-    USAGE.failback,
-  );
-  if (values.help) {
-    out(USAGE.failback);
-    return ExitCode.ok;
-  }
-  const format = outputFormat(values, 'dr failback');
-  const sm = workflowStateMachine(values['state-machine-arn'], 'failback');
-  const input = failbackInput({
-    backupConfigPath: requireOption(values, 'backup-config', 'dr failback', USAGE.failback),
-    restoreConfigPath: requireOption(values, 'restore-config', 'dr failback', USAGE.failback),
-    since: values.since === undefined ? undefined : parseSince(values.since),
-    hooks: hooksFrom(values.hooks),
-  });
-  return startAndFollow('failback', sm, input, { ...values, format }, out);
-}
 
 function hooksFrom(path: string | undefined): Hooks | undefined {
   return path === undefined ? undefined : readHooks(path);
@@ -182,17 +261,13 @@ async function startAndFollow(
     const follow = `kafka-backup dr status --execution-arn ${arn} --follow${sfn.endpointArg}`;
     if (values.format === 'json')
       out(
-        JSON.stringify(
-          {
-            execution_arn: arn,
-            name,
-            state_machine_arn: sm.arn.arn,
-            status: 'RUNNING',
-            start_date: started.startDate?.toISOString() ?? null,
-          },
-          null,
-          2,
-        ),
+        jsonDocument({
+          execution_arn: arn,
+          name,
+          state_machine_arn: sm.arn.arn,
+          status: 'RUNNING',
+          start_date: started.startDate?.toISOString() ?? null,
+        }),
       );
     else say(`not following it; to follow: ${follow}`);
     return ExitCode.ok;
@@ -251,25 +326,32 @@ function report(
 
   if (opts.format === 'json') {
     out(
-      JSON.stringify(
-        {
-          execution_arn: execution.executionArn,
-          name: execution.name ?? null,
-          state_machine_arn: execution.stateMachineArn,
-          status: o.status,
-          start_date: execution.startDate?.toISOString() ?? null,
-          stop_date: execution.stopDate?.toISOString() ?? null,
-          running_state: o.running ? history.runningState() : null,
-          failed_state: o.failedState,
-          error: o.error,
-          cause: o.cause,
-          report: o.report ?? null,
-          output: o.report && o.report === o.output ? null : (o.output ?? null),
-          steps: history.steps.filter((s) => s.type !== 'Choice').map(stepSummary),
-        },
-        null,
-        2,
-      ),
+      jsonDocument({
+        execution_arn: execution.executionArn,
+        name: execution.name ?? null,
+        state_machine_arn: execution.stateMachineArn,
+        status: o.status,
+        start_date: execution.startDate?.toISOString() ?? null,
+        stop_date: execution.stopDate?.toISOString() ?? null,
+        running_state: o.running ? history.runningState() : null,
+        failed_state: o.failedState,
+        // The shape of every command's JSON error, for the error the failed step threw (its cause the message).
+        error:
+          o.running || o.status === 'SUCCEEDED'
+            ? null
+            : {
+                name: o.error ?? o.status,
+                message:
+                  o.cause ??
+                  `The execution ${o.status === 'ABORTED' ? 'was aborted' : o.status === 'TIMED_OUT' ? 'timed out' : 'failed'}`,
+                hint: o.hint ?? null,
+                exit_code: o.exitCode,
+              },
+        cause: o.cause,
+        report: o.report ?? null,
+        output: o.report && o.report === o.output ? null : (o.output ?? null),
+        steps: history.steps.filter((s) => s.type !== 'Choice').map(stepSummary),
+      }),
     );
   } else {
     out('');
@@ -308,63 +390,101 @@ function report(
 // ---------------------------------------------------------------------------------------------------------------
 // status
 
-async function status(argv: string[], out: Out): Promise<number> {
-  const { values } = parseCommandArgs(
-    'dr status',
-    argv,
-    {
-      ...COMMON,
-      'execution-arn': { type: 'string' },
-      follow: { type: 'boolean' },
-      limit: { type: 'string' },
+export const drStatusCommand = defineCommand(
+  {
+    name: 'dr status',
+    summary: 'list recent failover and failback executions, or show (and follow) one',
+    description: [
+      `Without --execution-arn: the recent executions of --state-machine-arn, or of both state machines the environment names (${ENV.failover}, ${ENV.failback}). With it: that execution's history, outcome and report; --follow follows it until it ends.`,
+      'Exits 0 for a running execution (without --follow), else as failover and failback do for its outcome.',
+    ],
+    flags: {
+      'state-machine-arn': {
+        type: 'string',
+        value: 'ARN',
+        defaultText: `both of $${ENV.failover} and $${ENV.failback}`,
+        description: 'The state machine whose executions to list.',
+      },
+      'execution-arn': {
+        type: 'string',
+        value: 'ARN',
+        description: 'One execution to show: its history, outcome and report.',
+      },
+      follow: { type: 'boolean', description: 'With --execution-arn: follow it until it ends.' },
+      limit: {
+        type: 'string',
+        value: 'N',
+        default: '10',
+        description: 'How many recent executions to list per state machine (1 to 1000).',
+      },
+      ...CONNECTION_FLAGS,
     },
-    USAGE.status,
-  );
-  if (values.help) {
-    out(USAGE.status);
-    return ExitCode.ok;
-  }
-  const format = outputFormat(values, 'dr status');
-  if (values['execution-arn'] !== undefined) {
-    const ex = executionArn(values['execution-arn'], '--execution-arn');
-    const sfn = connect(values, { arn: ex, flag: '--execution-arn' });
-    const described = await sfn.describe(ex.arn);
-    const say = progressSink(format, out);
-    say(
-      `execution ${described.name} of ${ex.stateMachine}: ${described.status}, started ${described.startDate?.toISOString() ?? '?'}${described.stopDate ? `, stopped ${described.stopDate.toISOString()}` : ''}`,
-    );
-    say('');
-    return followAndReport(sfn, ex.arn, { kind: 'execution', format, follow: Boolean(values.follow) }, out);
-  }
-  if (values.follow)
-    throw new UsageError('dr status: --follow needs --execution-arn', { hint: `Usage: ${USAGE.status}` });
+    examples: [
+      { command: 'kafka-backup dr status', does: 'The recent executions of both DR workflows.' },
+      {
+        command:
+          'kafka-backup dr status --execution-arn arn:aws:states:…:execution:kafka-backup-failover:NAME --follow',
+        does: 'Follow one execution again (what an interrupted dr failover prints).',
+      },
+    ],
+    env: [
+      'KAFKA_BACKUP_FAILOVER_STATE_MACHINE',
+      'KAFKA_BACKUP_FAILBACK_STATE_MACHINE',
+      'AWS_ENDPOINT_URL_SFN',
+      'AWS_REGION',
+      'AWS_PROFILE',
+    ],
+    json: `with --execution-arn: ${OUTCOME_JSON}; else {format_version, state_machines: [{state_machine_arn, executions: [{name, execution_arn, status, start_date, stop_date}]}]}`,
+    exitCodes: DR_EXIT_CODES,
+  },
+  async ({ values }, out) => {
+    const format = values.format as Format;
+    if (values['execution-arn'] !== undefined) {
+      const ex = executionArn(values['execution-arn'], '--execution-arn');
+      const sfn = connect(values, { arn: ex, flag: '--execution-arn' });
+      const described = await sfn.describe(ex.arn);
+      const say = progressSink(format, out);
+      say(
+        `execution ${described.name} of ${ex.stateMachine}: ${described.status}, started ${described.startDate?.toISOString() ?? '?'}${described.stopDate ? `, stopped ${described.stopDate.toISOString()}` : ''}`,
+      );
+      say('');
+      return followAndReport(sfn, ex.arn, { kind: 'execution', format, follow: Boolean(values.follow) }, out);
+    }
+    if (values.follow)
+      throw new UsageError('Missing flag --execution-arn for --follow', {
+        hint: 'Name the execution to follow: --execution-arn ARN (dr status lists them).',
+      });
 
-  const limit = values.limit === undefined ? 10 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new UsageError(`dr status: --limit must be a whole number from 1 to 1000, not "${values.limit}"`);
-  const machines: LocatedArn[] =
-    values['state-machine-arn'] !== undefined
-      ? [
-          {
-            arn: stateMachineArn(values['state-machine-arn'], '--state-machine-arn'),
-            flag: '--state-machine-arn',
-          },
-        ]
-      : stateMachinesFromEnv();
-  if (machines.length === 0)
-    throw new UsageError('dr status: give --state-machine-arn or --execution-arn', {
-      hint: `Or set ${ENV.failover} / ${ENV.failback}: dr status then lists both. Usage: ${USAGE.status}`,
-    });
-
-  const listed: { state_machine_arn: string; executions: ExecutionListItem[] }[] = [];
-  for (const sm of machines) {
-    const executions = await connect(values, sm).list(sm, limit);
-    listed.push({ state_machine_arn: sm.arn.arn, executions });
-  }
-  if (format === 'json') {
-    out(
-      JSON.stringify(
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError(
+        `Unknown count "${values.limit}" for --limit: it takes a whole number from 1 to 1000`,
         {
+          hint: 'For example --limit 20.',
+        },
+      );
+    const machines: LocatedArn[] =
+      values['state-machine-arn'] !== undefined
+        ? [
+            {
+              arn: stateMachineArn(values['state-machine-arn'], '--state-machine-arn'),
+              flag: '--state-machine-arn',
+            },
+          ]
+        : stateMachinesFromEnv();
+    if (machines.length === 0)
+      throw new UsageError('Missing flag --state-machine-arn or --execution-arn for kafka-backup dr status', {
+        hint: `Or set ${ENV.failover} / ${ENV.failback}: dr status then lists both.`,
+      });
+
+    const listed: { state_machine_arn: string; executions: ExecutionListItem[] }[] = [];
+    for (const sm of machines) {
+      const executions = await connect(values, sm).list(sm, limit);
+      listed.push({ state_machine_arn: sm.arn.arn, executions });
+    }
+    if (format === 'json') {
+      out(
+        jsonDocument({
           state_machines: listed.map((l) => ({
             state_machine_arn: l.state_machine_arn,
             executions: l.executions.map((e) => ({
@@ -375,32 +495,41 @@ async function status(argv: string[], out: Out): Promise<number> {
               stop_date: e.stopDate?.toISOString() ?? null,
             })),
           })),
-        },
-        null,
-        2,
-      ),
-    );
-    return ExitCode.ok;
-  }
-  for (const l of listed) {
-    out(`${parseArn(l.state_machine_arn)?.stateMachine ?? l.state_machine_arn}  (${l.state_machine_arn})`);
-    if (l.executions.length === 0) out('  no executions');
-    else
-      out(
-        renderTable(
-          ['NAME', 'STATUS', 'STARTED', 'STOPPED', 'DURATION'],
-          l.executions.map((e) => [
-            e.name,
-            e.status,
-            e.startDate?.toISOString() ?? null,
-            e.stopDate?.toISOString() ?? null,
-            e.startDate && e.stopDate ? seconds(e.stopDate.getTime() - e.startDate.getTime()) : null,
-          ]),
-        ),
+        }),
       );
-    out('');
-  }
-  const example = machines[0]!.arn;
-  out(`details: kafka-backup dr status --execution-arn ${executionArnOf(example, 'NAME')}`);
-  return ExitCode.ok;
-}
+      return ExitCode.ok;
+    }
+    for (const l of listed) {
+      out(`${parseArn(l.state_machine_arn)?.stateMachine ?? l.state_machine_arn}  (${l.state_machine_arn})`);
+      if (l.executions.length === 0) out('  no executions');
+      else
+        out(
+          renderTable(
+            ['NAME', 'STATUS', 'STARTED', 'STOPPED', 'DURATION'],
+            l.executions.map((e) => [
+              e.name,
+              e.status,
+              e.startDate?.toISOString() ?? null,
+              e.stopDate?.toISOString() ?? null,
+              e.startDate && e.stopDate ? seconds(e.stopDate.getTime() - e.startDate.getTime()) : null,
+            ]),
+          ),
+        );
+      out('');
+    }
+    const example = machines[0]!.arn;
+    out(`details: kafka-backup dr status --execution-arn ${executionArnOf(example, 'NAME')}`);
+    return ExitCode.ok;
+  },
+);
+
+export const DR_GROUP = {
+  name: 'dr',
+  summary: 'start and follow the serverless failover/failback workflows (AWS)',
+  description: [
+    `Runs and watches the DR workflows (Step Functions) from the command line. --state-machine-arn defaults to ${ENV.failover} (failover) and ${ENV.failback} (failback); --endpoint to AWS_ENDPOINT_URL_SFN. The region is the ARN's; credentials come from the default AWS chain.`,
+  ],
+  subcommands: [drFailoverCommand.spec, drFailbackCommand.spec, drStatusCommand.spec],
+} as const satisfies CommandGroupSpec;
+
+export const DR_SUBCOMMANDS = [drFailoverCommand, drFailbackCommand, drStatusCommand];

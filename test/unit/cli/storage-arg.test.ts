@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../lib/cli/args.ts';
 import { encryptionFromArgs, storeFromArgs } from '../../../lib/cli/storage-arg.ts';
+import { UsageError } from '../../../lib/errors.ts';
 import { EncryptingStore } from '../../../lib/storage/encryption/encrypting-store.ts';
 import { PlaintextStore } from '../../../lib/storage/encryption/plaintext-store.ts';
 

@@ -256,7 +256,7 @@ describe('ARNs and AWS errors', () => {
     ) as Error;
     expect(denied.name).toBe('WorkflowAccessError');
     expect(denied.message).toContain(
-      'access denied: cannot start it (arn:aws:states:us-east-1:1:stateMachine:f)',
+      'Access denied: cannot start it (arn:aws:states:us-east-1:1:stateMachine:f)',
     );
     const bug = new TypeError('x is undefined');
     expect(describeAwsError(bug, ctx)).toBe(bug);
