@@ -131,6 +131,8 @@ interface Row {
   /** Peaks of the child's heap, external memory and Buffers (MiB). */
   memory_mb?: Record<string, number>;
   cpu_s: number | null;
+  /** CPU seconds per GiB of record data: the process's own (kafka-backup) plus the brokers'. */
+  cpu_s_per_gb: number | null;
   broker_cpu_s: number | null;
   machine_busy_pct: number | null;
   load_1m: number;
@@ -266,6 +268,10 @@ function brokerCpu(run: Measured): number | null {
   return v.length ? r1(v.reduce((a, b) => a + b, 0)) : null;
 }
 
+function perGb(cpu: number | null | undefined, mb: number): number | null {
+  return cpu === null || cpu === undefined || mb <= 0 ? null : r1((cpu * 1024) / mb);
+}
+
 function toolRow(set: string, phase: Phase, t: ToolRate, mb: number): Row {
   return {
     set,
@@ -278,6 +284,7 @@ function toolRow(set: string, phase: Phase, t: ToolRate, mb: number): Row {
     wall_s: t.run.wall_s,
     peak_rss_mb: null,
     cpu_s: null,
+    cpu_s_per_gb: perGb(t.run.cpu_s, mb),
     broker_cpu_s: brokerCpu(t.run),
     machine_busy_pct: t.run.others.machine_busy_pct,
     load_1m: t.run.load_avg_1m,
@@ -300,6 +307,7 @@ function childRow(set: string, phase: Phase, records: number, mb: number, run: M
     peak_rss_mb: run.peak_rss_mb,
     ...(run.memory_mb ? { memory_mb: run.memory_mb } : {}),
     cpu_s: run.cpu_s,
+    cpu_s_per_gb: perGb(run.cpu_s, mb),
     broker_cpu_s: brokerCpu(run),
     machine_busy_pct: run.others.machine_busy_pct,
     load_1m: run.load_avg_1m,
@@ -457,6 +465,7 @@ function printTable(list: Row[]): void {
     'wall s',
     'peak RSS MiB',
     'CPU s',
+    'CPU s/GiB',
     'broker CPU s',
     'busy %',
     'load',
@@ -472,6 +481,7 @@ function printTable(list: Row[]): void {
     r.wall_s.toFixed(1),
     r.peak_rss_mb === null ? '' : String(r.peak_rss_mb),
     r.cpu_s === null ? '' : r.cpu_s.toFixed(1),
+    r.cpu_s_per_gb === null ? '' : r.cpu_s_per_gb.toFixed(1),
     r.broker_cpu_s === null ? '' : r.broker_cpu_s.toFixed(1),
     r.machine_busy_pct === null ? '' : String(r.machine_busy_pct),
     r.load_1m.toFixed(1),
@@ -497,10 +507,13 @@ function summary(): string[] {
       .filter((r) => r.set === set.name && r.peak_rss_mb !== null)
       .map((r) => r.peak_rss_mb!)
       .reduce((a, b) => Math.max(a, b), 0);
+    // Issue 13's targets: backup >= 0.9 (0.6 for 100 B) of ConsumerPerformance, restore >= 2.5 (1.5 for 100 B)
+    // of ProducerPerformance, peak RSS <= 256 MiB.
+    const small = set.name === '100b';
     out.push(
-      `  ${set.name.padEnd(5)} backup/ref read: folder ${pct(get('backup fs z3'))}, S3 ${pct(get('backup s3 z3'))} (target ≥ 70%); ` +
-        `restore/ref write ${pct(get('restore fs'))} (target ≥ 60%); compression zstd 3 ${get('backup fs z3')?.compression_ratio ?? 'n/a'}x, ` +
-        `zstd 6 ${get('backup fs z6')?.compression_ratio ?? 'n/a'}x; peak RSS ${rss} MiB (target < 300)`,
+      `  ${set.name.padEnd(5)} backup/ref read: folder ${pct(get('backup fs z3'))}, S3 ${pct(get('backup s3 z3'))}, zstd 6 ${pct(get('backup fs z6'))} (target ≥ ${small ? 60 : 90}%); ` +
+        `restore/ref write ${pct(get('restore fs'))} (target ≥ ${small ? 150 : 250}%); compression zstd 3 ${get('backup fs z3')?.compression_ratio ?? 'n/a'}x, ` +
+        `zstd 6 ${get('backup fs z6')?.compression_ratio ?? 'n/a'}x; CPU s/GiB backup z3 ${get('backup fs z3')?.cpu_s_per_gb ?? 'n/a'}, z6 ${get('backup fs z6')?.cpu_s_per_gb ?? 'n/a'}, restore ${get('restore fs')?.cpu_s_per_gb ?? 'n/a'}; peak RSS ${rss} MiB (target ≤ 256)`,
     );
   }
   return out;

@@ -71,6 +71,19 @@ export const ERRORS = {
   FargateStepFailed: { retriable: false, exitCode: ExitCode.unexpected },
   /** The Fail state of a scale hook whose kind (ECS services, a function) the deployment file names none of. */
   HookNotAllowed: { retriable: false, exitCode: ExitCode.access },
+  // Client-side encryption (storage.encryption, lib/storage/encryption): each names the key and the object.
+  /** The object was encrypted for other keys than the one configured (another key file, another KMS key). */
+  WrongEncryptionKeyError: { retriable: false, exitCode: ExitCode.access },
+  /** The key file or KMS key does not exist, or the KMS key is disabled or pending deletion. */
+  EncryptionKeyNotFoundError: { retriable: false, exitCode: ExitCode.access },
+  /** KMS refused GenerateDataKey/Encrypt/Decrypt with the key (no permission, no credentials). */
+  EncryptionKeyAccessDeniedError: { retriable: false, exitCode: ExitCode.access },
+  /** An object without encryption in a location whose config has storage.encryption. */
+  ObjectNotEncryptedError: { retriable: false, exitCode: ExitCode.verificationFailed },
+  /** An encrypted object read by a config without storage.encryption. */
+  EncryptionKeyRequiredError: { retriable: false, exitCode: ExitCode.usage },
+  /** An encrypted object that fails authentication: changed, truncated, chunks reordered, or renamed. */
+  TamperedObjectError: { retriable: false, exitCode: ExitCode.verificationFailed },
 } as const satisfies Record<string, ErrorPolicy>;
 export type ErrorName = keyof typeof ERRORS;
 

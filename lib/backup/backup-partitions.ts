@@ -98,6 +98,7 @@ export async function backupPartitions(
       segmentMaxBytes: config.backup.segment_max_bytes,
       checkpointIntervalMs: config.backup.checkpoint_interval_secs * 1000,
       logStart: () => logStartOf(item.topic, item.partition, 0),
+      ...(ctx.segmentFormat ? { segmentFormat: ctx.segmentFormat } : {}),
       ...(opts.onSegment ? { onSegment: opts.onSegment } : {}),
     });
     // Offsets the source deleted before this run reached them: a gap, not a failure.
@@ -156,8 +157,11 @@ export async function backupPartitions(
             batches++;
             if (stopAfterNextBatch) stop.abort(new DeadlineReached());
             const c = counters.get(sink) ?? { records: 0, bytes: 0 };
-            c.records += batch.records.length;
-            for (const r of batch.records) c.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+            // Batch bytes as fetched (records are not decoded to count their keys and values).
+            for (const b of batch.batches) {
+              c.records += b.header.recordCount;
+              c.bytes += b.bytes.length;
+            }
             counters.set(sink, c);
             opts.onProgress?.({
               topic: batch.topic,

@@ -10,6 +10,11 @@ export interface BackupContext {
   source: KafkaCluster;
   logger: Logger;
   now?: () => Date;
+  /**
+   * For tests only: write format-1 segments and manifests, as kafka-backup did before format 2, so that tests
+   * make real format-1 backups (and incremental chains mixing both) from the same code path.
+   */
+  segmentFormat?: 1 | 2;
 }
 
 export function nowOf(ctx: { now?: () => Date }): Date {

@@ -17,7 +17,7 @@ export interface FinalizeResult {
  * then applies retention and deletes segments no retained backup needs.
  */
 export async function finalizeBackup(
-  ctx: Pick<BackupContext, 'store' | 'logger' | 'config' | 'now'>,
+  ctx: Pick<BackupContext, 'store' | 'logger' | 'config' | 'now' | 'segmentFormat'>,
   plan: BackupPlan,
 ): Promise<FinalizeResult> {
   const { store, logger } = ctx;
@@ -65,7 +65,7 @@ export async function finalizeBackup(
   }
   const completedAt = nowOf(ctx);
   const manifest: Manifest = {
-    format_version: FORMAT_VERSION,
+    format_version: ctx.segmentFormat ?? FORMAT_VERSION,
     backup_id: plan.backup_id,
     tool_version: TOOL_VERSION,
     source_cluster_id: plan.source_cluster_id,

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Layout, type SegmentRef } from '../format/manifest.ts';
 import type { PartitionProgress } from '../format/plan.ts';
+import type { SegmentSummary } from '../format/segment.ts';
 import { SegmentWriter } from '../format/segment-writer.ts';
-import type { ReadBatch } from '../kafka/index.ts';
+import { SegmentWriterV1 } from '../format/segment-writer-v1.ts';
+import { decodeRecords, type FetchedBatch, type ReadBatch, recordsRegion } from '../kafka/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
 export interface SinkOptions {
@@ -17,6 +19,40 @@ export interface SinkOptions {
   logStart: () => Promise<number>;
   onSegment?: (ref: SegmentRef) => void;
   now?: () => number;
+  /**
+   * Segment format to write: 2 (Kafka's batches, the default) or 1 (our record encoding, as versions before
+   * format 2 wrote). 1 exists for tests of backups that mix both.
+   */
+  segmentFormat?: 1 | 2;
+}
+
+/** An open segment of either format. */
+interface OpenSegment {
+  readonly records: number;
+  readonly compressedBytes: number;
+  add(batch: FetchedBatch): Promise<void>;
+  finish(): Promise<SegmentSummary & { chunks: Buffer[] }>;
+  abort(): void;
+}
+
+function openSegment(format: 1 | 2, level: number): OpenSegment {
+  if (format === 2) return new SegmentWriter({ level });
+  const w = new SegmentWriterV1({ level });
+  return {
+    get records() {
+      return w.records;
+    },
+    get compressedBytes() {
+      return w.compressedBytes;
+    },
+    async add(batch) {
+      for (const r of batchRecordsOf(batch)) w.add(r);
+    },
+    async finish() {
+      return w.finish();
+    },
+    abort() {},
+  };
 }
 
 /**
@@ -26,7 +62,7 @@ export interface SinkOptions {
 export class PartitionSink {
   readonly progress: PartitionProgress;
   readonly #opts: SinkOptions;
-  #writer: SegmentWriter | undefined;
+  #writer: OpenSegment | undefined;
   #openedAt = 0;
   #lastProgressWrite = 0;
   /** Offset after the last record handed to the open writer (or the last batch covered). */
@@ -47,16 +83,16 @@ export class PartitionSink {
   }
 
   async accept(batch: ReadBatch): Promise<void> {
-    const first = batch.records[0];
-    if (first && first.offset > batch.fetchedFrom)
-      await this.#checkRetentionGap(batch.fetchedFrom, first.offset);
-    for (const r of batch.records) {
+    const first = batch.batches[0];
+    if (first && first.scan.firstOffset > batch.fetchedFrom)
+      await this.#checkRetentionGap(batch.fetchedFrom, first.scan.firstOffset);
+    for (const b of batch.batches) {
       if (!this.#writer) {
-        this.#writer = new SegmentWriter({ level: this.#opts.compressionLevel });
+        this.#writer = openSegment(this.#opts.segmentFormat ?? 2, this.#opts.compressionLevel);
         this.#openedAt = this.#now();
       }
-      this.#writer.add(r);
-      this.#covered = r.offset + 1;
+      await this.#writer.add(b);
+      this.#covered = b.scan.lastOffset + 1;
       if (this.#writer.compressedBytes >= this.#opts.segmentMaxBytes) await this.flush(this.#covered);
     }
     this.#covered = Math.max(this.#covered, batch.nextOffset);
@@ -73,7 +109,7 @@ export class PartitionSink {
     const writer = this.#writer;
     this.#writer = undefined;
     if (writer && writer.records > 0) {
-      const seg = writer.finish();
+      const seg = await writer.finish();
       const key = Layout.segment(
         this.progress.topic,
         this.progress.partition,
@@ -136,4 +172,8 @@ export class PartitionSink {
 /** The chunks as a stream, for ObjectStore.putStream. */
 async function* inOrder(chunks: Buffer[]): AsyncGenerator<Buffer> {
   yield* chunks;
+}
+
+function batchRecordsOf(batch: FetchedBatch) {
+  return decodeRecords(batch.header, recordsRegion(batch.header, batch.bytes)).records;
 }

@@ -128,7 +128,7 @@ export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan
   }
   const reusedAny = topics.some((t) => t.partitions.some((p) => p.reused_segments.length > 0));
   const plan: BackupPlan = {
-    format_version: FORMAT_VERSION,
+    format_version: ctx.segmentFormat ?? FORMAT_VERSION,
     backup_id: backupId,
     started_at: startedAt,
     source_cluster_id: config.backup.source_cluster_id ?? clusterId,

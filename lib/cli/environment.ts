@@ -9,6 +9,10 @@ export const ENVIRONMENT = {
   KAFKA_BACKUP_LOG_LEVEL: {
     description: 'Log level of the CLI: debug, info, warn or error. Default info.',
   },
+  KAFKA_BACKUP_EVIDENCE_KEY: {
+    description:
+      'The Ed25519 private key file (kafka-backup evidence keygen) a drill signs its evidence with when --evidence-key is not given.',
+  },
   KAFKA_BACKUP_S3_ENDPOINT: {
     description: 'S3-compatible endpoint for --path s3://... when --s3-endpoint is not given.',
   },
@@ -67,6 +71,10 @@ export const ENVIRONMENT = {
   },
   AWS_ENDPOINT_URL: { description: 'Endpoint of every AWS API when no service-specific one is set.' },
   AWS_ENDPOINT_URL_SFN: { description: 'Step Functions endpoint for dr when --endpoint is not given.' },
+  AWS_ENDPOINT_URL_KMS: {
+    description:
+      'KMS endpoint for client-side encryption (when storage.encryption.endpoint is not given) and evidence signing.',
+  },
   AWS_PROFILE: {
     description:
       'AWS credentials and region come from the default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, ....',

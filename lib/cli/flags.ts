@@ -63,6 +63,21 @@ export const LOCATION_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/** An encrypted location (storage.encryption in a config): its key, when it is named on the command line. */
+export const ENCRYPTION_FLAGS = {
+  'key-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      'The location is encrypted with this key file (32 random bytes, base64: umask 077 && openssl rand -base64 32 > FILE).',
+  },
+  'kms-key-id': {
+    type: 'string',
+    value: 'KEY',
+    description: 'The location is encrypted with data keys of this AWS KMS key (ARN, alias/NAME or key id).',
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 export function configFlag(description: string) {
   return {
     type: 'string',

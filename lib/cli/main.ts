@@ -5,6 +5,7 @@ import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
 import { DR_GROUP, DR_SUBCOMMANDS } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
+import { EVIDENCE_GROUP, EVIDENCE_SUBCOMMANDS } from './commands/evidence.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
@@ -31,6 +32,7 @@ const COMMANDS: readonly (Command | { group: CommandGroupSpec; subcommands: read
   threePhaseRestoreCommand,
   offsetResetCommand,
   drillCommand,
+  { group: EVIDENCE_GROUP, subcommands: EVIDENCE_SUBCOMMANDS },
   { group: DR_GROUP, subcommands: DR_SUBCOMMANDS },
   stepCommand,
 ];

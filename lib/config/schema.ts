@@ -122,7 +122,11 @@ export const KafkaSecurity = SecurityFields.superRefine((security, ctx) => {
   if (security.ssl_key_password !== undefined && !hasKey) {
     problem('ssl_key_password', 'only used with ssl_key_location');
   }
-}).transform((security) => ({ ...security, ssl_verify_hostname: security.ssl_verify_hostname ?? true }));
+}).transform((security) => {
+  // Only where TLS is used: a parsed config then parses again unchanged (the drills and workflow steps re-parse).
+  const tls = security.security_protocol === 'SSL' || security.security_protocol === 'SASL_SSL';
+  return tls ? { ...security, ssl_verify_hostname: security.ssl_verify_hostname ?? true } : security;
+});
 export type KafkaSecurity = z.infer<typeof KafkaSecurity>;
 
 const connectionShape = {
@@ -156,9 +160,53 @@ export type BackupTopicSelection = z.infer<typeof BackupTopicSelection>;
 export const BackupSource = z.strictObject({ ...connectionShape, topics: BackupTopicSelection });
 export type BackupSource = z.infer<typeof BackupSource>;
 
+const KMS_KEY_ID =
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|(mrk-)?[0-9a-fA-F-]{32,36})$/;
+const KmsKeyId = z
+  .string()
+  .regex(KMS_KEY_ID, 'must be a KMS key ARN, key id, alias name (alias/...) or alias ARN');
+
+/**
+ * Client-side encryption of every object but the leases (lib/storage/encryption): a data key per object from AWS
+ * KMS (`kms_key_id`) or wrapped with a local key (`key_file`, 32 random bytes in base64). Exactly one of the two.
+ */
+export const StorageEncryptionConfig = z
+  .strictObject({
+    /** Generates each object's data key (GenerateDataKey), and decrypts (Decrypt). */
+    kms_key_id: KmsKeyId.optional(),
+    /** Keys (usually of other regions) each data key is also wrapped with, so that any of them can read. */
+    additional_kms_key_ids: z.array(KmsKeyId).max(15).optional(),
+    /** Region of a kms_key_id that is no ARN; default storage.region (S3), else AWS_REGION. */
+    region: NonEmptyString.optional(),
+    /** A KMS-compatible endpoint (a VPC endpoint); default AWS_ENDPOINT_URL_KMS, else AWS KMS. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** A file with the key, 32 random bytes in base64: `openssl rand -base64 32`. Relative to the working directory. */
+    key_file: NonEmptyString.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.kms_key_id === undefined && e.key_file === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'needs kms_key_id (an AWS KMS key) or key_file (a local key file)',
+      });
+    if (e.kms_key_id !== undefined && e.key_file !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key_file'],
+        message: 'give kms_key_id or key_file, not both: each object is encrypted with one kind of key',
+      });
+    if (e.key_file !== undefined)
+      for (const field of ['additional_kms_key_ids', 'region', 'endpoint'] as const)
+        if (e[field] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [field], message: 'only used with kms_key_id' });
+  });
+export type StorageEncryptionConfig = z.infer<typeof StorageEncryptionConfig>;
+
 export const FilesystemStorageConfig = z.strictObject({
   backend: z.literal('filesystem'),
   path: NonEmptyString,
+  encryption: StorageEncryptionConfig.optional(),
 });
 export type FilesystemStorageConfig = z.infer<typeof FilesystemStorageConfig>;
 
@@ -188,6 +236,7 @@ export const S3StorageConfig = z.strictObject({
       days: z.int().positive().max(36_500),
     })
     .optional(),
+  encryption: StorageEncryptionConfig.optional(),
 });
 export type S3StorageConfig = z.infer<typeof S3StorageConfig>;
 
@@ -296,6 +345,11 @@ export const RestoreOptions = z
     dry_run: z.boolean().default(false),
     max_concurrent_partitions: MaxConcurrentPartitions,
     active_group_policy: z.enum(['fail', 'skip']).default('fail'),
+    /**
+     * Compression of the batches sent to the target: `source` keeps each batch's own codec (what its producer
+     * chose; none for backups of format 1), or one codec for every batch.
+     */
+    compression: z.enum(['source', 'none', 'gzip', 'snappy', 'lz4', 'zstd']).default('source'),
   })
   .superRefine((restore, ctx) => {
     if (

@@ -6,6 +6,8 @@ export interface ReadinessTarget {
   bucket: string;
   region: string;
   prefix: string;
+  /** The location's client-side encryption (the DR region's key: the function only decrypts manifests). */
+  encryption?: { kms_key_id: string };
 }
 
 /** The environment variable holding the targets, as JSON. */

@@ -2,7 +2,7 @@ import { loadManifests } from '../format/catalog.ts';
 import { EmfMetrics } from '../metrics/emf.ts';
 import { DEFAULT_DR_MAX_AGE_SECONDS, drReadyFromManifest } from '../metrics/from-manifest.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { S3Store } from '../storage/s3-store.ts';
+import { openStore } from '../storage/open-store.ts';
 import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from './readiness-targets.ts';
 
 export { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV };
@@ -30,7 +30,14 @@ export async function checkReadiness(
 ): Promise<ReadinessResult[]> {
   const open =
     opts.openStore ??
-    ((t: ReadinessTarget) => new S3Store({ bucket: t.bucket, region: t.region, prefix: t.prefix }));
+    ((t: ReadinessTarget) =>
+      openStore({
+        backend: 's3',
+        bucket: t.bucket,
+        region: t.region,
+        prefix: t.prefix,
+        ...(t.encryption ? { encryption: t.encryption } : {}),
+      }));
   const metrics = opts.metrics ?? new EmfMetrics();
   const newest = new Map<string, { backupId: string; completedAt: string } | null>();
   for (const target of targets) {

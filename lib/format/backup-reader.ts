@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { PartitionManifest } from './manifest.ts';
 import type { BackupRecord } from './record.ts';
-import { readSegment } from './segment-reader.ts';
+import { batchRecords, readSegmentItems, type SegmentBatch } from './segment-reader.ts';
 
 export interface PartitionReadWindow {
   /** Only records with offset >= this (defaults to the partition's start_offset). */
@@ -12,27 +12,79 @@ export interface PartitionReadWindow {
 }
 
 /**
- * The records of one backed-up partition in offset order: those of its segments with
- * start_offset <= offset < end_offset, each once, checksums verified as segments stream in.
- * Segments wholly outside the window are not downloaded.
+ * What a restore sends, in offset order: whole stored batches where every record of one is wanted, single
+ * records elsewhere (format-1 segments, and a batch that the window, the start offset or the cut goes through,
+ * decoded). `codec` is the compression the records were produced with (none for format 1).
  */
+export type PartitionItem =
+  | { kind: 'batch'; batch: SegmentBatch }
+  | { kind: 'record'; record: BackupRecord; codec: SegmentBatch['header']['codec'] };
+
+/**
+ * The content of one backed-up partition in offset order: the records of its segments with
+ * start_offset <= offset < end_offset, each once, checksums verified as segments stream in.
+ * Segments wholly outside the window are not downloaded; batches wholly outside it are not decoded.
+ */
+export async function* readBackupPartitionItems(
+  store: ObjectStore,
+  p: PartitionManifest,
+  window: PartitionReadWindow = {},
+): AsyncGenerator<PartitionItem> {
+  const from = Math.max(p.start_offset, window.fromOffset ?? 0);
+  const { startTime, endTime } = window;
+  const inWindow = (t: number) =>
+    (startTime === undefined || t >= startTime) && (endTime === undefined || t <= endTime);
+  let next = from;
+  for (const s of p.segments) {
+    if (s.last_offset < next || s.first_offset >= p.end_offset) continue;
+    if (startTime !== undefined && s.max_timestamp < startTime) continue;
+    if (endTime !== undefined && s.min_timestamp > endTime) continue;
+    for await (const item of readSegmentItems(store.getStream(s.key), { ...s })) {
+      if (item.kind === 'record') {
+        const r = item.record;
+        if (r.offset < next || r.offset >= p.end_offset) continue;
+        next = r.offset + 1;
+        if (inWindow(r.timestamp)) yield { kind: 'record', record: r, codec: 'none' };
+        continue;
+      }
+      const b = item.batch;
+      if (b.lastOffset < next || b.firstOffset >= p.end_offset) continue;
+      const maxTimestamp = b.header.maxTimestamp;
+      if (startTime !== undefined && maxTimestamp < startTime) {
+        next = b.lastOffset + 1;
+        continue;
+      }
+      if (endTime !== undefined && b.minTimestamp > endTime) {
+        next = b.lastOffset + 1;
+        continue;
+      }
+      if (
+        b.firstOffset >= next &&
+        b.lastOffset < p.end_offset &&
+        inWindow(b.minTimestamp) &&
+        inWindow(maxTimestamp)
+      ) {
+        next = b.lastOffset + 1;
+        yield { kind: 'batch', batch: b };
+        continue;
+      }
+      for (const r of batchRecords(b, s.key)) {
+        if (r.offset < next || r.offset >= p.end_offset) continue;
+        next = r.offset + 1;
+        if (inWindow(r.timestamp)) yield { kind: 'record', record: r, codec: b.header.codec };
+      }
+    }
+  }
+}
+
+/** The records of one backed-up partition in offset order (stored batches decoded). */
 export async function* readBackupPartition(
   store: ObjectStore,
   p: PartitionManifest,
   window: PartitionReadWindow = {},
 ): AsyncGenerator<BackupRecord> {
-  const from = Math.max(p.start_offset, window.fromOffset ?? 0);
-  let next = from;
-  for (const s of p.segments) {
-    if (s.last_offset < next || s.first_offset >= p.end_offset) continue;
-    if (window.startTime !== undefined && s.max_timestamp < window.startTime) continue;
-    if (window.endTime !== undefined && s.min_timestamp > window.endTime) continue;
-    for await (const r of readSegment(store.getStream(s.key), { ...s })) {
-      if (r.offset < next || r.offset >= p.end_offset) continue;
-      next = r.offset + 1;
-      if (window.startTime !== undefined && r.timestamp < window.startTime) continue;
-      if (window.endTime !== undefined && r.timestamp > window.endTime) continue;
-      yield r;
-    }
+  for await (const item of readBackupPartitionItems(store, p, window)) {
+    if (item.kind === 'record') yield item.record;
+    else yield* batchRecords(item.batch);
   }
 }

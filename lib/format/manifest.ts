@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
-/** Bumped on any change a reader of an older version would misread. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped on any change a reader of an older version would misread. 2: segments hold Kafka's own record batches
+ * (segment format 2); a format-2 manifest may also name format-1 segments of earlier backups it reuses.
+ */
+export const FORMAT_VERSION = 2;
+/** Every version this reader understands. */
+export const FormatVersion = z.union([z.literal(1), z.literal(2)], {
+  error: (issue) =>
+    `format_version ${JSON.stringify(issue.input)} is not one this kafka-backup reads (1 or 2): written by a newer version?`,
+});
+export type FormatVersion = z.infer<typeof FormatVersion>;
 
 export const SegmentRef = z.object({
   /** Object key relative to the backup location, e.g. `segments/orders/0/00000000000000000000-….kbseg.zst`. */
@@ -92,7 +101,7 @@ export const GroupOffsets = z.object({
 export type GroupOffsets = z.infer<typeof GroupOffsets>;
 
 export const Manifest = z.object({
-  format_version: z.literal(FORMAT_VERSION),
+  format_version: FormatVersion,
   backup_id: z.string(),
   tool_version: z.string(),
   /** `backup.source_cluster_id` from the config, or the Kafka cluster id when unset. */

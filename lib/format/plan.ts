@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FORMAT_VERSION, Gap, GroupOffsets, RecreatedSince, SegmentRef } from './manifest.ts';
+import { FormatVersion, Gap, GroupOffsets, RecreatedSince, SegmentRef } from './manifest.ts';
 
 /** A partition as planned: its cut, and what an earlier backup already stored. */
 export const PlannedPartition = z.object({
@@ -18,7 +18,7 @@ export const PlannedPartition = z.object({
 export type PlannedPartition = z.infer<typeof PlannedPartition>;
 
 export const BackupPlan = z.object({
-  format_version: z.literal(FORMAT_VERSION),
+  format_version: FormatVersion,
   backup_id: z.string(),
   started_at: z.string(),
   source_cluster_id: z.string(),

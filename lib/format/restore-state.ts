@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FORMAT_VERSION } from './manifest.ts';
+import { FormatVersion } from './manifest.ts';
 
 /** Where restores keep their state: the one table of keys, lib/storage/layout.ts. */
 export { RestoreLayout } from '../storage/layout.ts';
@@ -26,7 +26,7 @@ export type SourcePartitionMapping = z.infer<typeof SourcePartitionMapping>;
 
 /** One target partition: the source partitions written into it, in order, and what is done. */
 export const RestorePartitionState = z.object({
-  format_version: z.literal(FORMAT_VERSION),
+  format_version: FormatVersion,
   target_topic: z.string(),
   target_partition: z.number().int().nonnegative(),
   /** The target's end offset before this restore wrote anything: restored record k lands at base + k. */
@@ -41,7 +41,7 @@ export const RestorePartitionState = z.object({
 export type RestorePartitionState = z.infer<typeof RestorePartitionState>;
 
 export const RestorePlanState = z.object({
-  format_version: z.literal(FORMAT_VERSION),
+  format_version: FormatVersion,
   restore_id: z.string(),
   backup_id: z.string(),
   target_cluster_id: z.string(),

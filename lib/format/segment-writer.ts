@@ -1,32 +1,39 @@
 import { createHash } from 'node:crypto';
-import binding from 'zstd-napi/binding.js';
-import type { BackupRecord } from './record.ts';
-import { RecordEncoder } from './record-codec.ts';
-import { SEGMENT_MAGIC, type SegmentSummary } from './segment.ts';
+import { constants, createZstdCompress, type ZstdCompress, type ZstdOptions } from 'node:zlib';
+import type { BatchScan, StoredBatch } from '../kafka/index.ts';
+import { BATCH_ENTRY_BYTES, SEGMENT_MAGIC_V2, type SegmentSummary } from './segment.ts';
 
-/** Encoded bytes gathered before each call into zstd: its preferred input size, so calls stay few. */
-const FEED_BYTES = binding.cStreamInSize();
+/**
+ * Input gathered before each write into zstd: large enough that the calls into the thread pool stay few, small
+ * enough that little is held besides the compressed output.
+ */
+const FEED_BYTES = 256 * 1024;
 
 export interface FinishedSegment extends SegmentSummary {
-  /**
-   * The object to store (one zstd frame) as the pieces zstd produced, in order: storing them as a stream does not
-   * copy the whole segment once more at the moment memory holds the most.
-   */
+  /** The object to store (one zstd frame) as the pieces zstd produced, in order. */
   chunks: Buffer[];
   /** The same bytes in one Buffer (concatenated on first use). */
   readonly body: Buffer;
 }
 
+/** A fetched batch ready to be stored: its CRC checked, its records scanned. */
+export interface ScannedBatch extends StoredBatch {
+  scan: BatchScan;
+}
+
 /**
- * Builds one segment object: records are encoded and compressed as they arrive, so memory holds only the
- * compressed output plus about one zstd block of input. Offsets must strictly increase.
+ * Builds one format-2 segment object: the record batches as the broker returned them, each behind an index
+ * entry (first and last record offset, smallest timestamp), compressed as they arrive by node:zlib's zstd on the
+ * libuv thread pool, so several partitions compress on several cores while the JavaScript thread fetches.
+ * Memory holds the compressed output plus about one feed of input. Offsets must strictly increase.
  */
 export class SegmentWriter {
-  readonly #cctx = new binding.CCtx();
-  readonly #encoder = new RecordEncoder(FEED_BYTES * 2);
-  readonly #out = Buffer.allocUnsafe(binding.cStreamOutSize());
+  readonly #zstd: ZstdCompress;
   readonly #chunks: Buffer[] = [];
   readonly #hash = createHash('sha256');
+  readonly #ended: Promise<void>;
+  #feed: Buffer = Buffer.allocUnsafe(FEED_BYTES);
+  #feedEnd = 0;
   #records = 0;
   #uncompressedBytes = 0;
   #compressedBytes = 0;
@@ -35,13 +42,35 @@ export class SegmentWriter {
   #minTimestamp = Number.POSITIVE_INFINITY;
   #maxTimestamp = Number.NEGATIVE_INFINITY;
   #finished = false;
+  #error: Error | undefined;
 
   constructor(options: { level: number }) {
-    this.#cctx.setParameter(binding.CParameter.compressionLevel, options.level);
-    // zstd's own XXH64 of the content: corruption shows up at decompression, even without the manifest.
-    this.#cctx.setParameter(binding.CParameter.checksumFlag, 1);
-    this.#encoder.appendBytes(SEGMENT_MAGIC);
-    this.#uncompressedBytes = SEGMENT_MAGIC.length;
+    this.#zstd = createZstdCompress({
+      // Output in pieces of 128 KiB rather than zlib's 16 KiB: fewer thread-pool round trips and chunks to store.
+      chunkSize: 128 * 1024,
+      // Input queued for the thread pool before `add` waits: lets fetching run ahead of compression. (A stream
+      // option the zlib classes pass on to their Transform, missing from @types/node's ZstdOptions.)
+      ...({ writableHighWaterMark: 4 * 1024 * 1024 } as ZstdOptions),
+      params: {
+        [constants.ZSTD_c_compressionLevel]: options.level,
+        // zstd's own XXH64 of the content: corruption shows up at decompression, even without the manifest.
+        [constants.ZSTD_c_checksumFlag]: 1,
+      },
+    });
+    this.#zstd.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#hash.update(chunk);
+      this.#compressedBytes += chunk.length;
+    });
+    this.#ended = new Promise((resolve, reject) => {
+      this.#zstd.once('end', resolve);
+      this.#zstd.once('error', (e) => {
+        this.#error = e;
+        reject(e);
+      });
+    });
+    this.#ended.catch(() => undefined);
+    this.#append(SEGMENT_MAGIC_V2);
   }
 
   get records(): number {
@@ -52,11 +81,12 @@ export class SegmentWriter {
     return this.#uncompressedBytes;
   }
   /**
-   * Compressed bytes produced so far. Lags the input by what zstd and this writer buffer (a few hundred KiB),
-   * so a size bound checked against it is approximate by that much.
+   * Compressed bytes produced so far plus the input still queued for zstd at its full size: what a size bound is
+   * checked against. Compression runs behind `add`, so the output alone would lag by megabytes; counted this way
+   * the bound is exceeded by no more than what zstd holds inside (about one block).
    */
   get compressedBytes(): number {
-    return this.#compressedBytes;
+    return this.#compressedBytes + this.#zstd.writableLength + this.#feedEnd;
   }
   get firstOffset(): number | undefined {
     return this.#firstOffset;
@@ -64,33 +94,44 @@ export class SegmentWriter {
   get lastOffset(): number | undefined {
     return this.#lastOffset;
   }
-  get minTimestamp(): number | undefined {
-    return this.#records > 0 ? this.#minTimestamp : undefined;
-  }
-  get maxTimestamp(): number | undefined {
-    return this.#records > 0 ? this.#maxTimestamp : undefined;
-  }
 
-  add(record: BackupRecord): void {
+  /** Adds one batch (with at least one record); resolves when zstd can take more (backpressure). */
+  async add(batch: ScannedBatch): Promise<void> {
     if (this.#finished) throw new Error('SegmentWriter.add after finish');
-    if (this.#lastOffset !== undefined && record.offset <= this.#lastOffset) {
-      throw new RangeError(`offset ${record.offset} does not follow ${this.#lastOffset}`);
+    if (this.#error) throw this.#error;
+    const { scan, header } = batch;
+    if (header.recordCount === 0) throw new RangeError(`batch at ${header.baseOffset} holds no record`);
+    if (this.#lastOffset !== undefined && scan.firstOffset <= this.#lastOffset) {
+      throw new RangeError(`offset ${scan.firstOffset} does not follow ${this.#lastOffset}`);
     }
-    this.#uncompressedBytes += this.#encoder.append(record);
-    this.#records++;
-    this.#firstOffset ??= record.offset;
-    this.#lastOffset = record.offset;
-    if (record.timestamp < this.#minTimestamp) this.#minTimestamp = record.timestamp;
-    if (record.timestamp > this.#maxTimestamp) this.#maxTimestamp = record.timestamp;
-    if (this.#encoder.length >= FEED_BYTES) this.#feed(binding.EndDirective.continue);
+    const entry = Buffer.allocUnsafe(BATCH_ENTRY_BYTES);
+    entry.writeBigInt64BE(BigInt(scan.firstOffset), 0);
+    entry.writeBigInt64BE(BigInt(scan.lastOffset), 8);
+    entry.writeBigInt64BE(BigInt(scan.minTimestamp), 16);
+    this.#append(entry);
+    this.#append(batch.bytes);
+    this.#records += header.recordCount;
+    this.#firstOffset ??= scan.firstOffset;
+    this.#lastOffset = scan.lastOffset;
+    if (scan.minTimestamp < this.#minTimestamp) this.#minTimestamp = scan.minTimestamp;
+    if (scan.maxTimestamp > this.#maxTimestamp) this.#maxTimestamp = scan.maxTimestamp;
+    if (this.#feedEnd >= FEED_BYTES) this.#flushFeed();
+    if (this.#zstd.writableNeedDrain) {
+      await new Promise<void>((resolve, reject) => {
+        this.#zstd.once('drain', resolve);
+        this.#ended.catch(reject);
+      });
+    }
   }
 
   /** Ends the zstd frame and hands over the object. An empty segment is a caller bug: nothing to store. */
-  finish(): FinishedSegment {
+  async finish(): Promise<FinishedSegment> {
     if (this.#finished) throw new Error('SegmentWriter.finish called twice');
     if (this.#records === 0) throw new Error('SegmentWriter.finish on an empty segment');
-    this.#feed(binding.EndDirective.end);
     this.#finished = true;
+    this.#flushFeed();
+    this.#zstd.end();
+    await this.#ended;
     const chunks = this.#chunks.splice(0);
     const size = this.#compressedBytes;
     let body: Buffer | undefined;
@@ -111,21 +152,31 @@ export class SegmentWriter {
     };
   }
 
-  #feed(directive: binding.EndDirective): void {
-    let src: Buffer = this.#encoder.view();
-    const ending = directive === binding.EndDirective.end;
-    for (;;) {
-      const [remaining, produced, consumed] = this.#cctx.compressStream2(this.#out, src, directive);
-      if (produced > 0) {
-        const chunk = Buffer.from(this.#out.subarray(0, produced));
-        this.#chunks.push(chunk);
-        this.#hash.update(chunk);
-        this.#compressedBytes += produced;
+  /** Drops the stream without an object (the run failed before the segment was finished). */
+  abort(): void {
+    this.#finished = true;
+    this.#zstd.destroy();
+  }
+
+  #append(bytes: Buffer): void {
+    this.#uncompressedBytes += bytes.length;
+    if (this.#feedEnd + bytes.length > this.#feed.length) {
+      this.#flushFeed();
+      // A batch larger than a feed goes to zstd as it is (a copy: the caller's buffer may be reused).
+      if (bytes.length >= FEED_BYTES) {
+        this.#zstd.write(Buffer.from(bytes));
+        return;
       }
-      src = src.subarray(consumed);
-      // Ending: loop until zstd reports nothing left to flush; continuing: until it took all the input.
-      if (src.length === 0 && (!ending || remaining === 0)) break;
     }
-    this.#encoder.clear();
+    this.#feedEnd += bytes.copy(this.#feed, this.#feedEnd);
+  }
+
+  /** Hands the gathered input to zstd. */
+  #flushFeed(): void {
+    if (this.#feedEnd === 0) return;
+    const feed = this.#feed.subarray(0, this.#feedEnd);
+    this.#feed = Buffer.allocUnsafe(FEED_BYTES);
+    this.#feedEnd = 0;
+    this.#zstd.write(feed);
   }
 }

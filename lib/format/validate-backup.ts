@@ -25,7 +25,8 @@ export interface ValidationReport {
 /**
  * Checks a backup. Shallow: the manifest parses, every segment exists with its recorded size, and segments of
  * a partition are in order without overlap. Deep: also reads every segment, checking its SHA-256, record count,
- * offset range, and that each partition holds exactly the records its manifest counts.
+ * offset range, each stored batch's CRC-32C and index entry (format 2), and that each partition holds exactly
+ * the records its manifest counts.
  */
 export async function validateBackup(
   store: ObjectStore,
@@ -79,7 +80,7 @@ export async function validateBackup(
     const range = owner.get(s.key)!;
     try {
       let inRange = 0;
-      for await (const r of readSegment(store.getStream(s.key), { ...s })) {
+      for await (const r of readSegment(store.getStream(s.key), { ...s }, { verifyBatches: true })) {
         recordsChecked++;
         if (r.offset >= range.end) {
           throw new CorruptDataError(

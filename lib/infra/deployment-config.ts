@@ -137,6 +137,26 @@ export const EncryptionConfig = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('SSE-KMS') }),
 ]);
 
+const KmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
+  );
+
+/**
+ * Client-side encryption of everything the workflows store (the engine's storage.encryption with AWS KMS): each
+ * object is encrypted before it leaves the function, with a data key of its own, so neither S3 nor anyone allowed
+ * to read the bucket but not to use the key can read a backup. Keys: by default each region's stack creates one
+ * (alias/<namePrefix>-client-side, rotated yearly, kept when the stack is deleted), and every data key is also
+ * wrapped with the other regions' keys, so that a DR region reads with its own key while the primary region is
+ * down. Or `kmsKeyArns` names a key per region (e.g. a multi-Region key and its replicas: then one wrap suffices).
+ */
+export const ClientSideEncryptionConfig = z.strictObject({
+  enabled: z.boolean().default(false),
+  kmsKeyArns: z.record(Region, KmsKeyArn).optional(),
+});
+
 /**
  * S3 Object Lock on the backup buckets (primary and DR): every object version is kept for `days` after it was
  * written, whoever asks for its deletion (GOVERNANCE: unless a principal with s3:BypassGovernanceRetention does;
@@ -158,6 +178,7 @@ export const DeploymentConfig = z
     namePrefix: ResourceName.default('kafka-backup'),
     encryption: EncryptionConfig.default({ type: 'SSE-S3' }),
     objectLock: ObjectLockConfig.prefault({}),
+    clientSideEncryption: ClientSideEncryptionConfig.prefault({}),
     lifecycle: z
       .strictObject({
         noncurrentVersionExpirationDays: z.int().positive().default(30),
@@ -222,6 +243,33 @@ export const DeploymentConfig = z
         });
       } else {
         seen.set(region, path.join('.'));
+      }
+    }
+    const cse = config.clientSideEncryption;
+    if (cse.kmsKeyArns !== undefined) {
+      const at = (region: string) => ['clientSideEncryption', 'kmsKeyArns', region];
+      if (!cse.enabled)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clientSideEncryption', 'kmsKeyArns'],
+          message: 'only used with enabled: true',
+        });
+      for (const { region } of regions)
+        if (cse.kmsKeyArns[region] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clientSideEncryption', 'kmsKeyArns'],
+            message: `needs a key for ${region}: every region reads (and writes) with its own key`,
+          });
+      for (const [region, arn] of Object.entries(cse.kmsKeyArns)) {
+        if (!seen.has(region))
+          ctx.addIssue({ code: 'custom', path: at(region), message: 'is not a region of this deployment' });
+        else if (arn.split(':')[3] !== region)
+          ctx.addIssue({
+            code: 'custom',
+            path: at(region),
+            message: `is a key of ${arn.split(':')[3]}, not ${region}`,
+          });
       }
     }
     const buckets = [config.primary.bucketName, ...config.dr.map((d) => d.bucketName)];
@@ -345,6 +393,15 @@ export function objectLockDays(config: DeploymentConfig): number | undefined {
   if (config.objectLock.days !== undefined) return config.objectLock.days;
   const spans = config.primary.backups.map((b) => retentionSpanDays(b.spec)).filter((d) => d !== undefined);
   return spans.length > 0 ? Math.max(...spans) : 7;
+}
+
+/** Every region of the deployment: primary, DR, restore targets. */
+export function deploymentRegions(config: DeploymentConfig): string[] {
+  return [
+    config.primary.region,
+    ...config.dr.map((d) => d.region),
+    ...config.restoreTargets.map((t) => t.region),
+  ];
 }
 
 /** The replication prefix in force: the configured one, or "<primary region>/". */

@@ -1,8 +1,8 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
-import type { RecordHeader } from '../format/record.ts';
 import { clientOptions } from './client-options.ts';
 import type { KafkaCluster } from './cluster.ts';
 import { translateKafkaError } from './errors.ts';
+import type { RecordHeader } from './record.ts';
 
 export interface ProbedRecord {
   partition: number;

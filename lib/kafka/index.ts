@@ -9,8 +9,32 @@ export {
   type TopicDescription,
 } from './cluster.ts';
 export { firstRecordsForGroup, type ProbedRecord } from './group-probe.ts';
-export { type PartitionRange, type ReadBatch, type ReadOptions, readPartitions } from './partition-reader.ts';
-export type { CodecName } from './protocol/record-batch.ts';
+export {
+  type FetchedBatch,
+  type PartitionRange,
+  type ReadBatch,
+  type ReadOptions,
+  readPartitions,
+} from './partition-reader.ts';
+export {
+  OutgoingBatch,
+  type OutputCodec,
+  resendable,
+  type StoredBatch,
+} from './protocol/batch-builder.ts';
+export {
+  type BatchScan,
+  batchesIn,
+  type CodecName,
+  decodeRecords,
+  RecordBatchError,
+  type RecordBatchHeader,
+  readBatchHeader,
+  recordsRegion,
+  scanBatch,
+  verifyCrc,
+} from './protocol/record-batch.ts';
+export { type BackupRecord, type RecordHeader, TimestampType } from './record.ts';
 export {
   IdempotentWriter,
   type OutgoingRecord,

@@ -1,10 +1,23 @@
 import { FetchIsolationLevels, protocolErrorsCodesById } from '@platformatic/kafka';
 import { CorruptDataError, UserError } from '../errors.ts';
-import type { BackupRecord } from '../format/record.ts';
 import { connectionOf, type IsolationLevel, type KafkaCluster } from './cluster.ts';
 import { classifyKafkaError, translateKafkaError } from './errors.ts';
+import type { StoredBatch } from './protocol/batch-builder.ts';
 import { type FetchedPartition, fetchRecordsV13 } from './protocol/fetch-records-v13.ts';
-import { batchesIn, decodeBatch, lastOffset, RecordBatchError } from './protocol/record-batch.ts';
+import {
+  type BatchScan,
+  batchesIn,
+  decodeBatch,
+  decodeRecords,
+  encodeBatchPart,
+  lastOffset,
+  RecordBatchError,
+  readBatchHeader,
+  recordsRegion,
+  scanBatch,
+  verifyCrc,
+} from './protocol/record-batch.ts';
+import type { BackupRecord } from './record.ts';
 import { backoffDelay, DEFAULT_RETRY, sleep } from './retry.ts';
 
 export interface PartitionRange {
@@ -16,11 +29,22 @@ export interface PartitionRange {
   to: number;
 }
 
+/** A fetched batch, CRC checked, its records walked (scan), holding only records in the read range. */
+export interface FetchedBatch extends StoredBatch {
+  scan: BatchScan;
+}
+
 export interface ReadBatch {
   topic: string;
   partition: number;
-  /** Records with from <= offset < to, in offset order, aborted and control records removed. */
-  records: BackupRecord[];
+  /**
+   * The record batches with records in from <= offset < to, in offset order, as the broker returned them;
+   * aborted and control batches removed, and a batch the range starts or ends inside re-encoded with only the
+   * records in range (same offsets, timestamps, keys, values and headers). Empty batches are left out.
+   */
+  batches: FetchedBatch[];
+  /** The records of `batches`, decoded on first use. */
+  readonly records: BackupRecord[];
   /** Where reading this batch started (the previous batch's nextOffset). */
   fetchedFrom: number;
   /**
@@ -123,17 +147,11 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     cluster.forgetMetadata();
   };
 
-  const deliver = async (s: PartitionState, records: BackupRecord[], nextOffset: number) => {
+  const deliver = async (s: PartitionState, batches: FetchedBatch[], nextOffset: number) => {
     const fetchedFrom = s.next;
     s.next = Math.min(Math.max(s.next, nextOffset), s.range.to);
     if (s.next >= s.range.to) s.done = true;
-    await opts.onBatch({
-      topic: s.range.topic,
-      partition: s.range.partition,
-      records,
-      fetchedFrom,
-      nextOffset: s.next,
-    });
+    await opts.onBatch(readBatch(s.range, batches, fetchedFrom, s.next));
   };
 
   const handle = async (s: PartitionState, p: FetchedPartition, alone: boolean) => {
@@ -151,8 +169,9 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     }
     if (p.errorCode !== 0) throw new PartitionFetchError(s.range.topic, s.range.partition, p.errorCode);
     const aborted = [...p.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
-    const records: BackupRecord[] = [];
+    const batches: FetchedBatch[] = [];
     let covered = s.next;
+    const where = `${s.range.topic}/${s.range.partition}`;
     for (const { header, bytes } of batchesIn(p.records)) {
       const last = lastOffset(header);
       if (last < s.next) continue; // a whole batch before the fetch offset (the broker sends from its start)
@@ -160,31 +179,48 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         covered = s.range.to;
         break;
       }
-      let batch: ReturnType<typeof decodeBatch>;
+      covered = last + 1;
       try {
-        batch = decodeBatch(header, bytes);
+        if (isolation === FetchIsolationLevels.READ_COMMITTED) {
+          while (aborted.length > 0 && aborted[0]!.firstOffset <= last)
+            s.aborting.add(aborted.shift()!.producerId);
+          if (header.control) {
+            if (decodeBatch(header, bytes).controlType === 0) s.aborting.delete(header.producerId);
+            continue;
+          }
+          if (header.transactional && s.aborting.has(header.producerId)) continue;
+        } else if (header.control) continue;
+        // Markers end transactions and are never stored (a restore writes without transactions).
+        verifyCrc(header, bytes);
+        if (header.recordCount === 0) continue; // compaction emptied it; the broker keeps it for producer state
+        const scan = scanBatch(header, recordsRegion(header, bytes));
+        if (scan.firstOffset >= s.next && scan.lastOffset < s.range.to) {
+          batches.push({ header, bytes, scan });
+          continue;
+        }
+        // The range starts or ends inside this batch (a log start moved by DeleteRecords): keep what is in it.
+        const kept = decodeRecords(header, recordsRegion(header, bytes)).records.filter(
+          (r) => r.offset >= s.next && r.offset < s.range.to,
+        );
+        if (kept.length === 0) continue;
+        const part = encodeBatchPart(header, kept);
+        const partHeader = readBatchHeader(part, 0)!;
+        batches.push({
+          header: partHeader,
+          bytes: part,
+          scan: scanBatch(partHeader, recordsRegion(partHeader, part)),
+        });
       } catch (e) {
         if (!(e instanceof RecordBatchError)) throw e;
-        throw new CorruptDataError(`${s.range.topic}/${s.range.partition}: ${e.message}`, {
+        throw new CorruptDataError(`${where}: ${e.message}`, {
           hint: 'The broker returned a damaged record batch; check the broker logs and the disk of the leader.',
         });
       }
-      covered = last + 1;
-      if (isolation === FetchIsolationLevels.READ_COMMITTED) {
-        while (aborted.length > 0 && aborted[0]!.firstOffset <= last)
-          s.aborting.add(aborted.shift()!.producerId);
-        if (header.control) {
-          if (batch.controlType === 0) s.aborting.delete(header.producerId);
-          continue;
-        }
-        if (header.transactional && s.aborting.has(header.producerId)) continue;
-      } else if (header.control) continue;
-      for (const r of batch.records) if (r.offset >= s.next && r.offset < s.range.to) records.push(r);
     }
     if (covered > s.next) {
       s.emptyFetches = 0;
       s.solo = false;
-      await deliver(s, records, covered);
+      await deliver(s, batches, covered);
       return;
     }
     const end = isolation === FetchIsolationLevels.READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
@@ -267,6 +303,26 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     }
     if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
   }
+}
+
+function readBatch(
+  range: PartitionRange,
+  batches: FetchedBatch[],
+  fetchedFrom: number,
+  nextOffset: number,
+): ReadBatch {
+  let records: BackupRecord[] | undefined;
+  return {
+    topic: range.topic,
+    partition: range.partition,
+    batches,
+    get records() {
+      records ??= batches.flatMap((b) => decodeRecords(b.header, recordsRegion(b.header, b.bytes)).records);
+      return records;
+    },
+    fetchedFrom,
+    nextOffset,
+  };
 }
 
 function describe(states: PartitionState[]): string {

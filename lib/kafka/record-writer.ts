@@ -1,8 +1,9 @@
 import { initProducerIdV4 } from '@platformatic/kafka';
 import { connectionOf, type KafkaCluster, withClient } from './cluster.ts';
 import { brokerErrorCodes, translateKafkaError } from './errors.ts';
+import { OutgoingBatch, type OutputCodec } from './protocol/batch-builder.ts';
 import { produceRecordsV9 } from './protocol/produce-records-v9.ts';
-import { type CodecName, encodeBatch, type OutgoingRecord } from './protocol/record-batch.ts';
+import type { OutgoingRecord } from './protocol/record-batch.ts';
 import { withRetry } from './retry.ts';
 
 export type { OutgoingRecord } from './protocol/record-batch.ts';
@@ -14,6 +15,8 @@ export interface RecordWriter {
    * once every in-sync replica has them. Calls for one partition must not overlap.
    */
   write(topic: string, partition: number, records: OutgoingRecord[]): Promise<void>;
+  /** The same for a batch built by the caller (stored batches joined, records added), sent in `codec`. */
+  writeBatch(topic: string, partition: number, batch: OutgoingBatch, codec: OutputCodec): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,12 +36,12 @@ const MAX_SEQUENCE = 2 ** 31;
  */
 export class IdempotentWriter implements RecordWriter {
   readonly #cluster: KafkaCluster;
-  readonly #codec: CodecName;
+  readonly #codec: OutputCodec;
   #producer: Promise<{ id: bigint; epoch: number }> | undefined;
   readonly #sequences = new Map<string, number>();
   readonly #leaders = new Map<string, number>();
 
-  constructor(cluster: KafkaCluster, opts: { codec?: CodecName } = {}) {
+  constructor(cluster: KafkaCluster, opts: { codec?: OutputCodec } = {}) {
     this.#cluster = cluster;
     this.#codec = opts.codec ?? 'none';
   }
@@ -73,14 +76,26 @@ export class IdempotentWriter implements RecordWriter {
 
   async write(topic: string, partition: number, records: OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
+    const batch = new OutgoingBatch();
+    for (const r of records) batch.addRecord(r);
+    await this.writeBatch(topic, partition, batch, this.#codec);
+  }
+
+  async writeBatch(
+    topic: string,
+    partition: number,
+    outgoing: OutgoingBatch,
+    codec: OutputCodec,
+  ): Promise<void> {
+    const count = outgoing.records;
+    if (count === 0) return;
     const producer = await this.#producerId();
     const key = `${topic}\u0000${partition}`;
     const sequence = this.#sequences.get(key) ?? 0;
-    const batch = encodeBatch(records, {
+    const batch = outgoing.finish(codec, {
       producerId: producer.id,
       producerEpoch: producer.epoch,
       baseSequence: sequence,
-      codec: this.#codec,
     });
     try {
       await withRetry(
@@ -94,7 +109,7 @@ export class IdempotentWriter implements RecordWriter {
             if (codes.includes('DUPLICATE_SEQUENCE_NUMBER')) return;
             if (codes.some((c) => c === 'MESSAGE_TOO_LARGE' || c === 'RECORD_LIST_TOO_LARGE')) {
               throw new RecordTooLargeError(
-                `${topic}/${partition} refused a batch of ${records.length} records (${batch.length} bytes) as too large`,
+                `${topic}/${partition} refused a batch of ${count} records (${batch.length} bytes) as too large`,
                 { cause: e },
               );
             }
@@ -119,7 +134,7 @@ export class IdempotentWriter implements RecordWriter {
         `write to ${topic}/${partition}`,
       );
     }
-    this.#sequences.set(key, (sequence + records.length) % MAX_SEQUENCE);
+    this.#sequences.set(key, (sequence + count) % MAX_SEQUENCE);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,17 @@ export class OffsetRunBuilder {
     }
     this.runs.push([sourceOffset, targetOffset, 1]);
   }
+
+  /** `count` records at consecutive source offsets from `sourceOffset`, restored to consecutive target offsets. */
+  addRun(sourceOffset: number, targetOffset: number, count: number): void {
+    this.records += count;
+    const last = this.runs.at(-1);
+    if (last && last[0] + last[2] === sourceOffset && last[1] + last[2] === targetOffset) {
+      last[2] += count;
+      return;
+    }
+    this.runs.push([sourceOffset, targetOffset, count]);
+  }
 }
 
 /**

@@ -1,14 +1,22 @@
 import { UserError } from '../errors.ts';
-import { readBackupPartition } from '../format/backup-reader.ts';
+import { readBackupPartitionItems } from '../format/backup-reader.ts';
 import { FORMAT_VERSION } from '../format/manifest.ts';
 import { RestoreLayout, type RestorePartitionState } from '../format/restore-state.ts';
-import { type OutgoingRecord, RecordTooLargeError, type RecordWriter } from '../kafka/index.ts';
+import { batchRecords } from '../format/segment-reader.ts';
+import {
+  type CodecName,
+  OutgoingBatch,
+  RecordTooLargeError,
+  type RecordWriter,
+  resendable,
+} from '../kafka/index.ts';
 import { OffsetRunBuilder } from '../offsets/index.ts';
 import type { RestoreContext } from './context.ts';
 import { originHeaders } from './origin-headers.ts';
 import type { PartitionWork, RestorePlan } from './plan-restore.ts';
 
-const MAX_BATCH_RECORDS = 2_000;
+/** Records per batch sent: bounds the batch as much as its bytes do (many tiny records). */
+const MAX_BATCH_RECORDS = 20_000;
 /** Per-record overhead in a record batch, generously (varints, attributes, deltas). */
 const RECORD_OVERHEAD = 32;
 
@@ -80,20 +88,21 @@ export async function restorePartition(
     ...(plan.window.end_time !== null ? { endTime: plan.window.end_time } : {}),
   };
 
+  const compression = config.restore.compression;
   let k = 0;
   let written = 0;
   const outOfTime = () => opts.deadline !== undefined && written > 0 && Date.now() >= opts.deadline;
-  let batch: OutgoingRecord[] = [];
-  let batchBytes = 0;
+  let batch = new OutgoingBatch();
+  /** The codec `batch` is sent in: a change of codec (compression: source) starts a new batch. */
+  let batchCodec: CodecName = 'none';
   let firstInBatch: { offset: number; topic: string; partition: number } | undefined;
   const flush = async () => {
-    if (batch.length === 0) return;
-    const messages = batch;
+    if (batch.records === 0) return;
+    const outgoing = batch;
     const first = firstInBatch!;
-    batch = [];
-    batchBytes = 0;
+    batch = new OutgoingBatch();
     try {
-      await writer.write(work.target_topic, work.target_partition, messages);
+      await writer.writeBatch(work.target_topic, work.target_partition, outgoing, batchCodec);
     } catch (e) {
       if (e instanceof RecordTooLargeError) {
         throw new UserError(
@@ -106,8 +115,22 @@ export async function restorePartition(
       }
       throw e;
     }
-    written += messages.length;
-    opts.onRecords?.(messages.length);
+    written += outgoing.records;
+    opts.onRecords?.(outgoing.records);
+  };
+  /** Makes room for `size` more bytes of `codec`; false when the deadline says stop. */
+  const room = async (size: number, codec: CodecName): Promise<boolean> => {
+    const want = compression === 'source' ? codec : compression;
+    if (
+      batch.records > 0 &&
+      (want !== batchCodec || batch.size + size > opts.batchBytes || batch.records >= MAX_BATCH_RECORDS)
+    ) {
+      await flush();
+      // The state stays as saved when this restore started (not done): a resumed call rebuilds the mapping.
+      if (outOfTime()) return false;
+    }
+    batchCodec = want;
+    return true;
   };
 
   for (const source of work.sources) {
@@ -115,35 +138,55 @@ export async function restorePartition(
       .find((t) => t.name === source.topic)!
       .partitions.find((x) => x.partition === source.partition)!;
     const runs = new OffsetRunBuilder();
-    for await (const r of readBackupPartition(store, p, window)) {
-      runs.add(r.offset, work.base_offset + k);
-      k++;
-      if (k <= already || work.mode === 'done') continue;
-      const headers = withOrigin
-        ? [
-            ...r.headers,
-            ...originHeaders({
-              offset: r.offset,
-              partition: source.partition,
-              timestamp: r.timestamp,
-              clusterId: plan.manifest.source_cluster_id,
-            }),
-          ]
-        : r.headers;
-      const size =
-        (r.key?.length ?? 0) +
-        (r.value?.length ?? 0) +
-        headers.reduce((n, h) => n + h.key.length + (h.value?.length ?? 0) + 8, 0) +
-        RECORD_OVERHEAD;
-      if (batch.length > 0 && (batchBytes + size > opts.batchBytes || batch.length >= MAX_BATCH_RECORDS)) {
-        await flush();
-        // The state stays as saved when this restore started (not done): a resumed call rebuilds the mapping.
-        if (outOfTime()) return { state, written, done: false };
+    for await (const item of readBackupPartitionItems(store, p, window)) {
+      if (item.kind === 'batch') {
+        const b = item.batch;
+        const n = b.header.recordCount;
+        // Sent as stored unless its records must change (origin headers), its offsets have holes or its
+        // timestamps are the broker's (resendable), or a resumed run needs only its tail.
+        if (
+          !withOrigin &&
+          resendable(b.header) &&
+          (work.mode === 'done' || k >= already || k + n <= already)
+        ) {
+          runs.addRun(b.firstOffset, work.base_offset + k, n);
+          k += n;
+          if (k <= already || work.mode === 'done') continue;
+          const size = b.header.codec === 'none' ? b.bytes.length : b.bytes.length * 2;
+          if (!(await room(size, b.header.codec))) return { state, written, done: false };
+          if (batch.records === 0)
+            firstInBatch = { offset: b.firstOffset, topic: source.topic, partition: source.partition };
+          batch.addStored(b);
+          continue;
+        }
       }
-      if (batch.length === 0)
-        firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
-      batch.push({ key: r.key, value: r.value, timestamp: r.timestamp, headers });
-      batchBytes += size;
+      const records = item.kind === 'record' ? [item.record] : batchRecords(item.batch);
+      const codec = item.kind === 'record' ? item.codec : item.batch.header.codec;
+      for (const r of records) {
+        runs.add(r.offset, work.base_offset + k);
+        k++;
+        if (k <= already || work.mode === 'done') continue;
+        const headers = withOrigin
+          ? [
+              ...r.headers,
+              ...originHeaders({
+                offset: r.offset,
+                partition: source.partition,
+                timestamp: r.timestamp,
+                clusterId: plan.manifest.source_cluster_id,
+              }),
+            ]
+          : r.headers;
+        const size =
+          (r.key?.length ?? 0) +
+          (r.value?.length ?? 0) +
+          headers.reduce((n, h) => n + h.key.length * 3 + (h.value?.length ?? 0) + 8, 0) +
+          RECORD_OVERHEAD;
+        if (!(await room(size, codec))) return { state, written, done: false };
+        if (batch.records === 0)
+          firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
+        batch.addRecord({ key: r.key, value: r.value, timestamp: r.timestamp, headers });
+      }
     }
     await flush();
     if (outOfTime() && source !== work.sources.at(-1)) return { state, written, done: false };

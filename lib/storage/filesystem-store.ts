@@ -83,15 +83,45 @@ export class FilesystemStore implements ObjectStore {
     }
   }
 
-  async head(key: string): Promise<{ size: number } | undefined> {
+  async head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined> {
     const path = this.#path(key);
     try {
       const s = await stat(path);
-      return s.isFile() ? { size: s.size } : undefined;
+      return s.isFile() ? { size: s.size, modifiedAt: s.mtime } : undefined;
     } catch (e) {
       const mapped = mapError(e, 'read', path, this.#root);
       if (mapped instanceof NotFoundError) return undefined;
       throw mapped;
+    }
+  }
+
+  async readStart(
+    key: string,
+    length: number,
+  ): Promise<{ size: number; bytes: Buffer; modifiedAt?: Date } | undefined> {
+    const path = this.#path(key);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      const mapped = mapError(e, 'read', path, this.#root);
+      if (mapped instanceof NotFoundError) return undefined;
+      throw mapped;
+    }
+    try {
+      const { size, mtime } = await handle.stat();
+      const bytes = Buffer.alloc(Math.min(length, size));
+      let filled = 0;
+      while (filled < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return { size, bytes: bytes.subarray(0, filled), modifiedAt: mtime };
+    } catch (e) {
+      throw mapError(e, 'read', path, this.#root);
+    } finally {
+      await handle.close().catch(() => {});
     }
   }
 

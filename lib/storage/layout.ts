@@ -16,6 +16,9 @@ export const KEY_TEMPLATES = {
   restoreReport: 'restores/<restore_id>/report.json',
   restoreLease: 'restores/<restore_id>/lease.json',
   restoreWorkflowConfig: 'restores/<restore_id>/workflow/config.json',
+  evidenceReport: 'evidence/<evidence_id>/report.json',
+  evidenceMarkdown: 'evidence/<evidence_id>/report.md',
+  evidenceSignature: 'evidence/<evidence_id>/signature.json',
 } as const;
 export type KeyName = keyof typeof KEY_TEMPLATES;
 
@@ -24,6 +27,7 @@ export const LOCATION_FOLDERS = {
   backups: 'backups/',
   segments: 'segments/',
   restores: 'restores/',
+  evidence: 'evidence/',
 } as const;
 
 /** Offsets in segment keys: 20 zero-padded digits, so that keys sort in offset order. */
@@ -67,4 +71,13 @@ export const RestoreLayout = {
 export const WorkflowLayout = {
   backupConfig: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/workflow/config.json`,
   restoreConfig: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/config.json`,
+} as const;
+
+/** DR-drill evidence (lib/evidence): one folder per drill, never overwritten. */
+export const EvidenceKeys = {
+  prefix: LOCATION_FOLDERS.evidence,
+  folder: (id: string) => `${LOCATION_FOLDERS.evidence}${id}/`,
+  report: (id: string) => `${LOCATION_FOLDERS.evidence}${id}/report.json`,
+  markdown: (id: string) => `${LOCATION_FOLDERS.evidence}${id}/report.md`,
+  signature: (id: string) => `${LOCATION_FOLDERS.evidence}${id}/signature.json`,
 } as const;

@@ -95,7 +95,16 @@ export interface AcquireTerms extends LeaseTerms {
   onTakeOver?: (previous: HeldLease, why: 'holder died' | 'expired') => void;
 }
 
-export async function acquireLease(store: ObjectStore, terms: AcquireTerms): Promise<Lease> {
+/**
+ * Leases stay plaintext in an encrypted location: they name only the holder (host, pid, run id), are rewritten at
+ * every renewal (a KMS call each, if encrypted), and an operator can read who holds one without the key.
+ */
+function leaseStore(store: ObjectStore): ObjectStore {
+  return store.plaintext?.() ?? store;
+}
+
+export async function acquireLease(location: ObjectStore, terms: AcquireTerms): Promise<Lease> {
+  const store = leaseStore(location);
   const now = terms.now ?? Date.now;
   const owner = randomUUID();
   const space = pidSpace();
@@ -134,7 +143,8 @@ export async function acquireLease(store: ObjectStore, terms: AcquireTerms): Pro
  * Renewing throws LeaseHeldError if someone else holds the lease by now; it keeps what the lease says (holder,
  * fields, since when) and only moves its expiry.
  */
-export function heldLease(store: ObjectStore, terms: LeaseTerms & { owner: string }): Lease {
+export function heldLease(location: ObjectStore, terms: LeaseTerms & { owner: string }): Lease {
+  const store = leaseStore(location);
   const { owner, key } = terms;
   const now = terms.now ?? Date.now;
   return {

@@ -21,7 +21,27 @@ export interface ObjectStore {
   getIfExists(key: string): Promise<Buffer | undefined>;
   /** Streams an object in chunks (bounded memory). Throws NotFoundError when absent. */
   getStream(key: string): AsyncIterable<Uint8Array>;
-  head(key: string): Promise<{ size: number } | undefined>;
+  /**
+   * The object's size. In an encrypted location (storage.encryption) the size of the plaintext that was put, as
+   * callers compare it with what they wrote (a segment's manifest size); the stored object is larger.
+   * modifiedAt: when the object was written here (S3 LastModified: for a replica, when it arrived).
+   */
+  head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined>;
+  /**
+   * The first `length` bytes of an object (all of it when shorter) and its stored size, in one ranged read;
+   * undefined when absent. Lets the encrypting store size an object from its header without a second request.
+   */
+  readStart?(
+    key: string,
+    length: number,
+  ): Promise<{ size: number; bytes: Buffer; modifiedAt?: Date } | undefined>;
+  /**
+   * The same location without client-side encryption, for objects that carry no backup data and stay plaintext
+   * (leases). Stores that do not encrypt need not have it.
+   */
+  plaintext?(): ObjectStore;
+  /** How the location is encrypted on the client, for `describe` (absent: it is not). Never key material. */
+  describeEncryption?(): string;
   /** Every key starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */

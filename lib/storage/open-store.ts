@@ -1,14 +1,29 @@
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
+import { EncryptingStore } from './encryption/encrypting-store.ts';
+import { KeyFileKeySource } from './encryption/key-file.ts';
+import type { KeySource } from './encryption/key-source.ts';
+import { KmsKeySource } from './encryption/kms.ts';
+import { PlaintextStore } from './encryption/plaintext-store.ts';
 import { FilesystemStore } from './filesystem-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3Store } from './s3-store.ts';
 
+/** `storage.encryption`: exactly one of kms_key_id and key_file (the config schema checks it). */
+export interface EncryptionSettings {
+  kms_key_id?: string | undefined;
+  additional_kms_key_ids?: string[] | undefined;
+  region?: string | undefined;
+  endpoint?: string | undefined;
+  key_file?: string | undefined;
+}
+
 /** The `storage` section of a config file, as validated by the config loader. */
 export type StorageSettings =
-  | { backend: 'filesystem'; path: string }
+  | { backend: 'filesystem'; path: string; encryption?: EncryptionSettings | undefined }
   | {
       backend: 's3';
+      encryption?: EncryptionSettings | undefined;
       bucket: string;
       region?: string;
       prefix?: string;
@@ -17,7 +32,32 @@ export type StorageSettings =
       object_lock?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
     };
 
+/**
+ * The store of a `storage` section: with `encryption`, every object (but the leases) is encrypted on the way in and
+ * decrypted on the way out; without, an encrypted object is refused with an error saying which key it needs.
+ */
 export function openStore(storage: StorageSettings): ObjectStore {
+  const store = openBackend(storage);
+  if (!storage.encryption) return new PlaintextStore(store);
+  return new EncryptingStore(store, keySourceFor(storage.encryption, storage));
+}
+
+function keySourceFor(e: EncryptionSettings, storage: StorageSettings): KeySource {
+  if (e.key_file !== undefined) return new KeyFileKeySource(e.key_file);
+  if (e.kms_key_id === undefined)
+    throw new UserError('storage.encryption needs kms_key_id or key_file', {
+      hint: 'Name an AWS KMS key (kms_key_id) or a local key file (key_file).',
+    });
+  const region = e.region ?? (storage.backend === 's3' ? storage.region : undefined);
+  return new KmsKeySource({
+    keyId: e.kms_key_id,
+    ...(e.additional_kms_key_ids ? { additionalKeyIds: e.additional_kms_key_ids } : {}),
+    ...(region !== undefined ? { region } : {}),
+    ...(e.endpoint !== undefined ? { endpoint: e.endpoint } : {}),
+  });
+}
+
+function openBackend(storage: StorageSettings): ObjectStore {
   if (storage.backend === 'filesystem') return new FilesystemStore(storage.path);
   return new S3Store({
     bucket: storage.bucket,
@@ -30,17 +70,23 @@ export function openStore(storage: StorageSettings): ObjectStore {
 }
 
 /** A location given on the command line: `s3://bucket/prefix`, `file:///path`, or a plain local path. */
-export function openStoreFromUrl(
-  url: string,
-  opts: { region?: string; endpoint?: string } = {},
-): ObjectStore {
+export function openStoreFromUrl(url: string, opts: UrlOptions = {}): ObjectStore {
   return openStore(parseStorageUrl(url, opts));
 }
 
-export function parseStorageUrl(
-  url: string,
-  opts: { region?: string; endpoint?: string } = {},
-): StorageSettings {
+export interface UrlOptions {
+  region?: string;
+  endpoint?: string;
+  /** `--key-file` / `--kms-key-id`: the location is encrypted. */
+  encryption?: EncryptionSettings;
+}
+
+export function parseStorageUrl(url: string, opts: UrlOptions = {}): StorageSettings {
+  const storage = parseLocation(url, opts);
+  return opts.encryption ? { ...storage, encryption: opts.encryption } : storage;
+}
+
+function parseLocation(url: string, opts: UrlOptions): StorageSettings {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     if (url.trim() === '') throw new UserError('the backup location is empty', { hint: LOCATION_HINT });

@@ -5,6 +5,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   GetObjectLockConfigurationCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -224,16 +225,59 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async head(key: string): Promise<{ size: number } | undefined> {
+  async head(key: string): Promise<{ size: number; modifiedAt?: Date } | undefined> {
     const Key = this.#key(key);
     try {
       const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
-      return { size: out.ContentLength ?? 0 };
+      return { size: out.ContentLength ?? 0, ...(out.LastModified ? { modifiedAt: out.LastModified } : {}) };
     } catch (e) {
       // HEAD has no error body: a missing bucket also shows as a bare 404, and reads as "no object".
       if (s3Status(e) === 404) return undefined;
       throw this.#map(e, Key);
     }
+  }
+
+  async readStart(
+    key: string,
+    length: number,
+  ): Promise<{ size: number; bytes: Buffer; modifiedAt?: Date } | undefined> {
+    const Key = this.#key(key);
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=0-${Math.max(0, length - 1)}` }),
+      );
+    } catch (e) {
+      if (s3ErrorCode(e) === 'NoSuchKey') return undefined;
+      // An empty object has no byte 0: S3 answers 416.
+      if (s3Status(e) === 416 || s3ErrorCode(e) === 'InvalidRange') {
+        const head = await this.head(key);
+        return head && { ...head, bytes: Buffer.alloc(0) };
+      }
+      throw this.#map(e, Key);
+    }
+    const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1];
+    const bytes: Buffer[] = [];
+    let read = 0;
+    // A server that ignores the range sends the whole object: stop reading (and drop the connection) past `length`.
+    const body = out.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+    try {
+      for await (const chunk of body) {
+        bytes.push(Buffer.from(chunk));
+        read += chunk.length;
+        if (read >= length) break;
+      }
+    } catch (e) {
+      throw this.#map(e, Key);
+    } finally {
+      if (read >= length && total === undefined) body.destroy?.();
+    }
+    const all = Buffer.concat(bytes);
+    return {
+      size: total !== undefined ? Number(total) : (out.ContentLength ?? all.length),
+      bytes: all.subarray(0, length),
+      ...(out.LastModified ? { modifiedAt: out.LastModified } : {}),
+    };
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -14,7 +14,7 @@ import {
 import { ConfigError } from '../errors.ts';
 import { openStore } from '../storage/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { checkKafkaServers, checkStorage, type WorkflowPolicy } from './policy.ts';
+import { checkKafkaServers, checkStorage, type WorkflowPolicy, withDeploymentEncryption } from './policy.ts';
 
 /**
  * A config as the workflows carry it: the execution input's JSON (the seed's YAML fields), `${VAR}` references
@@ -103,7 +103,8 @@ function parseChecked<C extends { storage: StorageConfig }>(
     checkKafkaServers(servers(probe), `${section}.bootstrap_servers`, o.policy, o.source);
     checkStorage(probe.storage, 'storage', o.policy, o.source);
   }
-  return parse(JSON.stringify(mergeSecret(raw, section, o.secret), null, 2));
+  const config = parse(JSON.stringify(mergeSecret(raw, section, o.secret), null, 2));
+  return { ...config, storage: withDeploymentEncryption(config.storage, o.policy) };
 }
 
 export function parseBackupInput(raw: RawConfig, o: ParseOptions): BackupConfig {
@@ -144,7 +145,7 @@ export async function loadConfigRef(
   policy?: WorkflowPolicy,
 ): Promise<{ raw: RawConfig; store: ObjectStore }> {
   checkStorage(ref.storage, 'config_ref.storage', policy, 'step event');
-  const store = openStore(ref.storage);
+  const store = openStore(withDeploymentEncryption(ref.storage, policy));
   const json: unknown = JSON.parse((await store.get(ref.key)).toString('utf8'));
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new ConfigError(`${store.location}/${ref.key} does not hold a config object`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StorageConfig } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
+import { parseKmsKeyId } from '../storage/index.ts';
 import { STEP_ENV } from './names.ts';
 
 /**
@@ -17,6 +18,16 @@ export const WorkflowPolicy = z.object({
   buckets: z.array(z.object({ bucket: z.string().min(1), region: z.string().min(1).optional() })).optional(),
   /** storage.endpoint values allowed (exact URLs). Default: none, storage.endpoint is refused. */
   storage_endpoints: z.array(z.string()).default([]),
+  /**
+   * The deployment's client-side encryption (clientSideEncryption in the deployment file): every config's storage
+   * is encrypted with this region's key, each data key also wrapped with the other regions' keys. Absent: none.
+   */
+  encryption: z
+    .object({
+      kms_key_id: z.string().min(1),
+      additional_kms_key_ids: z.array(z.string().min(1)).default([]),
+    })
+    .optional(),
 });
 export type WorkflowPolicy = z.infer<typeof WorkflowPolicy>;
 
@@ -96,6 +107,67 @@ export function checkKafkaServers(
     );
 }
 
+/** Whether two KMS key ids name the same key: equal, or the same alias name or key id (in any form). */
+function sameKmsKey(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = parseKmsKeyId(a);
+  const y = parseKmsKeyId(b);
+  const sameRegion = x.region === undefined || y.region === undefined || x.region === y.region;
+  return (
+    sameRegion && ((x.key !== undefined && x.key === y.key) || (x.alias !== undefined && x.alias === y.alias))
+  );
+}
+
+/**
+ * storage.encryption in a deployed workflow: only the deployment's KMS keys (no key file, no other key: an input
+ * must not turn encryption off or point it elsewhere), and no KMS endpoint the deployment does not name.
+ */
+function checkEncryption(storage: StorageConfig, field: string, policy: WorkflowPolicy, where: string): void {
+  const e = storage.encryption;
+  if (!e) return;
+  if (e.endpoint !== undefined && !policy.storage_endpoints.includes(e.endpoint))
+    throw new ConfigError(
+      `${where}: ${field}.encryption.endpoint is not allowed in a deployed workflow (requests to it would carry credentials of the function's role)`,
+      { hint: 'Leave it out, or name it in the deployment file under workflows.storageEndpoints.' },
+    );
+  if (e.key_file !== undefined)
+    throw new ConfigError(`${where}: ${field}.encryption.key_file cannot be used in a deployed workflow`, {
+      hint: 'Deployed workflows encrypt with KMS keys: set clientSideEncryption in the deployment file, and leave storage.encryption out of the input.',
+    });
+  const allowed = policy.encryption
+    ? [policy.encryption.kms_key_id, ...policy.encryption.additional_kms_key_ids]
+    : [];
+  if (e.kms_key_id !== undefined && !allowed.some((k) => sameKmsKey(k, e.kms_key_id!)))
+    throw new ConfigError(
+      `${where}: ${field}.encryption.kms_key_id ${e.kms_key_id} is not ${policy.encryption ? "this deployment's client-side encryption key" : 'allowed: this deployment has no client-side encryption'}`,
+      {
+        hint: policy.encryption
+          ? `Leave storage.encryption out (the workflow uses ${policy.encryption.kms_key_id}), or name that key.`
+          : 'Turn it on with clientSideEncryption in the deployment file (and deploy), or leave storage.encryption out.',
+      },
+    );
+}
+
+/**
+ * The storage a deployed step opens: with the deployment's client-side encryption, this region's key for reading
+ * and writing and the other regions' keys for wrapping; unchanged without a policy (local use) or encryption.
+ */
+export function withDeploymentEncryption<S extends StorageConfig>(
+  storage: S,
+  policy: WorkflowPolicy | undefined,
+): S {
+  if (!policy?.encryption) return storage;
+  const { kms_key_id, additional_kms_key_ids } = policy.encryption;
+  return {
+    ...storage,
+    encryption: {
+      kms_key_id,
+      ...(additional_kms_key_ids.length > 0 ? { additional_kms_key_ids } : {}),
+      ...(storage.encryption?.endpoint !== undefined ? { endpoint: storage.encryption.endpoint } : {}),
+    },
+  };
+}
+
 /** Refuses storage that is not an allowed bucket, and any storage.endpoint the deployment does not name. */
 export function checkStorage(
   storage: StorageConfig,
@@ -104,6 +176,7 @@ export function checkStorage(
   where: string,
 ): void {
   if (!policy) return;
+  checkEncryption(storage, field, policy, where);
   if (storage.backend !== 's3') {
     if (policy.buckets)
       throw new ConfigError(`${where}: ${field}.backend must be s3 in a deployed workflow (its bucket)`);

@@ -52,7 +52,7 @@ describe('S3Store on the ground S3 server', () => {
     await store.put('segments/t/0/a.kbseg.zst', Buffer.from([0, 1, 254, 255]));
     expect((await store.get('backups/b1/manifest.json')).toString()).toBe('{"v":1}');
     expect([...(await store.get('segments/t/0/a.kbseg.zst'))]).toEqual([0, 1, 254, 255]);
-    expect(await store.head('segments/t/0/a.kbseg.zst')).toEqual({ size: 4 });
+    expect(await store.head('segments/t/0/a.kbseg.zst')).toEqual({ size: 4, modifiedAt: expect.any(Date) });
     expect(await store.head('segments/t/0/missing')).toBeUndefined();
     expect((await store.getIfExists('backups/b1/manifest.json'))?.toString()).toBe('{"v":1}');
     expect(await store.getIfExists('backups/b1/missing.json')).toBeUndefined();

@@ -57,16 +57,19 @@ describe('validate', () => {
 
   beforeAll(async () => {
     const topic = await createTopic(cluster, { prefix: 'validate', partitions: 3 });
-    await produce(
-      cluster,
-      topic,
-      // Incompressible values: zstd emits output per ~128 KiB of input, so this makes several segments each.
-      Array.from({ length: RECORDS }, (_, i) => ({
-        key: buf(`k${i}`),
-        value: randomBytes(1024),
-        partition: i % 3,
-      })),
-    );
+    // Incompressible values in batches of 60 KiB per partition (a segment holds whole batches): several
+    // segments of at most 64 KiB each.
+    for (let from = 0; from < RECORDS; from += 180) {
+      await produce(
+        cluster,
+        topic,
+        Array.from({ length: Math.min(180, RECORDS - from) }, (_, j) => ({
+          key: buf(`k${from + j}`),
+          value: randomBytes(1024),
+          partition: (from + j) % 3,
+        })),
+      );
+    }
     const dir = tempDir();
     pristine = join(dir, 'store');
     const cfg = writeConfig(

@@ -3,7 +3,7 @@ import { loadManifest, resolveBackupId } from '../../format/catalog.ts';
 import { Layout, type Manifest } from '../../format/manifest.ts';
 import type { ObjectLockInfo } from '../../storage/object-store.ts';
 import { defineCommand } from '../command.ts';
-import { FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
+import { ENCRYPTION_FLAGS, FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { formatBytes, formatDuration, jsonDocument, renderTable } from '../output.ts';
 import { renderPartitionTable } from '../partition-table.ts';
 import { storeFromArgs } from '../storage-arg.ts';
@@ -50,6 +50,7 @@ export const describeCommand = defineCommand(
       'backup-id': { ...LOCATION_FLAGS['backup-id'], required: true },
       region: LOCATION_FLAGS.region,
       's3-endpoint': LOCATION_FLAGS['s3-endpoint'],
+      ...ENCRYPTION_FLAGS,
       format: FORMAT_FLAG,
     },
     examples: [
@@ -65,7 +66,7 @@ export const describeCommand = defineCommand(
       },
     ],
     env: ['KAFKA_BACKUP_S3_ENDPOINT', 'AWS_REGION', 'AWS_ENDPOINT_URL_S3', 'AWS_PROFILE'],
-    json: 'the manifest (docs/format.md, whose format_version it keeps), plus object_lock: {enabled, default_retention, on_write, locked_until} for S3 locations',
+    json: 'the manifest (docs/format.md, whose format_version it keeps), plus object_lock: {enabled, default_retention, on_write, locked_until} for S3 locations, client_side_encryption (how the location is encrypted, never key material) when it is',
     exitCodes: [ExitCode.usage, ExitCode.access, ExitCode.notFound, ExitCode.verificationFailed],
   },
   async ({ values }, out) => {
@@ -74,23 +75,25 @@ export const describeCommand = defineCommand(
     const m = await loadManifest(store, id);
     const lock = store.objectLock ? await store.objectLock() : undefined;
     const lockedUntil = store.lockedUntil ? await store.lockedUntil(Layout.manifest(m.backup_id)) : undefined;
+    const encryption = store.describeEncryption?.();
     if (values.format === 'json') {
       out(
-        jsonDocument(
-          lock === undefined
-            ? m
+        jsonDocument({
+          ...m,
+          ...(lock === undefined
+            ? {}
             : {
-                ...m,
                 object_lock: {
                   ...(lock ?? { enabled: false }),
                   locked_until: lockedUntil?.toISOString() ?? null,
                 },
-              },
-        ),
+              }),
+          ...(encryption ? { client_side_encryption: encryption } : {}),
+        }),
       );
       return ExitCode.ok;
     }
-    out(describeText(m, store.location, lock, lockedUntil));
+    out(describeText(m, store.location, lock, lockedUntil, encryption));
     return ExitCode.ok;
   },
 );
@@ -100,6 +103,7 @@ function describeText(
   location: string,
   lock: ObjectLockInfo | null | undefined,
   lockedUntil: Date | undefined,
+  encryption: string | undefined,
 ): string {
   return [
     `backup ${m.backup_id} in ${location}`,
@@ -109,6 +113,7 @@ function describeText(
     `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
     ...recreatedLines(m),
     ...(lock === undefined ? [] : [`  object lock      ${lockLine(lock, lockedUntil)}`]),
+    ...(encryption ? [`  encryption       ${encryption}`] : []),
     '',
     renderPartitionTable(m),
     '',

@@ -2,7 +2,7 @@ import { loadPlan } from '../../backup/index.ts';
 import { ExitCode } from '../../errors.ts';
 import { type BackupListing, backupIds, listingOf, loadManifests } from '../../format/catalog.ts';
 import { defineCommand } from '../command.ts';
-import { FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
+import { ENCRYPTION_FLAGS, FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { formatBytes, jsonDocument, renderTable } from '../output.ts';
 import { storeFromArgs } from '../storage-arg.ts';
 
@@ -20,6 +20,7 @@ export const listCommand = defineCommand(
       },
       region: LOCATION_FLAGS.region,
       's3-endpoint': LOCATION_FLAGS['s3-endpoint'],
+      ...ENCRYPTION_FLAGS,
       format: FORMAT_FLAG,
     },
     examples: [

@@ -11,7 +11,7 @@ import {
 import { loadRestoredOffsets } from '../../restore/index.ts';
 import { defineCommand } from '../command.ts';
 import { errorJson, printError } from '../error-output.ts';
-import { FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
+import { ENCRYPTION_FLAGS, FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { jsonDocument } from '../output.ts';
 import { renderGroupMoves } from '../restore-report.ts';
 import { storeFromArgs } from '../storage-arg.ts';
@@ -76,7 +76,8 @@ export const offsetResetCommand = defineCommand(
     usage: [
       'plan|execute --groups G1,G2 [--strategy header-based|timestamp|earliest|latest]',
       '    (--bootstrap-servers HOST:PORT[,...] | --config FILE) [--timestamp EPOCH_MS|ISO-8601]',
-      '    [--path URL --backup-id ID|latest [--region REGION] [--s3-endpoint URL]] [--topics T1,T2]',
+      '    [--path URL --backup-id ID|latest [--region REGION] [--s3-endpoint URL] [--key-file FILE | --kms-key-id KEY]]',
+      '    [--topics T1,T2]',
       '    [--active-groups fail|skip] [--format table|json]',
     ],
     flags: {
@@ -117,6 +118,7 @@ export const offsetResetCommand = defineCommand(
       'backup-id': LOCATION_FLAGS['backup-id'],
       region: LOCATION_FLAGS.region,
       's3-endpoint': LOCATION_FLAGS['s3-endpoint'],
+      ...ENCRYPTION_FLAGS,
       topics: {
         type: 'string',
         value: 'T1,T2',

@@ -2,7 +2,7 @@ import { ExitCode } from '../../errors.ts';
 import { resolveBackupId } from '../../format/catalog.ts';
 import { validateBackup } from '../../format/validate-backup.ts';
 import { defineCommand } from '../command.ts';
-import { FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
+import { ENCRYPTION_FLAGS, FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { formatBytes, jsonDocument } from '../output.ts';
 import { storeFromArgs } from '../storage-arg.ts';
 
@@ -24,6 +24,7 @@ export const validateCommand = defineCommand(
       },
       region: LOCATION_FLAGS.region,
       's3-endpoint': LOCATION_FLAGS['s3-endpoint'],
+      ...ENCRYPTION_FLAGS,
       format: FORMAT_FLAG,
     },
     examples: [

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -10,6 +10,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../../dr/readiness-targets.ts';
+import type { ClientSideEncryptionGrants } from './client-side-keys.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -25,6 +26,8 @@ export interface DrReadinessCheckProps {
   readonly scheduleGroup?: scheduler.IScheduleGroup;
   /** How often to check. Default 5 minutes. */
   readonly interval?: Duration;
+  /** The deployment's client-side encryption: the function decrypts the manifests it reads (kms:Decrypt only). */
+  readonly clientSideEncryption?: ClientSideEncryptionGrants;
 }
 
 /**
@@ -55,7 +58,13 @@ export class DrReadinessCheck extends Construct {
         ...(props.logKey ? { encryptionKey: props.logKey } : {}),
       }),
       environment: {
-        [TARGETS_ENV]: JSON.stringify(props.targets),
+        [TARGETS_ENV]: Stack.of(scope).toJsonString(
+          props.targets.map((t) =>
+            props.clientSideEncryption
+              ? { ...t, encryption: { kms_key_id: props.clientSideEncryption.policy.kms_key_id } }
+              : t,
+          ),
+        ),
         [MAX_AGE_ENV]: String((props.maxAge ?? Duration.hours(2)).toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'kafka-backup',
       },
@@ -73,6 +82,7 @@ export class DrReadinessCheck extends Construct {
     for (const prefix of new Set(props.targets.map((t) => t.prefix))) {
       props.bucket.grantRead(this.function, `${prefix}/backups/*`);
     }
+    props.clientSideEncryption?.grant(this.function, false);
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: 'dr-readiness',
       scheduleGroup: props.scheduleGroup,

@@ -93,6 +93,7 @@ export class DrStack extends RegionStack {
         logKey: this.logKey,
         targets,
         scheduleGroup: this.scheduleGroup,
+        ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
       });
     }
     const drAlarms = new DrReadinessAlarms(this, 'DrReadinessAlarms', {

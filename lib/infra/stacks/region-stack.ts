@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { ClientSideKeys } from '../constructs/client-side-keys.ts';
 import { KafkaNetwork, portsOf } from '../constructs/kafka-network.ts';
 import { workflowFailedAlarm } from '../constructs/monitoring.ts';
 import { type DeploymentConfig, type NetworkConfig, objectLockDays } from '../deployment-config.ts';
@@ -50,6 +51,8 @@ export abstract class RegionStack extends Stack {
   /** What the execution inputs of this region's workflows may name (lib/workflow/policy.ts). */
   readonly access: WorkflowAccess;
   readonly hooks: WorkflowHooks;
+  /** The client-side encryption keys (clientSideEncryption in the deployment file); absent when it is off. */
+  readonly clientSideKeys: ClientSideKeys | undefined;
 
   protected constructor(
     scope: Construct,
@@ -76,6 +79,9 @@ export abstract class RegionStack extends Stack {
     };
     this.hooks = region.hooks;
     this.logKey = logKeyFor(this, 'LogKey');
+    this.clientSideKeys = props.deployment.clientSideEncryption.enabled
+      ? new ClientSideKeys(this, 'ClientSideEncryption', { deployment: props.deployment })
+      : undefined;
 
     this.network = new KafkaNetwork(this, 'Network', {
       vpcId: region.network.vpcId,
@@ -132,6 +138,7 @@ export abstract class RegionStack extends Stack {
       securityGroups: this.network.securityGroups,
       kafkaSecret,
       cluster: this.network.cluster,
+      ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
       ...(this.deployment.workflows.lambdaTimeoutSeconds !== undefined && {
         lambdaTimeout: Duration.seconds(this.deployment.workflows.lambdaTimeoutSeconds),
       }),

@@ -191,6 +191,7 @@ export class WorkflowFunctions extends Construct {
           },
         ],
         storage_endpoints: props.access?.storageEndpoints ?? [],
+        ...(props.clientSideEncryption ? { encryption: props.clientSideEncryption.policy } : {}),
       }),
       ...(props.access?.configVariables && Object.keys(props.access.configVariables).length > 0
         ? { [STEP_ENV.configVariables]: JSON.stringify(props.access.configVariables) }
@@ -224,8 +225,10 @@ export class WorkflowFunctions extends Construct {
         environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'KafkaBackup' },
         bundling: STEP_BUNDLING,
       });
-      const access = STEP_S3_ACCESS[step];
-      grantS3(fn, props.bucket, props.restoreOnly ? restoreOnlyAccess(access) : access);
+      const access = props.restoreOnly ? restoreOnlyAccess(STEP_S3_ACCESS[step]) : STEP_S3_ACCESS[step];
+      grantS3(fn, props.bucket, access);
+      // What a step puts it encrypts (leases aside, which need no key); every step reads and decrypts.
+      props.clientSideEncryption?.grant(fn, access.put.length > 0);
       props.kafkaSecret?.grantRead(fn);
       functions[step] = fn;
     }
@@ -275,11 +278,9 @@ export class WorkflowFunctions extends Construct {
         }),
       }),
     });
-    grantS3(
-      this.taskDefinition.taskRole,
-      props.bucket,
-      props.restoreOnly ? restoreOnlyAccess(TASK_S3_ACCESS) : TASK_S3_ACCESS,
-    );
+    const taskAccess = props.restoreOnly ? restoreOnlyAccess(TASK_S3_ACCESS) : TASK_S3_ACCESS;
+    grantS3(this.taskDefinition.taskRole, props.bucket, taskAccess);
+    props.clientSideEncryption?.grant(this.taskDefinition.taskRole, taskAccess.put.length > 0);
     props.kafkaSecret?.grantRead(this.taskDefinition.taskRole);
     this.taskDefinition.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -4,6 +4,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { ClientSideEncryptionGrants } from '../constructs/client-side-keys.ts';
 
 /**
  * What the workflows' functions and Fargate task take (WorkflowFunctions); the workflow constructs take these
@@ -54,6 +55,11 @@ export interface WorkflowFunctionsProps {
    * anything under backups/.
    */
   restoreOnly?: boolean;
+  /**
+   * Client-side encryption of everything the steps store (the deployment's clientSideEncryption): the steps get
+   * the keys through the workflow policy, and kms:Decrypt (readers) or kms:GenerateDataKey/Encrypt (writers).
+   */
+  clientSideEncryption?: ClientSideEncryptionGrants;
 }
 
 export interface WorkflowAccess {

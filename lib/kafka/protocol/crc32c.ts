@@ -42,3 +42,68 @@ export function crc32c(buf: Uint8Array): number {
   for (; i < buf.length; i++) crc = C0[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
 }
+
+// CRC arithmetic for changing a few bytes of a checksummed message without reading the rest: CRC-32C is
+// linear, so for two messages of equal length crc(a) ^ crc(b) = raw(a ^ b), the CRC of their difference with no
+// initial or final inversion, and the difference of some leading bytes followed by n zero bytes is raw(leading
+// difference) multiplied by x^(8n) modulo the polynomial (as zlib's crc32_combine does).
+const POLY = 0x82f63b78;
+
+/** The CRC register over `buf` from 0, without inversions. */
+function rawCrc(buf: Uint8Array): number {
+  let crc = 0;
+  for (let i = 0; i < buf.length; i++) crc = C0[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc >>> 0;
+}
+
+/** a * b modulo the polynomial (bit-reflected). */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** X2N[k] = x^(2^k) modulo the polynomial. */
+const X2N: number[] = [];
+{
+  let p = 1 << 30; // x^1
+  X2N.push(p);
+  for (let n = 1; n < 32; n++) {
+    p = multModP(p, p);
+    X2N.push(p);
+  }
+}
+
+/** x^(n * 2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/**
+ * The CRC-32C of a message of which only bytes [0, before.length) changed, from the old message's CRC: `before`
+ * and `after` are those bytes, `rest` the number of unchanged bytes after them. A wrong old CRC stays wrong.
+ */
+export function crc32cAfterChange(
+  oldCrc: number,
+  before: Uint8Array,
+  after: Uint8Array,
+  rest: number,
+): number {
+  const diff = new Uint8Array(before.length);
+  for (let i = 0; i < diff.length; i++) diff[i] = before[i]! ^ after[i]!;
+  return (oldCrc ^ multModP(x2nModP(rest, 3), rawCrc(diff))) >>> 0;
+}

@@ -16,7 +16,7 @@
 //   headers_count VARINT [header_key_length VARINT header_key (UTF-8) header_value_length VARINT (-1 = null) value]
 // Control record (in a control batch): key = version INT16, type INT16 (0 abort, 1 commit).
 import { compressionsAlgorithms, compressionsAlgorithmsByBitmask } from '@platformatic/kafka';
-import type { BackupRecord, RecordHeader } from '../../format/record.ts';
+import type { BackupRecord, RecordHeader } from '../record.ts';
 import { crc32c } from './crc32c.ts';
 
 export const BATCH_HEADER_BYTES = 61;
@@ -121,16 +121,95 @@ export function verifyCrc(header: RecordBatchHeader, bytes: Buffer): void {
   }
 }
 
+/** The records of a batch as bytes: the part after the header, decompressed when the batch is compressed. */
+export function recordsRegion(header: RecordBatchHeader, bytes: Buffer): Buffer {
+  const body = bytes.subarray(BATCH_HEADER_BYTES);
+  if (header.codec === 'none') return body;
+  return decompress(header.codec, body, header.baseOffset);
+}
+
+export function decompress(codec: CodecName, body: Buffer, baseOffset: number): Buffer {
+  const algorithm = compressionsAlgorithmsByBitmask[Codec[codec]];
+  if (!algorithm?.available)
+    throw new RecordBatchError(`no ${codec} codec available for the batch at ${baseOffset}`);
+  try {
+    return algorithm.decompressSync(body);
+  } catch (e) {
+    throw new RecordBatchError(`record batch at offset ${baseOffset}: ${codec}: ${(e as Error).message}`);
+  }
+}
+
+export function compress(codec: CodecName, raw: Buffer): Buffer {
+  return codec === 'none' ? raw : compressionsAlgorithms[codec].compressSync(raw);
+}
+
+/** What a pass over a batch's records tells without making record objects. */
+export interface BatchScan {
+  /** Offsets of the first and last record present (compaction may have removed the batch's first or last). */
+  firstOffset: number;
+  lastOffset: number;
+  /** Smallest and largest record timestamp (LogAppendTime: the batch's max_timestamp for every record). */
+  minTimestamp: number;
+  maxTimestamp: number;
+  /** Offsets base_offset + 0, 1, ... n - 1 without holes: the batch can be appended again as it is. */
+  dense: boolean;
+}
+
+/**
+ * Walks the records of one batch (`region` from recordsRegion): each record's length, offset delta and
+ * timestamp delta, checking that the records fill the region exactly, their offsets strictly increase within
+ * the batch's range and their count is the header's. Throws RecordBatchError otherwise. No record is copied.
+ */
+export function scanBatch(header: RecordBatchHeader, region: Buffer): BatchScan {
+  const r = new ByteReader(region);
+  let minDelta = Number.POSITIVE_INFINITY;
+  let maxDelta = Number.NEGATIVE_INFINITY;
+  let firstDelta = -1;
+  let prevDelta = -1;
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = r.varint();
+    const end = r.pos + length;
+    if (length < 0 || end > region.length)
+      throw new RecordBatchError(
+        `record batch at offset ${header.baseOffset}: record ${i} runs past the batch`,
+      );
+    r.pos += 1; // attributes
+    const timestampDelta = r.varlong();
+    const offsetDelta = r.varint();
+    if (offsetDelta <= prevDelta || offsetDelta > header.lastOffsetDelta) {
+      throw new RecordBatchError(
+        `record batch at offset ${header.baseOffset}: record ${i} has offset delta ${offsetDelta} (previous ${prevDelta}, last ${header.lastOffsetDelta})`,
+      );
+    }
+    if (i === 0) firstDelta = offsetDelta;
+    prevDelta = offsetDelta;
+    if (timestampDelta < minDelta) minDelta = timestampDelta;
+    if (timestampDelta > maxDelta) maxDelta = timestampDelta;
+    r.pos = end;
+  }
+  if (r.pos !== region.length) {
+    throw new RecordBatchError(
+      `record batch at offset ${header.baseOffset}: ${region.length - r.pos} bytes left after its ${header.recordCount} records`,
+    );
+  }
+  const logAppendTime = header.timestampType === 1;
+  return {
+    firstOffset: header.baseOffset + firstDelta,
+    lastOffset: header.baseOffset + prevDelta,
+    minTimestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + minDelta,
+    maxTimestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + maxDelta,
+    dense: firstDelta === 0 && prevDelta === header.recordCount - 1 && header.lastOffsetDelta === prevDelta,
+  };
+}
+
 /** Decodes one whole batch (from `batchesIn`), CRC checked. */
 export function decodeBatch(header: RecordBatchHeader, bytes: Buffer): DecodedBatch {
   verifyCrc(header, bytes);
-  let body = bytes.subarray(BATCH_HEADER_BYTES);
-  if (header.codec !== 'none') {
-    const algorithm = compressionsAlgorithmsByBitmask[Codec[header.codec]];
-    if (!algorithm?.available)
-      throw new RecordBatchError(`no ${header.codec} codec available for the batch at ${header.baseOffset}`);
-    body = algorithm.decompressSync(body);
-  }
+  return decodeRecords(header, recordsRegion(header, bytes));
+}
+
+/** The records of a batch whose CRC was checked already (`region` from recordsRegion). */
+export function decodeRecords(header: RecordBatchHeader, body: Buffer): DecodedBatch {
   const records: BackupRecord[] = new Array(header.recordCount);
   const r = new ByteReader(body);
   const logAppendTime = header.timestampType === 1;
@@ -288,12 +367,61 @@ class ByteWriter {
 }
 
 /**
+ * Re-encodes part of a fetched batch (the records kept when a read range starts or ends inside it) as an
+ * uncompressed batch with the same base offset, offsets, timestamps, timestamp type, attributes and producer
+ * fields: what is stored when a batch cannot be stored whole.
+ */
+export function encodeBatchPart(header: RecordBatchHeader, records: BackupRecord[]): Buffer {
+  const logAppendTime = header.timestampType === 1;
+  const out = encodeRecordsAs(
+    records.map((r) => ({
+      key: r.key,
+      value: r.value,
+      timestamp: logAppendTime ? header.baseTimestamp : r.timestamp,
+      headers: r.headers,
+      offsetDelta: r.offset - header.baseOffset,
+    })),
+    header.baseTimestamp,
+    {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      baseSequence: header.baseSequence,
+    },
+  );
+  const last = records.at(-1)!;
+  out.writeBigInt64BE(BigInt(header.baseOffset), 0);
+  out.writeInt32BE(header.partitionLeaderEpoch, 12);
+  // Codec none; the timestamp type, transactional and control bits as they were.
+  out.writeInt16BE(header.attributes & 0x38, ATTRIBUTES_OFFSET);
+  out.writeInt32BE(last.offset - header.baseOffset, 23);
+  out.writeBigInt64BE(BigInt(header.baseTimestamp), 27);
+  out.writeBigInt64BE(
+    BigInt(logAppendTime ? header.maxTimestamp : Math.max(...records.map((r) => r.timestamp))),
+    35,
+  );
+  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  return out;
+}
+
+/**
  * Encodes `records` as one v2 batch with base offset 0 (the broker assigns offsets), CreateTime timestamps, and
  * headers in the given order (duplicate keys and null values kept).
  */
 export function encodeBatch(records: OutgoingRecord[], opts: EncodeOptions): Buffer {
   if (records.length === 0) throw new Error('encodeBatch: no records');
-  const baseTimestamp = records[0]!.timestamp;
+  return encodeRecordsAs(
+    records.map((r, i) => ({ ...r, offsetDelta: i })),
+    records[0]!.timestamp,
+    opts,
+  );
+}
+
+function encodeRecordsAs(
+  records: (OutgoingRecord & { offsetDelta: number })[],
+  baseTimestamp: number,
+  opts: EncodeOptions,
+): Buffer {
+  if (records.length === 0) throw new Error('encodeBatch: no records');
   let maxTimestamp = baseTimestamp;
   const headerKeys: Buffer[][] = [];
   const bodies: number[] = [];
@@ -306,7 +434,7 @@ export function encodeBatch(records: OutgoingRecord[], opts: EncodeOptions): Buf
     let body =
       1 +
       sizeOfVarlong(r.timestamp - baseTimestamp) +
-      sizeOfVarint(i) +
+      sizeOfVarint(r.offsetDelta) +
       sizeOfBytes(r.key) +
       sizeOfBytes(r.value) +
       sizeOfVarint(r.headers.length);
@@ -321,7 +449,7 @@ export function encodeBatch(records: OutgoingRecord[], opts: EncodeOptions): Buf
     w.varint(bodies[i]!);
     w.buf[w.pos++] = 0;
     w.varlong(r.timestamp - baseTimestamp);
-    w.varint(i);
+    w.varint(r.offsetDelta);
     w.bytes(r.key);
     w.bytes(r.value);
     w.varint(r.headers.length);
@@ -339,7 +467,7 @@ export function encodeBatch(records: OutgoingRecord[], opts: EncodeOptions): Buf
   out.writeInt32BE(-1, 12); // partition leader epoch: set by the broker
   out.writeInt8(2, 16);
   out.writeInt16BE(Codec[codec], ATTRIBUTES_OFFSET);
-  out.writeInt32BE(records.length - 1, 23);
+  out.writeInt32BE(records.at(-1)!.offsetDelta, 23);
   out.writeBigInt64BE(BigInt(baseTimestamp), 27);
   out.writeBigInt64BE(BigInt(maxTimestamp), 35);
   out.writeBigInt64BE(opts.producerId, 43);

@@ -14,7 +14,7 @@ import {
 } from '../../../lib/backup/topic-identity.ts';
 import type { PartitionManifest, SegmentRef } from '../../../lib/format/manifest.ts';
 import { type BackupRecord, TimestampType } from '../../../lib/format/record.ts';
-import { SegmentWriter } from '../../../lib/format/segment-writer.ts';
+import { SegmentWriterV1 as SegmentWriter } from '../../../lib/format/segment-writer-v1.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
 
 const ID_A = '3f1c2b0e-6a4d-4b8e-9c1f-0d2e3a4b5c6d';

@@ -20,6 +20,11 @@ describe('kafka-backup <command> --help', () => {
       'three-phase-restore',
       'offset-reset',
       'drill',
+      'evidence list',
+      'evidence show',
+      'evidence verify',
+      'evidence keygen',
+      'evidence public-key',
       'dr failover',
       'dr failback',
       'dr status',
@@ -79,6 +84,7 @@ describe('kafka-backup <command> --help', () => {
       'three-phase-restore',
       'offset-reset',
       'drill',
+      'evidence',
       'dr',
     ])
       expect(top.stdout).toMatch(new RegExp(`^  ${name}\\s`, 'm'));

@@ -297,3 +297,52 @@ describe('loading files', () => {
     );
   });
 });
+
+describe('storage.encryption', () => {
+  const withEncryption = (lines: string) =>
+    VALID_BACKUP.replace('  path: /var/backups', `  path: /var/backups\n  encryption:\n${lines}`);
+
+  it('takes a key file, or a KMS key with additional keys, region and endpoint', () => {
+    const keyFile = parseConfig(withEncryption('    key_file: /etc/kafka-backup/backup.key'), {
+      source: 'backup.yaml',
+      now: NOW,
+    });
+    expect(keyFile.storage.encryption).toEqual({ key_file: '/etc/kafka-backup/backup.key' });
+    const kms = parseConfig(
+      VALID_BACKUP.replace(
+        '  path: /var/backups',
+        [
+          '  backend: s3',
+          '  bucket: kafka-backups-primary',
+          '  region: us-west-2',
+          '  encryption:',
+          '    kms_key_id: arn:aws:kms:us-west-2:111111111111:alias/kafka-backup-client-side',
+          '    additional_kms_key_ids: [arn:aws:kms:us-east-1:111111111111:key/mrk-0123456789abcdef0123456789abcdef]',
+        ].join('\n'),
+      ),
+      { source: 'backup.yaml', now: NOW },
+    );
+    expect(kms.storage.encryption?.additional_kms_key_ids).toHaveLength(1);
+  });
+
+  it('needs exactly one of kms_key_id and key_file, with the line and field', () => {
+    expect(configError(withEncryption('    region: us-east-1')).message).toBe(
+      'backup.yaml line 9: storage.encryption: needs kms_key_id (an AWS KMS key) or key_file (a local key file)',
+    );
+    expect(configError(withEncryption('    key_file: /k\n    region: us-east-1')).message).toBe(
+      'backup.yaml line 11: storage.encryption.region: only used with kms_key_id',
+    );
+    expect(configError(withEncryption('    kms_key_id: alias/kafka-backup\n    key_file: /k')).message).toBe(
+      'backup.yaml line 11: storage.encryption.key_file: give kms_key_id or key_file, not both: each object is encrypted with one kind of key',
+    );
+  });
+
+  it('suggests the field a misspelt one resembles, and checks the form of a KMS key id', () => {
+    expect(configError(withEncryption('    kms_keyid: alias/kafka-backup')).message).toContain(
+      'backup.yaml line 10: storage.encryption.kms_keyid: unknown key (did you mean "kms_key_id"?)',
+    );
+    expect(configError(withEncryption('    kms_key_id: my key')).message).toBe(
+      'backup.yaml line 10: storage.encryption.kms_key_id: must be a KMS key ARN, key id, alias name (alias/...) or alias ARN',
+    );
+  });
+});

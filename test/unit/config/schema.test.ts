@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type BackupConfig,
+  BackupConfig,
   type KafkaSecurity,
   parseConfig,
   type RestoreConfig,
@@ -81,8 +81,19 @@ function problems(yaml: string): string[] {
 }
 
 describe('Kafka connection', () => {
-  it('defaults to PLAINTEXT with hostname verification on', () => {
-    expect(security('')).toEqual({ security_protocol: 'PLAINTEXT', ssl_verify_hostname: true });
+  it('defaults to PLAINTEXT, and to hostname verification where TLS is used', () => {
+    expect(security('')).toEqual({ security_protocol: 'PLAINTEXT' });
+    expect(security('security_protocol: SSL')).toEqual({
+      security_protocol: 'SSL',
+      ssl_verify_hostname: true,
+    });
+  });
+
+  it('parses a parsed config again unchanged (drills and workflow steps re-parse configs)', () => {
+    for (const y of [undefined, 'security_protocol: SSL', 'security_protocol: PLAINTEXT']) {
+      const once = parseBackup(backupYaml(y ? { security: y } : {}));
+      expect(BackupConfig.parse(once)).toEqual(once);
+    }
   });
 
   it('accepts bootstrap servers as one comma-separated string', () => {
@@ -277,6 +288,7 @@ describe('restore options', () => {
       dry_run: false,
       max_concurrent_partitions: 4,
       active_group_policy: 'fail',
+      compression: 'source',
     });
   });
 
@@ -350,5 +362,14 @@ describe('restore options', () => {
       'restore.on_existing_data: must be one of fail, append, resume',
       'restore.active_group_policy: must be one of fail, skip',
     ]);
+  });
+});
+
+describe('restore.compression', () => {
+  it('takes source or a codec, and names the allowed values otherwise', () => {
+    for (const c of ['source', 'none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      expect(parseRestore(restoreYaml(`compression: ${c}`)).restore.compression).toBe(c);
+    expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(ConfigError);
+    expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(/restore\.compression.*source/s);
   });
 });

@@ -4,9 +4,12 @@ import { compress, decompress } from 'zstd-napi';
 import { CorruptDataError } from '../../../lib/errors.ts';
 import { type BackupRecord, TimestampType } from '../../../lib/format/record.ts';
 import { encodeRecord } from '../../../lib/format/record-codec.ts';
-import { SEGMENT_MAGIC } from '../../../lib/format/segment.ts';
+import { SEGMENT_MAGIC_V1 as SEGMENT_MAGIC } from '../../../lib/format/segment.ts';
 import { readSegment } from '../../../lib/format/segment-reader.ts';
-import { type FinishedSegment, SegmentWriter } from '../../../lib/format/segment-writer.ts';
+import {
+  type FinishedSegmentV1 as FinishedSegment,
+  SegmentWriterV1 as SegmentWriter,
+} from '../../../lib/format/segment-writer-v1.ts';
 
 const KEY = 'segments/orders/3/00000000000000000100-00000000000000000399-abc.kbseg.zst';
 
@@ -56,7 +59,7 @@ async function failure(body: Buffer, expectation: Parameters<typeof readSegment>
   );
 }
 
-describe('segment writer and reader', () => {
+describe('format-1 segment writer and reader', () => {
   it('round-trips records through 7-byte chunks, checking the summary', async () => {
     const records = sampleRecords(500);
     const seg = write(records);

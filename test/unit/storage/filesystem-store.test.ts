@@ -60,7 +60,7 @@ describe('FilesystemStore', () => {
     await store.put('a/b', 'hello');
     expect((await store.getIfExists('a/b'))?.toString()).toBe('hello');
     expect(await store.getIfExists('a/c')).toBeUndefined();
-    expect(await store.head('a/b')).toEqual({ size: 5 });
+    expect(await store.head('a/b')).toEqual({ size: 5, modifiedAt: expect.any(Date) });
     expect(await store.head('a/c')).toBeUndefined();
     expect(await store.head('a')).toBeUndefined();
     expect(await store.head('a/b/c')).toBeUndefined();

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   BackupLayout,
+  EvidenceKeys,
   KEY_TEMPLATES,
   type KeyName,
   LOCATION_FOLDERS,
@@ -22,7 +23,13 @@ function documentedKeys(): string[] {
   return [...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!);
 }
 
-const SAMPLE = { backup_id: 'b-1', restore_id: 'b-1--kc--0123456789', topic: 'orders', partition: 3 };
+const SAMPLE = {
+  backup_id: 'b-1',
+  restore_id: 'b-1--kc--0123456789',
+  evidence_id: 'drill-20261202-010203-ab12',
+  topic: 'orders',
+  partition: 3,
+};
 
 function fill(template: string, values: Record<string, string | number>): string {
   return template.replace(/<([a-z_]+)>/g, (_, name: string) => String(values[name]));
@@ -48,6 +55,9 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
       restoreReport: RestoreLayout.report(SAMPLE.restore_id),
       restoreLease: RestoreLayout.lease(SAMPLE.restore_id),
       restoreWorkflowConfig: WorkflowLayout.restoreConfig(SAMPLE.restore_id),
+      evidenceReport: EvidenceKeys.report(SAMPLE.evidence_id),
+      evidenceMarkdown: EvidenceKeys.markdown(SAMPLE.evidence_id),
+      evidenceSignature: EvidenceKeys.signature(SAMPLE.evidence_id),
     };
     for (const name of Object.keys(KEY_TEMPLATES) as KeyName[])
       expect([name, written[name]]).toEqual([name, fill(KEY_TEMPLATES[name], values)]);

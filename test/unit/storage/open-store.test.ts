@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../lib/errors.ts';
+import { EncryptingStore } from '../../../lib/storage/encryption/encrypting-store.ts';
+import { PlaintextStore } from '../../../lib/storage/encryption/plaintext-store.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
 import { openStore, openStoreFromUrl, parseStorageUrl } from '../../../lib/storage/open-store.ts';
 import { S3Store } from '../../../lib/storage/s3-store.ts';
@@ -42,24 +44,36 @@ describe('parseStorageUrl', () => {
 });
 
 describe('openStore', () => {
+  // Without storage.encryption a store is guarded (PlaintextStore refuses encrypted objects) around the backend.
   it('opens a folder as a FilesystemStore', () => {
     const store = openStore({ backend: 'filesystem', path: '/tmp/kb' });
-    expect(store).toBeInstanceOf(FilesystemStore);
+    expect(store).toBeInstanceOf(PlaintextStore);
+    expect((store as PlaintextStore).inner).toBeInstanceOf(FilesystemStore);
     expect(store.location).toBe('/tmp/kb');
   });
 
   it('opens a bucket as an S3Store whose location carries no credentials', () => {
     const store = openStore({ backend: 's3', bucket: 'b', prefix: '/p/q/', region: 'us-east-1' });
-    expect(store).toBeInstanceOf(S3Store);
+    const s3 = (store as PlaintextStore).inner;
+    expect(s3).toBeInstanceOf(S3Store);
     expect(store.location).toBe('s3://b/p/q');
-    (store as S3Store).destroy();
+    (s3 as S3Store).destroy();
   });
 
-  it('opens from a URL', () => {
+  it('opens from a URL, encrypted with --key-file / --kms-key-id', () => {
     const s3 = openStoreFromUrl('s3://b/x', { region: 'us-east-1' });
     expect(s3.location).toBe('s3://b/x');
-    (s3 as S3Store).destroy();
+    ((s3 as PlaintextStore).inner as S3Store).destroy();
     expect(openStoreFromUrl('file:///tmp/kb').location).toBe('/tmp/kb');
+    expect(openStoreFromUrl('/tmp/kb', { encryption: { key_file: '/tmp/kb.key' } })).toBeInstanceOf(
+      EncryptingStore,
+    );
+    expect(parseStorageUrl('s3://b/x', { encryption: { kms_key_id: 'alias/kb' } })).toEqual({
+      backend: 's3',
+      bucket: 'b',
+      prefix: 'x',
+      encryption: { kms_key_id: 'alias/kb' },
+    });
   });
 
   it('refuses a prefix that climbs out with ..', () => {

@@ -1,7 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these configs hold ${VAR} references, substituted by the engine
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/errors.ts';
-import { parseBackupInput, parseRestoreInput } from '../../../lib/workflow/config.ts';
+import { ObjectNotEncryptedError } from '../../../lib/storage/encryption/errors.ts';
+import { loadConfigRef, parseBackupInput, parseRestoreInput } from '../../../lib/workflow/config.ts';
 import { configVariables, policyFromEnv, STEP_ENV } from '../../../lib/workflow/index.ts';
 
 const SECRET = { sasl_username: 'backup-service', sasl_password: 'the-kafka-password' };
@@ -119,5 +124,67 @@ describe('the workflow policy', () => {
     expect(() => policyFromEnv({ [STEP_ENV.workflowPolicy]: '{"kafka_clusters": "x"}' })).toThrow(
       ConfigError,
     );
+  });
+});
+
+describe('the workflow policy with client-side encryption', () => {
+  const west = 'arn:aws:kms:us-west-2:111111111111:alias/kafka-backup-client-side';
+  const east = 'arn:aws:kms:us-east-1:111111111111:alias/kafka-backup-client-side';
+  const encrypted = { ...policy, encryption: { kms_key_id: west, additional_kms_key_ids: [east] } };
+  const parseWith = (raw: Record<string, unknown>, p: typeof policy & { encryption?: unknown }) =>
+    parseBackupInput(raw, { source: 'input', env: {}, now: new Date(), secret: SECRET, policy: p as never });
+  const servers = policy.kafka_clusters[0]!;
+
+  it("gives every config the deployment's keys: an input need not name them, nor can it turn encryption off", () => {
+    for (const storage of [{}, { encryption: { kms_key_id: 'alias/kafka-backup-client-side' } }]) {
+      expect(parseWith(backup(servers, storage), encrypted).storage.encryption).toEqual({
+        kms_key_id: west,
+        additional_kms_key_ids: [east],
+      });
+    }
+    // Without encryption in the policy, nothing is added.
+    expect(parse(backup(servers)).storage.encryption).toBeUndefined();
+  });
+
+  it('refuses another KMS key, a key file and a KMS endpoint the deployment does not name, naming the field', () => {
+    const other = errorOf(() =>
+      parseWith(
+        backup(servers, { encryption: { kms_key_id: 'arn:aws:kms:us-west-2:222222222222:key/x' } }),
+        encrypted,
+      ),
+    );
+    expect(other).toBeInstanceOf(ConfigError);
+    expect(other.message).toContain(
+      "storage.encryption.kms_key_id arn:aws:kms:us-west-2:222222222222:key/x is not this deployment's client-side encryption key",
+    );
+    expect(
+      errorOf(() => parseWith(backup(servers, { encryption: { key_file: '/tmp/k' } }), encrypted)).message,
+    ).toContain('storage.encryption.key_file cannot be used in a deployed workflow');
+    expect(
+      errorOf(() =>
+        parseWith(
+          backup(servers, { encryption: { kms_key_id: west, endpoint: 'https://kms.evil.example.com' } }),
+          encrypted,
+        ),
+      ).message,
+    ).toContain('storage.encryption.endpoint is not allowed');
+    // A deployment without client-side encryption refuses a config asking for it: its roles could not use the key.
+    expect(errorOf(() => parse(backup(servers, { encryption: { kms_key_id: west } }))).message).toContain(
+      'this deployment has no client-side encryption',
+    );
+  });
+
+  it('a step loading its stored config through config_ref reads it with the same keys', async () => {
+    const path = mkdtempSync(join(tmpdir(), 'kb-ref-'));
+    writeFileSync(join(path, 'c.json'), '{"mode":"backup"}');
+    const ref = {
+      storage: { backend: 'filesystem' as const, path },
+      key: 'c.json',
+      now: new Date().toISOString(),
+    };
+    expect((await loadConfigRef(ref)).raw).toEqual({ mode: 'backup' });
+    // Under the deployment's encryption the same plaintext object is refused: it is read through the keys.
+    const fsPolicy = { storage_endpoints: [], encryption: { kms_key_id: west, additional_kms_key_ids: [] } };
+    await expect(loadConfigRef(ref, fsPolicy)).rejects.toBeInstanceOf(ObjectNotEncryptedError);
   });
 });

@@ -1,0 +1,85 @@
+// (Here for the batch codec it needs to make batches.) Format-2 segments: Kafka's own batches behind an index entry, compressed by node:zlib's zstd.
+import { describe, expect, it } from 'vitest';
+import { CorruptDataError } from '../../../lib/errors.ts';
+import { readSegment, readSegmentItems } from '../../../lib/format/segment-reader.ts';
+import { type ScannedBatch, SegmentWriter } from '../../../lib/format/segment-writer.ts';
+import { crc32c } from '../../../lib/kafka/protocol/crc32c.ts';
+import {
+  type CodecName,
+  decodeBatch,
+  encodeBatch,
+  readBatchHeader,
+  recordsRegion,
+  scanBatch,
+} from '../../../lib/kafka/protocol/record-batch.ts';
+
+const KEY = 'segments/t/0/x.kbseg.zst';
+
+function batch(base: number, n: number, codec: CodecName): ScannedBatch {
+  const bytes = encodeBatch(
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 3 === 0 ? null : Buffer.from(`k${base + i}`),
+      value: Buffer.from(`{"order":${base + i},"note":"${'x'.repeat(i * 7)}"}`),
+      timestamp: 1_700_000_000_000 + base + i - (i === 1 ? 900 : 0),
+      headers: [
+        { key: 'h', value: Buffer.from('1') },
+        { key: 'h', value: null },
+      ],
+    })),
+    { producerId: 5n, producerEpoch: 0, baseSequence: base, codec },
+  );
+  bytes.writeBigInt64BE(BigInt(base), 0);
+  bytes.writeUInt32BE(crc32c(bytes.subarray(21)), 17);
+  const header = readBatchHeader(bytes, 0)!;
+  return { header, bytes, scan: scanBatch(header, recordsRegion(header, bytes)) };
+}
+
+async function* chunks(body: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < body.length; i += size) yield body.subarray(i, i + size);
+}
+
+describe('format-2 segments', () => {
+  const batches = [batch(0, 10, 'none'), batch(10, 5, 'zstd'), batch(15, 1, 'lz4'), batch(16, 40, 'gzip')];
+
+  it('store each batch byte for byte with its index entry, and summarise them', async () => {
+    const w = new SegmentWriter({ level: 3 });
+    for (const b of batches) await w.add(b);
+    const seg = await w.finish();
+    expect(seg).toMatchObject({ records: 56, first_offset: 0, last_offset: 55 });
+    expect(seg.min_timestamp).toBe(Math.min(...batches.map((b) => b.scan.minTimestamp)));
+    expect(seg.max_timestamp).toBe(Math.max(...batches.map((b) => b.scan.maxTimestamp)));
+    const items = [];
+    for await (const item of readSegmentItems(
+      chunks(seg.body, 333),
+      { key: KEY, ...seg },
+      { verifyBatches: true },
+    ))
+      items.push(item);
+    expect(items.map((i) => (i.kind === 'batch' ? i.batch.bytes : null))).toEqual(
+      batches.map((b) => b.bytes),
+    );
+    const records = [];
+    for await (const r of readSegment(chunks(seg.body, 4096), seg)) records.push(r);
+    expect(records).toEqual(batches.flatMap((b) => decodeBatch(b.header, b.bytes).records));
+  });
+
+  it('detect a batch changed inside an intact zstd stream (CRC), when asked to verify batches', async () => {
+    const damaged = batch(0, 10, 'none');
+    damaged.bytes[damaged.bytes.length - 2]! ^= 0x20;
+    const w = new SegmentWriter({ level: 1 });
+    await w.add(damaged);
+    const seg = await w.finish();
+    const read = async () => {
+      for await (const _ of readSegmentItems(chunks(seg.body, 100), { key: KEY }, { verifyBatches: true }));
+    };
+    await expect(read()).rejects.toThrow(CorruptDataError);
+    await expect(read()).rejects.toThrow(/CRC/);
+  });
+
+  it('refuse batches out of offset order and empty segments', async () => {
+    const w = new SegmentWriter({ level: 1 });
+    await w.add(batches[1]!);
+    await expect(w.add(batches[0]!)).rejects.toThrow(/does not follow/);
+    await expect(new SegmentWriter({ level: 1 }).finish()).rejects.toThrow(/empty/);
+  });
+});
