@@ -117,57 +117,141 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
     );
   if (states.length === 0) return;
   await cluster.requireSupportedBroker();
+  await new PartitionFetcher(cluster, opts).run(states);
+}
 
-  const partitionMaxBytes = opts.maxBytesPerPartition ?? 2 * 1024 * 1024;
-  const maxActive = Math.max(1, opts.concurrency);
-  const isolation =
-    opts.isolation === 'read_committed'
-      ? FetchIsolationLevels.READ_COMMITTED
-      : FetchIsolationLevels.READ_UNCOMMITTED;
-  /** Per topic: its id when reading started (a different one later means it was re-created) and leaders. */
-  const topics = new Map<string, { topicId: string; leaders: Map<number, number> | undefined }>();
-  const leaderOf = async (topic: string, partition: number): Promise<number> => {
-    let t = topics.get(topic);
+/** Per topic: its id when reading started (a different one later means it was re-created) and its leaders. */
+interface TopicState {
+  topicId: string;
+  leaders: Map<number, number> | undefined;
+}
+
+/**
+ * One readPartitions call: fetches the active partitions grouped by leader (a partition gone quiet alone), hands
+ * each partition's batches to `onBatch` in order, and retries transient errors within the retry deadline.
+ */
+class PartitionFetcher {
+  readonly #cluster: KafkaCluster;
+  readonly #opts: ReadOptions;
+  readonly #partitionMaxBytes: number;
+  readonly #isolation: (typeof FetchIsolationLevels)[keyof typeof FetchIsolationLevels];
+  readonly #topics = new Map<string, TopicState>();
+
+  constructor(cluster: KafkaCluster, opts: ReadOptions) {
+    this.#cluster = cluster;
+    this.#opts = opts;
+    this.#partitionMaxBytes = opts.maxBytesPerPartition ?? 2 * 1024 * 1024;
+    this.#isolation =
+      opts.isolation === 'read_committed'
+        ? FetchIsolationLevels.READ_COMMITTED
+        : FetchIsolationLevels.READ_UNCOMMITTED;
+  }
+
+  async run(states: PartitionState[]): Promise<void> {
+    const cluster = this.#cluster;
+    const maxActive = Math.max(1, this.#opts.concurrency);
+    let lastProgress = Date.now();
+    let attempt = 0;
+    const signal = this.#opts.signal;
+    while (states.some((s) => !s.done)) {
+      if (signal?.aborted) throw signal.reason ?? new Error('read aborted');
+      const active = states.filter((s) => !s.done).slice(0, maxActive);
+      const before = active.map((s) => s.next);
+      try {
+        const requests: [number, PartitionState[]][] = [];
+        const byLeader = new Map<number, PartitionState[]>();
+        for (const s of active) {
+          const leader = await this.#leaderOf(s.range.topic, s.range.partition);
+          if (s.solo) requests.push([leader, [s]]);
+          else byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
+        }
+        await Promise.all(
+          [...requests, ...byLeader].map(([leader, group]) => this.#fetchFrom(leader, group)),
+        );
+        attempt = 0;
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        const kind = classifyKafkaError(e);
+        if (
+          (kind !== 'transient' && kind !== 'network') ||
+          Date.now() - lastProgress > DEFAULT_RETRY.deadlineMs
+        ) {
+          throw translateKafkaError(e, cluster.settings, cluster.section, `read ${describe(active)}`);
+        }
+        this.#forgetLeaders();
+        await sleep(backoffDelay(DEFAULT_RETRY, ++attempt), signal);
+      }
+      if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
+    }
+  }
+
+  async #leaderOf(topic: string, partition: number): Promise<number> {
+    let t = this.#topics.get(topic);
     if (!t?.leaders) {
-      const md = await cluster.partitionLeaders(topic);
+      const md = await this.#cluster.partitionLeaders(topic);
       if (t && t.topicId !== md.topicId) {
         throw new UserError(`topic ${topic} was deleted and re-created while it was being read`, {
           hint: 'Run the backup again: it backs up the new topic from its start.',
         });
       }
       t = { topicId: md.topicId, leaders: new Map(md.leaders.map((l) => [l.partition, l.leader])) };
-      topics.set(topic, t);
+      this.#topics.set(topic, t);
     }
     const leader = t.leaders!.get(partition) ?? -1;
     if (leader < 0) throw new PartitionFetchError(topic, partition, 5 /* LEADER_NOT_AVAILABLE */);
     return leader;
-  };
-  const forgetLeaders = () => {
-    for (const t of topics.values()) t.leaders = undefined;
-    cluster.forgetMetadata();
-  };
+  }
 
-  const deliver = async (s: PartitionState, batches: FetchedBatch[], nextOffset: number) => {
+  #forgetLeaders(): void {
+    for (const t of this.#topics.values()) t.leaders = undefined;
+    this.#cluster.forgetMetadata();
+  }
+
+  async #deliver(s: PartitionState, batches: FetchedBatch[], nextOffset: number): Promise<void> {
     const fetchedFrom = s.next;
     s.next = Math.min(Math.max(s.next, nextOffset), s.range.to);
     if (s.next >= s.range.to) s.done = true;
-    await opts.onBatch(readBatch(s.range, batches, fetchedFrom, s.next));
-  };
+    await this.#opts.onBatch(readBatch(s.range, batches, fetchedFrom, s.next));
+  }
 
-  const handle = async (s: PartitionState, p: FetchedPartition, alone: boolean) => {
+  async #handle(s: PartitionState, p: FetchedPartition, alone: boolean): Promise<void> {
     if (p.errorCode === 1 /* OFFSET_OUT_OF_RANGE */) {
       // Retention deleted offsets before we reached them: continue at the log start; the caller sees the jump
       // (fetchedFrom below the first record) and records a gap.
-      const logStart = (await cluster.partitionOffsets(s.range.topic, opts.isolation)).find(
+      const logStart = (await this.#cluster.partitionOffsets(s.range.topic, this.#opts.isolation)).find(
         (o) => o.partition === s.range.partition,
       )?.logStart;
       if (logStart === undefined || logStart <= s.next)
         throw new PartitionFetchError(s.range.topic, s.range.partition, 1);
-      if (logStart >= s.range.to) await deliver(s, [], s.range.to);
+      if (logStart >= s.range.to) await this.#deliver(s, [], s.range.to);
       else s.next = logStart;
       return;
     }
     if (p.errorCode !== 0) throw new PartitionFetchError(s.range.topic, s.range.partition, p.errorCode);
+    const { batches, covered } = this.#keptBatches(s, p);
+    if (covered > s.next) {
+      s.emptyFetches = 0;
+      s.solo = false;
+      await this.#deliver(s, batches, covered);
+      return;
+    }
+    const end =
+      this.#isolation === FetchIsolationLevels.READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
+    if (end <= s.next) return; // nothing new yet (cannot happen below a cut taken earlier, but harmless)
+    if (!alone) {
+      s.solo = true;
+      return;
+    }
+    if (p.records.length === 0 && ++s.emptyFetches >= EMPTY_FETCHES_BEFORE_DONE)
+      await this.#deliver(s, [], s.range.to);
+  }
+
+  /**
+   * The batches of a fetched partition to hand on, CRC checked: those in [next, to), aborted and control batches
+   * dropped (under read_committed, by the fetch's aborted-transaction list and the markers), a batch the range
+   * starts or ends inside cut to the records in it; `covered` is the offset after everything looked at.
+   */
+  #keptBatches(s: PartitionState, p: FetchedPartition): { batches: FetchedBatch[]; covered: number } {
     const aborted = [...p.abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
     const batches: FetchedBatch[] = [];
     let covered = s.next;
@@ -181,7 +265,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
       }
       covered = last + 1;
       try {
-        if (isolation === FetchIsolationLevels.READ_COMMITTED) {
+        if (this.#isolation === FetchIsolationLevels.READ_COMMITTED) {
           while (aborted.length > 0 && aborted[0]!.firstOffset <= last)
             s.aborting.add(aborted.shift()!.producerId);
           if (header.control) {
@@ -217,91 +301,46 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         });
       }
     }
-    if (covered > s.next) {
-      s.emptyFetches = 0;
-      s.solo = false;
-      await deliver(s, batches, covered);
-      return;
-    }
-    const end = isolation === FetchIsolationLevels.READ_COMMITTED ? p.lastStableOffset : p.highWatermark;
-    if (end <= s.next) return; // nothing new yet (cannot happen below a cut taken earlier, but harmless)
-    if (!alone) {
-      s.solo = true;
-      return;
-    }
-    if (p.records.length === 0 && ++s.emptyFetches >= EMPTY_FETCHES_BEFORE_DONE)
-      await deliver(s, [], s.range.to);
-  };
+    return { batches, covered };
+  }
 
-  const fetchFrom = async (leader: number, group: PartitionState[]) => {
+  async #fetchFrom(leader: number, group: PartitionState[]): Promise<void> {
     const byTopic = new Map<string, PartitionState[]>();
     for (const s of group) byTopic.set(s.range.topic, [...(byTopic.get(s.range.topic) ?? []), s]);
-    const connection = await cluster[connectionOf](leader);
+    const connection = await this.#cluster[connectionOf](leader);
     const response = await fetchRecordsV13.async(
       connection,
       MAX_WAIT_MS,
       1,
-      Math.min(256 * 1024 * 1024, partitionMaxBytes * group.length),
-      isolation,
+      Math.min(256 * 1024 * 1024, this.#partitionMaxBytes * group.length),
+      this.#isolation,
       0,
       -1,
       [...byTopic].map(([topic, list]) => ({
-        topicId: topics.get(topic)!.topicId,
+        topicId: this.#topics.get(topic)!.topicId,
         partitions: list.map((s) => ({
           partition: s.range.partition,
           currentLeaderEpoch: -1,
           fetchOffset: BigInt(s.next),
           lastFetchedEpoch: -1,
-          partitionMaxBytes,
+          partitionMaxBytes: this.#partitionMaxBytes,
         })),
       })),
       [],
       '',
     );
     if (response.errorCode !== 0) throw new PartitionFetchError('*', -1, response.errorCode);
-    const byId = new Map([...topics].map(([name, t]) => [t.topicId, name]));
+    const byId = new Map([...this.#topics].map(([name, t]) => [t.topicId, name]));
     await Promise.all(
       response.responses.flatMap((t) =>
         t.partitions.map(async (p) => {
           const s = group.find(
             (x) => x.range.topic === byId.get(t.topicId) && x.range.partition === p.partition,
           );
-          if (s && !s.done) await handle(s, p, group.length === 1);
+          if (s && !s.done) await this.#handle(s, p, group.length === 1);
         }),
       ),
     );
-  };
-
-  let lastProgress = Date.now();
-  let attempt = 0;
-  const signal = opts.signal;
-  while (states.some((s) => !s.done)) {
-    if (signal?.aborted) throw signal.reason ?? new Error('read aborted');
-    const active = states.filter((s) => !s.done).slice(0, maxActive);
-    const before = active.map((s) => s.next);
-    try {
-      const requests: [number, PartitionState[]][] = [];
-      const byLeader = new Map<number, PartitionState[]>();
-      for (const s of active) {
-        const leader = await leaderOf(s.range.topic, s.range.partition);
-        if (s.solo) requests.push([leader, [s]]);
-        else byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
-      }
-      await Promise.all([...requests, ...byLeader].map(([leader, group]) => fetchFrom(leader, group)));
-      attempt = 0;
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      const kind = classifyKafkaError(e);
-      if (
-        (kind !== 'transient' && kind !== 'network') ||
-        Date.now() - lastProgress > DEFAULT_RETRY.deadlineMs
-      ) {
-        throw translateKafkaError(e, cluster.settings, cluster.section, `read ${describe(active)}`);
-      }
-      forgetLeaders();
-      await sleep(backoffDelay(DEFAULT_RETRY, ++attempt), signal);
-    }
-    if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
   }
 }
 

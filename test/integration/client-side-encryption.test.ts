@@ -252,7 +252,7 @@ restore:
         join(dir, 'gone.key'),
       ]);
       expect(missing.code).toBe(ERRORS.EncryptionKeyNotFoundError.exitCode);
-      expect(missing.stderr).toContain(`the key file ${join(dir, 'gone.key')}`);
+      expect(missing.stderr).toContain(`The key file ${join(dir, 'gone.key')}`);
       expect(missing.stderr).toContain(`backups/${id}/manifest.json`);
 
       const none = await runCli(['describe', ...at, '--backup-id', id]);
