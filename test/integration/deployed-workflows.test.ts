@@ -501,14 +501,14 @@ describe('the example deployment as deployed: bundled assets in their own proces
       iam.endpoint,
     ];
     const viaKms = await spawnCli(
-      ['evidence', 'verify', out.evidence_id, ...where, '--kms-key-id', evidenceKeyArn],
+      ['evidence', 'verify', out.evidence_id, ...where, '--evidence-kms-key-id', evidenceKeyArn],
       cliEnv,
     ).exited;
     expect(viaKms.code, viaKms.stderr).toBe(0);
     expect(viaKms.stdout).toContain(`evidence ${out.evidence_id}: signature valid (ECDSA_SHA_256`);
     const pem = join(mkdtempSync(join(tmpdir(), 'kb-evidence-pub-')), 'evidence.pub');
     const exported = await spawnCli(
-      ['evidence', 'public-key', '--kms-key-id', evidenceKeyArn, '--out', pem, '--region', 'us-east-1'],
+      ['evidence', 'public-key', '--evidence-kms-key-id', evidenceKeyArn, '--out', pem, '--region', 'us-east-1'],
       cliEnv,
     ).exited;
     expect(exported.code, exported.stderr).toBe(0);

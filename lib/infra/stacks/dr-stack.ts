@@ -127,7 +127,7 @@ export class DrStack extends RegionStack {
       new CfnOutput(this, 'DrillStateMachineArn', { value: drill.workflow.stateMachine.stateMachineArn });
       new CfnOutput(this, 'EvidenceKeyArn', {
         value: drill.workflow.evidenceKey.keyArn,
-        description: 'kafka-backup evidence verify <id> --path s3://… --kms-key-id <this>',
+        description: 'kafka-backup evidence verify <id> --path s3://… --evidence-kms-key-id <this>',
       });
     }
     const drAlarms = new DrReadinessAlarms(this, 'DrReadinessAlarms', {

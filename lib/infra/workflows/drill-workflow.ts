@@ -117,7 +117,7 @@ export class DrillWorkflow extends Construct {
       props.evidenceKey ??
       new kms.Key(this, 'EvidenceKey', {
         description:
-          'kafka-backup: signs DR drill evidence (kafka-backup evidence verify --kms-key-id <arn>)',
+          'kafka-backup: signs DR drill evidence (kafka-backup evidence verify --evidence-kms-key-id <arn>)',
         keySpec: kms.KeySpec.ECC_NIST_P256,
         keyUsage: kms.KeyUsage.SIGN_VERIFY,
         // Evidence signed with it must stay verifiable for as long as auditors keep asking.
