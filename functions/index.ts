@@ -7,6 +7,8 @@ export { handler as backupFinalize } from './backup-finalize.ts';
 export { handler as backupPartition } from './backup-partition.ts';
 export { handler as backupPlan } from './backup-plan.ts';
 export { handler as checkCluster } from './check-cluster.ts';
+export { handler as drillCleanup } from './drill-cleanup.ts';
+export { handler as drillRun } from './drill-run.ts';
 export { handler as findBackup } from './find-backup.ts';
 export { handler as restoreFailed } from './restore-failed.ts';
 export { handler as restoreMapOffsets } from './restore-map-offsets.ts';

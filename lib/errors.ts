@@ -67,6 +67,8 @@ export const ERRORS = {
   CorruptDataError: { retriable: false, exitCode: ExitCode.verificationFailed },
   /** The Fail state of the failover and failback workflows when VerifyRestore reports a mismatch. */
   RestoreVerificationFailed: { retriable: false, exitCode: ExitCode.verificationFailed },
+  /** The Fail state of the drill workflow when the drill ran and a check failed (its evidence says which). */
+  DrillFailed: { retriable: false, exitCode: ExitCode.verificationFailed },
   /** The Fail state after a Fargate step that did not exit with 0 (its exit code is in the cause). */
   FargateStepFailed: { retriable: false, exitCode: ExitCode.unexpected },
   /** The Fail state of a scale hook whose kind (ECS services, a function) the deployment file names none of. */

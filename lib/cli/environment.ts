@@ -11,7 +11,11 @@ export const ENVIRONMENT = {
   },
   KAFKA_BACKUP_EVIDENCE_KEY: {
     description:
-      'The Ed25519 private key file (kafka-backup evidence keygen) a drill signs its evidence with when --evidence-key is not given.',
+      'The Ed25519 private key file (kafka-backup evidence keygen) a drill signs its evidence with when --evidence-key is not given; the drill-run step reads it too.',
+  },
+  KAFKA_BACKUP_EVIDENCE_KMS_KEY_ID: {
+    description:
+      "In the drill-run step: the KMS asymmetric key (ARN) it signs the evidence with; the DR stack sets its evidence key's.",
   },
   KAFKA_BACKUP_S3_ENDPOINT: {
     description: 'S3-compatible endpoint for --path s3://... when --s3-endpoint is not given.',
@@ -94,6 +98,10 @@ export const ENVIRONMENT = {
   },
   DR_READINESS_MAX_AGE_SECONDS: {
     description: 'In the DR-readiness function: how old the newest backup may be for DR to be ready.',
+  },
+  DR_READINESS_DRILL_EVIDENCE: {
+    description:
+      "In the DR-readiness function: where the region's drill writes its evidence and the key that signs it (JSON), set by its construct.",
   },
 } as const satisfies Record<string, { description: string }>;
 export type EnvName = keyof typeof ENVIRONMENT;

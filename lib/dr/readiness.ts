@@ -1,11 +1,18 @@
+import { type EvidenceVerifier, kmsVerifier, listEvidence, verifyEvidence } from '../evidence/index.ts';
 import { loadManifests } from '../format/catalog.ts';
 import { EmfMetrics } from '../metrics/emf.ts';
 import { DEFAULT_DR_MAX_AGE_SECONDS, drReadyFromManifest } from '../metrics/from-manifest.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { openStore } from '../storage/open-store.ts';
-import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from './readiness-targets.ts';
+import {
+  DRILL_EVIDENCE_ENV,
+  type DrillEvidenceTarget,
+  MAX_AGE_ENV,
+  type ReadinessTarget,
+  TARGETS_ENV,
+} from './readiness-targets.ts';
 
-export { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV };
+export { DRILL_EVIDENCE_ENV, type DrillEvidenceTarget, MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV };
 
 export interface ReadinessResult {
   sourceClusterId: string;
@@ -66,12 +73,84 @@ export async function checkReadiness(
   });
 }
 
+export interface DrillEvidenceResult {
+  sourceClusterId: string;
+  /** The newest evidence that says the drill passed and whose signature verifies with the drill's key. */
+  newestPassedId: string | null;
+  passedAt: string | null;
+  daysSincePassed: number | null;
+  /** Newer reports that say "passed" but do not verify (edited, or signed by another key): never counted. */
+  unverified: { id: string; problems: string[] }[];
+}
+
+/** At most this many passing-but-unverifiable reports are looked at before giving up (each is a few reads). */
+const MAX_UNVERIFIED = 5;
+const DAY_SECONDS = 86_400;
+
+/**
+ * Days since the last passing DR drill, as kafka_backup_days_since_drill_passed: the newest evidence folder in the
+ * drill's location whose report says it passed and whose signature verifies with the drill stack's key (a report
+ * anyone could have written counts for nothing). CloudWatch cannot look back a month on one metric, so this check,
+ * every few minutes, turns the evidence into a gauge the NoDrillPassed alarm compares with its limit. No passing
+ * drill at all: nothing is reported (the alarm treats missing data as breaching).
+ */
+export async function checkDrillEvidence(
+  target: DrillEvidenceTarget,
+  opts: {
+    now: Date;
+    openStore?: (t: DrillEvidenceTarget) => ObjectStore;
+    verifier?: (t: DrillEvidenceTarget) => Promise<EvidenceVerifier>;
+    metrics?: Pick<EmfMetrics, 'daysSinceDrillPassed'>;
+  },
+): Promise<DrillEvidenceResult> {
+  const store = opts.openStore
+    ? opts.openStore(target)
+    : openStore({
+        backend: 's3',
+        bucket: target.bucket,
+        region: target.region,
+        prefix: target.prefix,
+        ...(target.encryption ? { encryption: target.encryption } : {}),
+      });
+  const metrics = opts.metrics ?? new EmfMetrics();
+  const result: DrillEvidenceResult = {
+    sourceClusterId: target.sourceClusterId,
+    newestPassedId: null,
+    passedAt: null,
+    daysSincePassed: null,
+    unverified: [],
+  };
+  const passing = (await listEvidence(store)).filter((e) => e.ok === true && e.signed);
+  let verifier: EvidenceVerifier | undefined;
+  for (const e of passing) {
+    if (result.unverified.length >= MAX_UNVERIFIED) break;
+    verifier ??= await (opts.verifier ?? ((t) => kmsVerifier({ keyId: t.keyArn, region: t.region })))(target);
+    const v = await verifyEvidence(store, e.id, verifier);
+    if (!v.ok || !v.report?.ok) {
+      result.unverified.push({ id: e.id, problems: v.problems });
+      continue;
+    }
+    result.newestPassedId = e.id;
+    result.passedAt = v.report.finished_at;
+    result.daysSincePassed = Math.max(
+      0,
+      (opts.now.getTime() - Date.parse(v.report.finished_at)) / 1000 / DAY_SECONDS,
+    );
+    metrics.daysSinceDrillPassed({ sourceClusterId: target.sourceClusterId, days: result.daysSincePassed });
+    break;
+  }
+  return result;
+}
+
 /** What the DR-readiness function is configured with (by its construct, lib/infra/constructs/dr-readiness.ts). */
 export function readinessSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): {
   targets: ReadinessTarget[];
   maxAgeSeconds: number;
+  drill: DrillEvidenceTarget | undefined;
 } {
   const targets = JSON.parse(env[TARGETS_ENV] ?? '[]') as ReadinessTarget[];
   const maxAgeSeconds = Number(env[MAX_AGE_ENV] ?? DEFAULT_DR_MAX_AGE_SECONDS);
-  return { targets, maxAgeSeconds };
+  const drillText = env[DRILL_EVIDENCE_ENV];
+  const drill = drillText ? (JSON.parse(drillText) as DrillEvidenceTarget) : undefined;
+  return { targets, maxAgeSeconds, drill };
 }

@@ -14,6 +14,7 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { PartitionDigest } from './drill-data.ts';
 import { DrillSteps } from './drill-steps.ts';
+import { scratchPrefixOf } from './scratch-namespace.ts';
 
 /** Kafka's limit on a topic name's length. */
 const MAX_TOPIC_NAME = 249;
@@ -30,6 +31,13 @@ export interface BackupDrillOptions {
    * @default 'kafka-backup-drill'
    */
   namespace?: string;
+  /**
+   * The exact prefix of every scratch topic, instead of `<namespace>-<stamp>-<random>.`: the drill workflow's
+   * `<namespace>-<execution name>.`, which its clean-up step knows too (see scratchPrefixOf).
+   */
+  scratchPrefix?: string;
+  /** Only backups of this source cluster (a location holding backups of several). */
+  sourceClusterId?: string;
   /** Which topics of the backup to restore (globs). @default every topic */
   topics?: { include: string[]; exclude: string[] };
   /** Leave the scratch topics in place for a look. */
@@ -81,7 +89,10 @@ export async function runBackupDrill(o: BackupDrillOptions): Promise<BackupDrill
   // A random tail too: two drills in one second (a retried schedule) must not share topics or evidence.
   const unique = `${stamp(started)}-${randomBytes(2).toString('hex')}`;
   const id = `drill-${unique}`;
-  const namespace = `${o.namespace ?? 'kafka-backup-drill'}-${unique}.`;
+  const namespace =
+    o.scratchPrefix !== undefined
+      ? scratchPrefixOf(o.scratchPrefix)
+      : `${o.namespace ?? 'kafka-backup-drill'}-${unique}.`;
   const target = new KafkaCluster(o.target, 'target', 'kafka-backup-drill');
   const steps = new DrillSteps(o.logger);
   const created: string[] = [];
@@ -95,7 +106,10 @@ export async function runBackupDrill(o: BackupDrillOptions): Promise<BackupDrill
   const checks: EvidenceReport['checks'] = [];
   try {
     await steps.run('find the newest complete backup in the DR location', async () => {
-      const found = await findRestorableBackup(o.store);
+      const found = await findRestorableBackup(
+        o.store,
+        o.sourceClusterId !== undefined ? { sourceClusterId: o.sourceClusterId } : {},
+      );
       manifest = await loadManifest(o.store, found.backup_id);
       backupAge = Math.max(0, (started.getTime() - Date.parse(found.completed_at)) / 1000);
       const arrived = (await o.store.head(Layout.manifest(found.backup_id)))?.modifiedAt;

@@ -14,6 +14,7 @@ import {
 import type { Logger } from '../log.ts';
 import { OriginHeader, runRestore } from '../restore/index.ts';
 import { openStore } from '../storage/index.ts';
+import { SYNTHETIC_DRILL_FOLDER } from '../storage/layout.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { drillKey, drillPartition, drillValue, PartitionDigest } from './drill-data.ts';
 
@@ -33,6 +34,11 @@ export interface DrillOptions {
   replicationTimeoutMs: number;
   logger: Logger;
   now?: () => Date;
+  /**
+   * The test topic's and consumer group's names instead of `dr-test-<stamp>` and `dr-drill-<stamp>`: the drill
+   * workflow puts them under its scratch prefix, which its clean-up step deletes after a crashed drill.
+   */
+  names?: { topic: string; group: string };
 }
 
 export interface DrillStep {
@@ -69,8 +75,11 @@ export interface DrillReport {
 
 function drillLocation(storage: StorageConfig): StorageConfig {
   if (storage.backend === 'filesystem')
-    return { ...storage, path: `${storage.path.replace(/\/+$/, '')}/_drills` };
-  return { ...storage, prefix: storage.prefix ? `${storage.prefix}/_drills` : '_drills' };
+    return { ...storage, path: `${storage.path.replace(/\/+$/, '')}/${SYNTHETIC_DRILL_FOLDER}` };
+  return {
+    ...storage,
+    prefix: storage.prefix ? `${storage.prefix}/${SYNTHETIC_DRILL_FOLDER}` : SYNTHETIC_DRILL_FOLDER,
+  };
 }
 
 function stamp(d: Date): string {
@@ -101,8 +110,8 @@ class DrillRun {
     this.o = o;
     this.started = o.now ? o.now() : new Date();
     const id = stamp(this.started);
-    this.topic = `dr-test-${id}`;
-    this.group = `dr-drill-${id}`;
+    this.topic = o.names?.topic ?? `dr-test-${id}`;
+    this.group = o.names?.group ?? `dr-drill-${id}`;
     this.backupId = `drill-${id}`;
     this.source = new KafkaCluster(o.source, 'source', 'kafka-backup-drill');
     this.target = new KafkaCluster(o.target, 'target', 'kafka-backup-drill');

@@ -135,8 +135,21 @@ function value(text: string, field: FieldDef, where: Where): number {
   return index + (field.namesBase ?? 0);
 }
 
-/** Day-of-week to EventBridge: expanded to a set of days, written as names (no numbering to get wrong). */
+/**
+ * Day-of-week to EventBridge: expanded to a set of days, written as names (no numbering to get wrong). One
+ * `<day>#<n>` (EventBridge's and Quartz's "the n-th such day of the month", e.g. `MON#1` the first Monday) is taken
+ * too, alone: EventBridge writes it with its own day numbers (1 = Sunday), `2#1`.
+ */
 function daysOfWeek(text: string, where: Where): string {
+  const nth = /^([0-9A-Za-z]+)#([0-9]+)$/.exec(text);
+  if (nth) {
+    const day = value(nth[1]!, DAY_OF_WEEK, where) % 7;
+    const n = Number(nth[2]);
+    if (n < 1 || n > 5) throw where(DAY_OF_WEEK, `"${text}": the n-th day of the month is 1 to 5, not ${n}`);
+    return `${day + 1}#${n}`;
+  }
+  if (text.includes('#'))
+    throw where(DAY_OF_WEEK, `"${text}": <day>#<n> (e.g. MON#1) must stand alone, without lists or ranges`);
   const days = new Set<number>();
   for (const part of text.split(',')) {
     const { from, to, step } = parseItem(part, DAY_OF_WEEK, where);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configErrorMap } from '../config/zod-messages.ts';
+import { CronError, toEventBridgeCron } from './cron.ts';
 import { KafkaBackupSpec, KafkaRestoreSpec, SpecError } from './specs.ts';
 
 /*
@@ -106,11 +107,51 @@ export const PrimaryRegionConfig = z.strictObject({
   backups: z.array(NamedBackup).min(1, 'must hold at least one KafkaBackup'),
 });
 
+/**
+ * The DR drill of a DR region: a state machine on an EventBridge Scheduler schedule that proves, with signed
+ * evidence in the replica bucket, that the newest complete backup restores (README "Proving DR").
+ */
+export const DrillConfig = z.strictObject({
+  /** 5-field cron (UTC unless timeZone); day-of-week may be `MON#1` (the first Monday of the month). */
+  schedule: z.string().min(1).default('0 4 * * MON#1'),
+  timeZone: z.string().min(1).default('UTC'),
+  /** backup: the newest complete backup restored into a scratch namespace; synthetic: a test topic made for it. */
+  kind: z.enum(['backup', 'synthetic']).default('backup'),
+  /**
+   * The KafkaRestore of this region whose targetCluster (where the scratch topics go) and storage (the backups
+   * restored, where the evidence is written) the drill uses. Default: the region's only restore.
+   */
+  restore: ResourceName.optional(),
+  /** Scratch topics are `<namespace>-<execution name>.<topic>`; the drill deletes only those. */
+  namespace: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{5,59}$/, 'must be 6 to 60 of A-Z a-z 0-9 . _ - (a Kafka topic prefix)')
+    .default('kafka-backup-drill'),
+  /** Topics of the backup to restore (globs); default every topic. */
+  topics: z.array(z.string().min(1)).min(1).optional(),
+  excludeTopics: z.array(z.string().min(1)).default([]),
+  /** Whose backups it restores, and the label of its metrics. Default: the restore's offsetReset.sourceCluster. */
+  sourceClusterId: z.string().min(1).optional(),
+  /** Alarm when no drill has passed for this many days (its signed evidence, read by the DR-readiness check). */
+  maxDaysWithoutPass: z.int().positive().max(366).default(35),
+  /** kind synthetic: the KafkaBackup of the primary whose kafkaCluster the test topic is made on, and its size. */
+  synthetic: z
+    .strictObject({
+      backup: ResourceName,
+      records: z.int().positive().default(10_000),
+      recordSize: z.int().positive().default(1_000),
+      partitions: z.int().positive().default(3),
+    })
+    .optional(),
+});
+export type DrillConfig = z.infer<typeof DrillConfig>;
+
 export const DrRegionConfig = z.strictObject({
   ...RegionBase,
   bucketName: BucketName,
   /** KafkaRestore specs run by this region's failover workflow (e.g. the guide's dr-restore). */
   restores: z.array(NamedRestore).default([]),
+  drill: DrillConfig.optional(),
 });
 
 export const RestoreTargetConfig = z.strictObject({
@@ -295,6 +336,49 @@ export const DeploymentConfig = z
     for (const [d, t] of config.restoreTargets.entries()) {
       for (const [i, r] of t.restores.entries())
         checkName(r.name, ['restoreTargets', d, 'restores', i, 'name']);
+    }
+    for (const [d, dr] of config.dr.entries()) {
+      const drill = dr.drill;
+      if (!drill) continue;
+      try {
+        toEventBridgeCron(drill.schedule);
+      } catch (e) {
+        if (!(e instanceof CronError)) throw e;
+        ctx.addIssue({ code: 'custom', path: ['dr', d, 'drill', 'schedule'], message: e.message });
+      }
+      const names = dr.restores.map((r) => r.name);
+      if (drill.restore === undefined && names.length !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dr', d, 'drill', 'restore'],
+          message: `required: name the restore whose target cluster and storage the drill uses (${names.length === 0 ? 'the region has no restores: add one' : `one of ${names.join(', ')}`})`,
+        });
+      else if (drill.restore !== undefined && !names.includes(drill.restore))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dr', d, 'drill', 'restore'],
+          message: `"${drill.restore}" is not a restore of this region${names.length ? ` (${names.join(', ')})` : ''}`,
+        });
+      if (drill.kind === 'synthetic') {
+        const backups = config.primary.backups.map((b) => b.name);
+        if (!drill.synthetic)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dr', d, 'drill', 'synthetic'],
+            message: `required for kind synthetic: { "backup": <the KafkaBackup whose cluster the test topic is made on> } (${backups.join(', ')})`,
+          });
+        else if (!backups.includes(drill.synthetic.backup))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dr', d, 'drill', 'synthetic', 'backup'],
+            message: `"${drill.synthetic.backup}" is not a primary backup (${backups.join(', ')})`,
+          });
+      } else if (drill.synthetic)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dr', d, 'drill', 'synthetic'],
+          message: 'only used with kind synthetic',
+        });
     }
   });
 export type DeploymentConfig = z.infer<typeof DeploymentConfig>;

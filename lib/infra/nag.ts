@@ -12,7 +12,7 @@ export interface Justification {
   readonly reason: string;
 }
 
-const WORKFLOW_FUNCTION_ROLE = /^WorkflowFunctions\/[A-Za-z]+\/ServiceRole\//;
+const WORKFLOW_FUNCTION_ROLE = /^(WorkflowFunctions|DrillWorkflow\/Functions)\/[A-Za-z]+\/ServiceRole\//;
 const WORKFLOW_TASK_ROLE = /^WorkflowFunctions\/Task\/TaskRole\//;
 const STATE_MACHINE_ROLE = /^[A-Za-z]+Workflow\/StateMachine\/Role\//;
 
@@ -23,7 +23,7 @@ const STATE_MACHINE_ROLE = /^[A-Za-z]+Workflow\/StateMachine\/Role\//;
 export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
   {
     rule: /^AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambda(Basic|VPCAccess)ExecutionRole\]$/,
-    path: /^(WorkflowFunctions\/[A-Za-z]+|DrReadiness\/Function)\/ServiceRole\/Resource$/,
+    path: /^(WorkflowFunctions\/[A-Za-z]+|DrillWorkflow\/Functions\/[A-Za-z]+|DrReadiness\/Function)\/ServiceRole\/Resource$/,
     reason:
       "AWS's Lambda execution policies: writing the function's own CloudWatch Logs, and for functions in the Kafka " +
       'VPC the network-interface calls Lambda makes to attach them (ec2:CreateNetworkInterface and kin have no ' +
@@ -37,11 +37,18 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
       'statements without action wildcards, on key patterns per step (STEP_S3_ACCESS in lib/infra/workflows/functions.ts).',
   },
   {
-    rule: /^AwsSolutions-IAM5\[Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\/\*(backups\/\*|segments\/\*|lease\.json|restores\/\*|restores\/\*\/lease\.json)\]$/,
+    rule: /^AwsSolutions-IAM5\[Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\/\*(backups\/\*|segments\/\*|lease\.json|restores\/\*|restores\/\*\/lease\.json|evidence\/\*)\]$/,
     path: new RegExp(`(${WORKFLOW_FUNCTION_ROLE.source}|${WORKFLOW_TASK_ROLE.source})`),
     reason:
-      'Per-step write and delete scopes in the backup bucket: the key patterns of lib/format (backups/<id>/, ' +
-      'segments/, lease.json, restores/<id>/) under any location prefix, which the execution input chooses.',
+      'Per-step write and delete scopes in the backup bucket: the key patterns of lib/storage/layout.ts (backups/<id>/, ' +
+      'segments/, lease.json, restores/<id>/, evidence/<id>/) under any location prefix, which the execution input chooses.',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\/(\*\/)?_drills\/\*\]$/,
+    path: /^DrillWorkflow\/Functions\/DrillRun\/ServiceRole\/DefaultPolicy\/Resource$/,
+    reason:
+      "A synthetic drill's own sub-location (<location>/_drills/): it backs up a test topic there and removes that " +
+      'backup afterwards; nothing outside it.',
   },
   {
     rule: /^AwsSolutions-IAM5\[Action::kms:(GenerateDataKey|ReEncrypt)\*\]$/,
@@ -125,6 +132,12 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
     path: /^DrReadiness\/Function\/ServiceRole\/DefaultPolicy\/Resource$/,
     reason:
       'The backups folders of the replicated locations, read to find their newest manifest: a folder needs a wildcard.',
+  },
+  {
+    rule: /^AwsSolutions-IAM5\[Resource::<[A-Za-z0-9]+\.Arn>\/([^\]]*\/)?evidence\/\*\]$/,
+    path: /^DrReadiness\/Function\/ServiceRole\/DefaultPolicy\/Resource$/,
+    reason:
+      "The drill's evidence folder, read to find the newest passing drill (its signature checked with the evidence key's public half).",
   },
 ];
 

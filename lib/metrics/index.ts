@@ -34,6 +34,8 @@ export type {
   BackupFailed,
   BackupStarted,
   BackupSucceeded,
+  DaysSinceDrillPassed,
+  DrillFinished,
   DrReady,
   MetricsRecorder,
   RecordsBackedUp,

@@ -128,6 +128,34 @@ export const METRICS = {
     labelNames: ['target_cluster_id'],
     unit: 'Seconds',
   },
+  drillPassed: {
+    name: 'kafka_backup_drill_passed',
+    help: '1 when the last DR drill passed (restored, every check held), else 0 (failed, or ended before its evidence).',
+    kind: 'gauge',
+    labelNames: ['source_cluster_id'],
+    unit: 'None',
+  },
+  drillRpoSeconds: {
+    name: 'kafka_backup_drill_rpo_seconds',
+    help: 'Recovery point measured by the last DR drill: age of the newest complete backup in the DR location, in seconds.',
+    kind: 'gauge',
+    labelNames: ['source_cluster_id'],
+    unit: 'Seconds',
+  },
+  drillRtoSeconds: {
+    name: 'kafka_backup_drill_rto_seconds',
+    help: "Recovery time measured by the last DR drill: the whole backup restored at the drill's measured rate, in seconds.",
+    kind: 'gauge',
+    labelNames: ['source_cluster_id'],
+    unit: 'Seconds',
+  },
+  daysSinceDrillPassed: {
+    name: 'kafka_backup_days_since_drill_passed',
+    help: 'Days since the newest DR drill whose signed evidence says it passed (the DR-readiness check reads it).',
+    kind: 'gauge',
+    labelNames: ['source_cluster_id'],
+    unit: 'None',
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -3,6 +3,8 @@ import type {
   BackupFailed,
   BackupStarted,
   BackupSucceeded,
+  DaysSinceDrillPassed,
+  DrillFinished,
   DrReady,
   MetricsRecorder,
   RecordsBackedUp,
@@ -137,6 +139,21 @@ export abstract class ObservationRecorder implements MetricsRecorder {
   drReady(e: DrReady): void {
     const labels = { source_cluster_id: e.sourceClusterId };
     this.#apply([{ metric: METRICS.drReady, value: e.ready ? 1 : 0, labels }]);
+  }
+
+  drillFinished(e: DrillFinished): void {
+    const labels = { source_cluster_id: e.sourceClusterId };
+    this.#apply([
+      { metric: METRICS.drillPassed, value: e.passed ? 1 : 0, labels },
+      // Unknown measures are left out rather than sent as 0: a 0 s RPO would read as perfect.
+      ...(e.rpoSeconds === null ? [] : [{ metric: METRICS.drillRpoSeconds, value: e.rpoSeconds, labels }]),
+      ...(e.rtoSeconds === null ? [] : [{ metric: METRICS.drillRtoSeconds, value: e.rtoSeconds, labels }]),
+    ]);
+  }
+
+  daysSinceDrillPassed(e: DaysSinceDrillPassed): void {
+    const labels = { source_cluster_id: e.sourceClusterId };
+    this.#apply([{ metric: METRICS.daysSinceDrillPassed, value: e.days, labels }]);
   }
 
   #apply(batch: Observation[]): void {

@@ -21,6 +21,10 @@ export interface MetricsRecorder {
   restoreFailed(e: RestoreFailed): void;
   /** Whether the DR side holds a recent complete backup of the source cluster (see drReadyFromManifest). */
   drReady(e: DrReady): void;
+  /** A DR drill ended: its verdict and what it measured (lib/drill, the drill workflow). */
+  drillFinished(e: DrillFinished): void;
+  /** Days since the newest passing drill, from its signed evidence (the DR-readiness check). */
+  daysSinceDrillPassed(e: DaysSinceDrillPassed): void;
 }
 
 export interface BackupStarted {
@@ -79,6 +83,20 @@ export interface DrReady {
   ready: boolean;
 }
 
+export interface DrillFinished {
+  sourceClusterId: string;
+  passed: boolean;
+  /** The newest complete backup's age in the DR location at drill time; null when none was found. */
+  rpoSeconds: number | null;
+  /** The whole backup restored at the drill's measured rate; null when the drill restored nothing. */
+  rtoSeconds: number | null;
+}
+
+export interface DaysSinceDrillPassed {
+  sourceClusterId: string;
+  days: number;
+}
+
 export const noopMetrics: MetricsRecorder = {
   backupStarted() {},
   recordsBackedUp() {},
@@ -89,4 +107,6 @@ export const noopMetrics: MetricsRecorder = {
   restoreSucceeded() {},
   restoreFailed() {},
   drReady() {},
+  drillFinished() {},
+  daysSinceDrillPassed() {},
 };

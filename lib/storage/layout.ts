@@ -30,6 +30,9 @@ export const LOCATION_FOLDERS = {
   evidence: 'evidence/',
 } as const;
 
+/** The synthetic drill's own sub-location of a location (`<location>/_drills/`): its backups never mix with yours. */
+export const SYNTHETIC_DRILL_FOLDER = '_drills';
+
 /** Offsets in segment keys: 20 zero-padded digits, so that keys sort in offset order. */
 function pad(n: number): string {
   return String(n).padStart(20, '0');

@@ -91,6 +91,37 @@ const GroupResetResult = GroupResetPlan.extend({
   status: z.enum(['reset', 'skipped', 'failed', 'unchanged']),
 });
 
+/**
+ * What the drill workflow runs (its input `drill`, the deployment file's `dr[].drill` as the stack writes it): a
+ * restore config naming the DR cluster (target, where the scratch topics go) and the DR location (storage), and
+ * for a synthetic drill a backup config naming the source cluster.
+ */
+export const DrillInput = z.object({
+  kind: z.enum(['backup', 'synthetic']).default('backup'),
+  /** The scratch namespace's base; the state machine appends the execution's name (see scratch_prefix). */
+  namespace: z.string().min(1).default('kafka-backup-drill'),
+  config: RawConfig,
+  source_config: RawConfig.optional(),
+  /** Topics of the backup to restore (globs); default every topic. */
+  topics: z
+    .object({ include: z.array(z.string().min(1)).min(1), exclude: z.array(z.string()).default([]) })
+    .optional(),
+  /** The source cluster the drill proves DR for: its backups are restored, its metrics labelled. */
+  source_cluster_id: z.string().min(1).optional(),
+  synthetic: z
+    .object({
+      records: z.number().int().positive().default(10_000),
+      record_size: z.number().int().positive().default(1_000),
+      partitions: z.number().int().positive().default(3),
+    })
+    .prefault({}),
+  /** Older than this, the newest backup does not make DR ready (kafka_backup_dr_ready): the readiness check's. */
+  max_backup_age_seconds: z.number().int().positive().default(7_200),
+});
+export type DrillInput = z.infer<typeof DrillInput>;
+
+const DrillExecution = z.object({ id: z.string().min(1), name: z.string().min(1) });
+
 /** Whatever the state held when a step failed (Catch ResultPath $.error keeps the rest). */
 const FailedState = z.object({ state: z.record(z.string(), z.unknown()) });
 
@@ -145,6 +176,22 @@ export const StepEvents = {
     groups: z.array(GroupResetResult).default([]),
   }),
   'restore-failed': FailedState,
+  'drill-run': z.object({
+    drill: DrillInput,
+    /** `<namespace>-<execution name>.` as the state machine made it (scratchPrefixOf makes it a topic prefix). */
+    scratch_prefix: z.string().min(1),
+    execution: DrillExecution,
+    trigger: z
+      .object({ via: z.enum(['schedule', 'workflow']).default('workflow'), principal: z.string().optional() })
+      .prefault({}),
+  }),
+  'drill-cleanup': z.object({
+    drill: DrillInput,
+    scratch_prefix: z.string().min(1),
+    execution: DrillExecution,
+    /** What RunDrill failed with (its Catch). */
+    error: z.record(z.string(), z.unknown()).optional(),
+  }),
 } as const;
 
 export type StepEvent<N extends keyof typeof StepEvents> = z.infer<(typeof StepEvents)[N]>;

@@ -16,9 +16,23 @@ export const STEP_NAMES = [
   'restore-reset-groups',
   'restore-verify',
   'restore-failed',
+  'drill-run',
+  'drill-cleanup',
 ] as const;
 
 export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * The drill workflow's steps: their functions are made by the drill construct of a DR stack (with the evidence
+ * key's kms:Sign), not by every stack's WorkflowFunctions. Like every step, runnable as `kafka-backup step <name>`.
+ */
+export const DRILL_STEP_NAMES = ['drill-run', 'drill-cleanup'] as const satisfies readonly StepName[];
+export type DrillStepName = (typeof DRILL_STEP_NAMES)[number];
+/** The steps of the backup, failover and failback workflows: every stack's WorkflowFunctions. */
+export type WorkflowStepName = Exclude<StepName, DrillStepName>;
+export const WORKFLOW_STEP_NAMES = STEP_NAMES.filter(
+  (s): s is WorkflowStepName => !(DRILL_STEP_NAMES as readonly string[]).includes(s),
+);
 
 /** Environment variables the construct sets on the functions and the Fargate task, read by the step runtime. */
 export const STEP_ENV = {
@@ -41,4 +55,11 @@ export const STEP_ENV = {
   workflowPolicy: 'KAFKA_BACKUP_WORKFLOW_POLICY',
   /** The only values `${VAR}` resolves from in a step (JSON object NAME -> value; the deployment's configVariables). */
   configVariables: 'KAFKA_BACKUP_CONFIG_VARS',
+  /** The KMS asymmetric key (ARN) the drill signs its evidence with: set by the drill construct. */
+  evidenceKmsKey: 'KAFKA_BACKUP_EVIDENCE_KMS_KEY_ID',
+  /**
+   * Or an Ed25519 key file (`kafka-backup evidence keygen`), for a drill step run outside AWS: the variable the
+   * CLI's `drill` reads too.
+   */
+  evidenceKeyFile: 'KAFKA_BACKUP_EVIDENCE_KEY',
 } as const;

@@ -41,6 +41,7 @@ import {
   storeConfig,
   WorkflowLayout,
 } from './config.ts';
+import { drillCleanupStep, drillRunStep } from './drill-steps.ts';
 import {
   type BackupItem,
   parseEvent,
@@ -582,6 +583,8 @@ export const STEPS: Readonly<Record<StepName, Step>> = {
   'restore-reset-groups': step('restore-reset-groups', restoreResetGroupsStep),
   'restore-verify': step('restore-verify', restoreVerifyStep),
   'restore-failed': step('restore-failed', restoreFailedStep),
+  'drill-run': step('drill-run', drillRunStep),
+  'drill-cleanup': step('drill-cleanup', drillCleanupStep),
 };
 
 /** Runs one step: what every Lambda handler and `kafka-backup step <name>` call. */

@@ -4,8 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmsVerifier, listEvidence, verifyEvidence } from '../../lib/evidence/index.ts';
 import { loadManifest } from '../../lib/format/catalog.ts';
 import { Layout, type Manifest } from '../../lib/format/manifest.ts';
 import { validateBackup } from '../../lib/format/validate-backup.ts';
@@ -13,7 +15,7 @@ import { STEP_BUNDLING } from '../../lib/infra/workflows/functions.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
-import { REPO_ROOT } from '../support/cli.ts';
+import { REPO_ROOT, spawnCli } from '../support/cli.ts';
 import {
   type DeployedStack,
   type PolicyStatement,
@@ -88,6 +90,9 @@ describe('the example deployment as deployed: bundled assets in their own proces
   const security = { security_protocol: 'SASL_SSL', sasl_mechanism: 'SCRAM-SHA-256' };
   let firstBackup: { backup_id: string; stats: Manifest['stats'] };
   let failedOverAt = 0;
+  /** The DR stack's evidence key, made in moto (ECC_NIST_P256, SIGN_VERIFY) in place of the stack's. */
+  let evidenceKeyArn = '';
+  let drilledEvidenceId = '';
 
   const stack = (name: string) => stacks.get(name)!;
   const userName = (s: DeployedStack, roleId: string) => `${s.region}-${roleId}`.slice(0, 64);
@@ -113,7 +118,11 @@ describe('the example deployment as deployed: bundled assets in their own proces
       const out = await lambdaService.invoke(fn, root, input, {
         credentials: users.get(userName(s, fn.roleId))!,
         region: s.region,
-        env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint, POWERTOOLS_LOG_LEVEL: 'WARN' },
+        env: {
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+          AWS_ENDPOINT_URL_KMS: iam.endpoint,
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+        },
         remainingMs,
       });
       emf.push(...out.emf);
@@ -164,6 +173,17 @@ describe('the example deployment as deployed: bundled assets in their own proces
       { name: 'kafka-backups-primary', region: 'us-west-2' },
       { name: 'kafka-backups-dr', region: 'us-east-1' },
     ]);
+    // The DR stack's evidence key, as CloudFormation would have made it: its ARN is what the template's env vars
+    // and policies name from here on.
+    const [keyId, ...more] = stack(DR_STACK)
+      .ofType('AWS::KMS::Key')
+      .filter(([, p]) => p['KeyUsage'] === 'SIGN_VERIFY');
+    expect(more).toEqual([]);
+    evidenceKeyArn = await iam.kmsKey('us-east-1', {
+      KeyUsage: keyId![1]['KeyUsage'] as string,
+      KeySpec: keyId![1]['KeySpec'] as string,
+    });
+    stack(DR_STACK).bind(keyId![0], { arn: evidenceKeyArn });
     for (const s of [stack(PRIMARY_STACK), stack(DR_STACK)]) {
       const roles = new Set([...s.lambdas().map((f) => f.roleId), s.task().taskRoleId]);
       for (const roleId of roles)
@@ -398,6 +418,166 @@ describe('the example deployment as deployed: bundled assets in their own proces
     failedOverAt = Date.now();
   });
 
+  it('drill: the DR stack’s drill restores the newest backup into its scratch namespace, signs with the stack key, touches nothing else', async () => {
+    expect(failedOverAt).toBeGreaterThan(0);
+    const others = async () => {
+      const out = new Map<string, number[]>();
+      for (const t of await dr.listTopics())
+        if (!t.startsWith('__'))
+          out.set(
+            t,
+            (await dr.partitionOffsets(t)).map((o) => o.end),
+          );
+      return out;
+    };
+    const before = await others();
+    const committed = await dr.committedOffsets(group);
+    const s = stack(DR_STACK);
+    const run = s.lambdas().find((f) => f.handler === 'index.drillRun')!;
+    expect(run.environment['KAFKA_BACKUP_EVIDENCE_KMS_KEY_ID']).toBe(evidenceKeyArn);
+    const wf = new LocalWorkflow(s.definition('DrillWorkflowStateMachine'), bindings(s));
+    const started = Date.now();
+    const out = (await wf.run({
+      trigger: { via: 'schedule', principal: 'EventBridge Scheduler schedule kafka-backup/drill' },
+      drill: {
+        kind: 'backup',
+        namespace: 'dwf-drill',
+        config: {
+          mode: 'restore',
+          backup_id: 'latest',
+          target: { bootstrap_servers: [ground().drSaslSsl], security },
+          storage: storage('kafka-backups-dr', 'us-east-1', prefix),
+        },
+        topics: { include: [topic] },
+        source_cluster_id: 'prod-us-west-2',
+      },
+    })) as { ok: boolean; evidence_id: string; scratch_prefix: string; key_id: string; backup_id: string };
+    console.info(`drill workflow: ${wf.calls.length} tasks in ${Date.now() - started} ms`);
+    expect(out).toMatchObject({ ok: true, backup_id: firstBackup.backup_id });
+    // KMS's GetPublicKey names the key by its ARN; moto's by its id.
+    expect(evidenceKeyArn.endsWith(out.key_id)).toBe(true);
+    expect(out.scratch_prefix).toMatch(/^dwf-drill-[0-9a-f-]{36}\.$/);
+    expect(wf.callsOf('CleanUpDrill')).toHaveLength(0);
+    // Signed through KMS by the drill function's role, verified with the key's public half.
+    const store = adminStore('kafka-backups-dr', 'us-east-1', prefix);
+    const kms = new KMSClient({ region: 'us-east-1', endpoint: iam.endpoint, credentials: admin });
+    const verified = await verifyEvidence(
+      store,
+      out.evidence_id,
+      await kmsVerifier({ keyId: evidenceKeyArn, client: kms }),
+    );
+    expect(verified.problems).toEqual([]);
+    expect(verified).toMatchObject({ ok: true, algorithm: 'ECDSA_SHA_256', key_id: out.key_id });
+    expect(verified.report).toMatchObject({
+      ok: true,
+      triggered_by: { via: 'schedule', principal: 'EventBridge Scheduler schedule kafka-backup/drill' },
+      restored: { namespace: out.scratch_prefix, records: P0_RECORDS + P1_RECORDS + P2_RECORDS },
+    });
+    // Nothing but its own scratch topics was written on the DR cluster, and those are gone; the group did not move.
+    expect(await others()).toEqual(before);
+    expect(await dr.committedOffsets(group)).toEqual(committed);
+    // The drill role signed, and nothing else did.
+    const signers = new Set(
+      iam.calls.filter((c) => c.action === 'kms:Sign').map((c) => iam.ownerOf(c.accessKeyId)),
+    );
+    expect([...signers]).toEqual([userName(s, run.roleId)]);
+    expect(
+      metricDocs(emf, 'kafka_backup_drill_passed').some(
+        (d) => d['SourceClusterId'] === 'prod-us-west-2' && d['kafka_backup_drill_passed'] === 1,
+      ),
+    ).toBe(true);
+    // What an auditor runs: `kafka-backup evidence verify` through KMS, and offline with the exported public key.
+    const cliEnv = {
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+      AWS_ENDPOINT_URL_KMS: iam.endpoint,
+    };
+    const where = [
+      '--path',
+      `s3://kafka-backups-dr/${prefix}`,
+      '--region',
+      'us-east-1',
+      '--s3-endpoint',
+      iam.endpoint,
+    ];
+    const viaKms = await spawnCli(
+      ['evidence', 'verify', out.evidence_id, ...where, '--evidence-kms-key-id', evidenceKeyArn],
+      cliEnv,
+    ).exited;
+    expect(viaKms.code, viaKms.stderr).toBe(0);
+    expect(viaKms.stdout).toContain(`evidence ${out.evidence_id}: signature valid (ECDSA_SHA_256`);
+    const pem = join(mkdtempSync(join(tmpdir(), 'kb-evidence-pub-')), 'evidence.pub');
+    const exported = await spawnCli(
+      [
+        'evidence',
+        'public-key',
+        '--evidence-kms-key-id',
+        evidenceKeyArn,
+        '--out',
+        pem,
+        '--region',
+        'us-east-1',
+      ],
+      cliEnv,
+    ).exited;
+    expect(exported.code, exported.stderr).toBe(0);
+    const offline = await spawnCli(
+      ['evidence', 'verify', out.evidence_id, ...where, '--public-key', pem],
+      cliEnv,
+    ).exited;
+    expect(offline.code, offline.stderr).toBe(0);
+    rmSync(join(pem, '..'), { recursive: true, force: true });
+    drilledEvidenceId = out.evidence_id;
+    kms.destroy();
+    store.destroy();
+  });
+
+  it('drill: the DR-readiness function finds the passing drill in the location it watches, verified with the key', async () => {
+    expect(drilledEvidenceId).not.toBe('');
+    const s = stack(DR_STACK);
+    const fn = s
+      .lambdas()
+      .find((f) => f.handler === 'index.handler' && f.environment['DR_READINESS_DRILL_EVIDENCE'])!;
+    const watched = JSON.parse(fn.environment['DR_READINESS_DRILL_EVIDENCE']!) as {
+      prefix: string;
+      keyArn: string;
+    };
+    expect(watched.keyArn).toBe(evidenceKeyArn);
+    // The drill above ran on the test's own location; the function watches the deployment's: copy the folder.
+    const from = adminStore('kafka-backups-dr', 'us-east-1', prefix);
+    const to = adminStore('kafka-backups-dr', 'us-east-1', watched.prefix);
+    for (const key of await from.list(`evidence/${drilledEvidenceId}/`))
+      await to.put(key, await from.get(key));
+    expect((await listEvidence(to)).map((e) => e.id)).toContain(drilledEvidenceId);
+    const root = taskRootOf(fn.assetDir);
+    try {
+      const out = await lambdaService.invoke(
+        fn,
+        root,
+        {},
+        {
+          credentials: users.get(userName(s, fn.roleId))!,
+          region: s.region,
+          env: {
+            AWS_ENDPOINT_URL_S3: iam.endpoint,
+            AWS_ENDPOINT_URL_KMS: iam.endpoint,
+            POWERTOOLS_LOG_LEVEL: 'WARN',
+          },
+        },
+      );
+      expect((out.result as { drill: { newestPassedId: string } }).drill.newestPassedId).toBe(
+        drilledEvidenceId,
+      );
+      const days = metricDocs(out.emf, 'kafka_backup_days_since_drill_passed');
+      expect(days.map((d) => d['SourceClusterId'])).toEqual(['prod-us-west-2']);
+      expect(Number(days[0]!['kafka_backup_days_since_drill_passed'])).toBeLessThan(0.1);
+    } finally {
+      rmSync(join(root, '..'), { recursive: true, force: true });
+      from.destroy();
+      to.destroy();
+    }
+  });
+
   it('failback: the DR cluster backed up and only what was written since the failover restored to the primary', async () => {
     expect(failedOverAt).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 20));
@@ -455,12 +635,16 @@ describe('the example deployment as deployed: bundled assets in their own proces
         const statements = s.policyOf(roleId);
         const granted = statements
           .flatMap((st: PolicyStatement) => (Array.isArray(st.Action) ? st.Action : [st.Action]))
-          .filter((a) => a.startsWith('s3:'));
+          .filter((a) => a.startsWith('s3:') || a.startsWith('kms:'));
         const user = userName(s, roleId);
         const used = new Map<string, Set<string>>();
         for (const c of iam.calls.filter((c) => iam.ownerOf(c.accessKeyId) === user)) {
           const buckets = used.get(c.action) ?? new Set<string>();
-          buckets.add(c.resource.split(':::')[1]!.split('/')[0]!);
+          buckets.add(
+            c.resource.startsWith('arn:aws:s3:::')
+              ? c.resource.split(':::')[1]!.split('/')[0]!
+              : c.resource.split(':').slice(2, 4).join(':'),
+          );
           used.set(c.action, buckets);
           // Our reading of the policy agrees with moto's.
           expect(policyAllows(statements, c.action, c.resource), `${user} ${c.action} ${c.resource}`).toBe(
@@ -474,7 +658,7 @@ describe('the example deployment as deployed: bundled assets in their own proces
             true,
           );
         lines.push(
-          `${s.region} ${what.padEnd(24)} granted ${granted.join(' ') || 'no S3 action'}; used ${
+          `${s.region} ${what.padEnd(24)} granted ${granted.join(' ') || 'no S3 or KMS action'}; used ${
             [...used].map(([a, b]) => `${a} (${[...b].join(',')})`).join(' ') || 'nothing'
           }`,
         );

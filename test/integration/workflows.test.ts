@@ -1,6 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these configs hold ${VAR} references, substituted by the engine
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateEvidenceKeyPair,
+  keyFileVerifier,
+  listEvidence,
+  loadEvidence,
+  verifyEvidence,
+} from '../../lib/evidence/index.ts';
 import { loadManifest } from '../../lib/format/catalog.ts';
 import { Layout, type Manifest } from '../../lib/format/manifest.ts';
 import { RestoreLayout, RestorePartitionState } from '../../lib/format/restore-state.ts';
@@ -8,7 +18,7 @@ import { validateBackup } from '../../lib/format/validate-backup.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
-import { WorkflowLayout } from '../../lib/workflow/index.ts';
+import { STEP_ENV, WorkflowLayout } from '../../lib/workflow/index.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
@@ -50,6 +60,19 @@ const metricDocs = (emf: Record<string, unknown>[], name: string) =>
   (emf as EmfDoc[]).filter((d) =>
     d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)),
   );
+
+/** Every topic of a cluster but the internal ones, with its partitions' end offsets: what a drill must not change. */
+async function topicsAndEnds(cluster: KafkaCluster): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for (const t of await cluster.listTopics()) {
+    if (t.startsWith('__')) continue;
+    out.set(
+      t,
+      (await cluster.partitionOffsets(t)).map((o) => o.end),
+    );
+  }
+  return out;
+}
 
 describe('serverless workflows, run locally against the real clusters and S3', () => {
   const primary = new KafkaCluster(primarySettings(), 'source');
@@ -324,6 +347,203 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     to.destroy();
     store.destroy();
     failedOverAt = Date.now();
+  });
+
+  describe('(e) the DR drill workflow on the failover location', () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'wf-drill-key-'));
+    let key: ReturnType<typeof generateEvidenceKeyPair>;
+    const drill = (extra: Record<string, unknown> = {}) => ({
+      drill: {
+        kind: 'backup',
+        namespace: 'wf-drill',
+        config: {
+          mode: 'restore',
+          backup_id: 'latest',
+          target: { bootstrap_servers: [ground().dr] },
+          storage: east(prefix),
+        },
+        topics: { include: [topic] },
+        source_cluster_id: 'prod-us-west-2',
+        ...extra,
+      },
+    });
+    beforeAll(() => {
+      // What the stack's KMS key is in AWS: the drill step signs with a key file outside it.
+      key = generateEvidenceKeyPair(join(keyDir, 'drill'));
+      process.env[STEP_ENV.evidenceKeyFile] = key.privatePath;
+    });
+    afterAll(() => {
+      delete process.env[STEP_ENV.evidenceKeyFile];
+      rmSync(keyDir, { recursive: true, force: true });
+    });
+
+    it('restores the newest complete backup into its scratch namespace, verifies, signs evidence, touches nothing else', async () => {
+      expect(failedOverAt).toBeGreaterThan(0);
+      const before = await topicsAndEnds(dr);
+      const committedBefore = await dr.committedOffsets(group);
+      const wf = new LocalWorkflow(definitions.drill);
+      const { result, error, emf } = await captureEmf(() =>
+        wf.run({ ...drill(), trigger: { via: 'workflow', principal: 'test' } }),
+      );
+      expect(error).toBeUndefined();
+      const out = result as {
+        ok: boolean;
+        evidence_id: string;
+        scratch_prefix: string;
+        backup_id: string;
+        rpo_seconds: number;
+        rto_seconds: number;
+        checks: { name: string; ok: boolean }[];
+      };
+      expect(out.ok).toBe(true);
+      expect(out.backup_id).toBe(firstBackup.backup_id);
+      expect(out.checks.every((c) => c.ok)).toBe(true);
+      expect(out.rpo_seconds).toBeGreaterThan(0);
+      expect(out.rto_seconds).toBeGreaterThan(0);
+      // The prefix the state machine made from the execution's name (a UUID here) is the one the drill used.
+      expect(wf.callsOf('RunDrill')[0]!.input['scratch_prefix']).toMatch(/^wf-drill-[0-9a-f-]{36}\.$/);
+      expect(wf.callsOf('RunDrill')[0]!.input['scratch_prefix']).toBe(out.scratch_prefix);
+      expect(wf.callsOf('CleanUpDrill')).toHaveLength(0);
+      const restored = (await loadEvidence(storeOf(east(prefix)), out.evidence_id)).report.restored.topics;
+      expect(restored.map((t) => t.target_topic)).toEqual([`${out.scratch_prefix}${topic}`]);
+
+      // The evidence is in the DR location and verifies with the drill's key; an edit of it does not.
+      const store = storeOf(east(prefix));
+      const listed = await listEvidence(store);
+      expect(listed.find((e) => e.id === out.evidence_id)).toMatchObject({
+        ok: true,
+        kind: 'backup',
+        signed: true,
+      });
+      const verified = await verifyEvidence(store, out.evidence_id, keyFileVerifier(key.publicPath));
+      expect(verified.problems).toEqual([]);
+      expect(verified.report).toMatchObject({
+        ok: true,
+        triggered_by: {
+          via: 'workflow',
+          principal: 'test',
+          execution: expect.stringMatching(/^arn:aws:states:/),
+        },
+        restored: {
+          backup_id: firstBackup.backup_id,
+          namespace: out.scratch_prefix,
+          records: P0_RECORDS + P1_RECORDS + P2_RECORDS,
+        },
+        versions: { source_cluster_id: 'prod-us-west-2' },
+      });
+      expect(verified.report!.checks.map((c) => [c.name, c.ok])).toEqual([
+        ['restore completed', true],
+        ['counts and SHA-256 of keys and values', true],
+        ['consumer-group resume points', true],
+      ]);
+
+      // The DR cluster: every other topic as it was, the scratch topics gone, the group not moved.
+      const after = await topicsAndEnds(dr);
+      expect([...after.keys()].filter((t) => t.startsWith(out.scratch_prefix))).toEqual([]);
+      expect(after).toEqual(before);
+      expect(await dr.committedOffsets(group)).toEqual(committedBefore);
+
+      // Metrics: the verdict, RPO and RTO, and DR readiness, under the source cluster.
+      const passed = metricDocs(emf, 'kafka_backup_drill_passed');
+      expect(passed.map((d) => [d['SourceClusterId'], d['kafka_backup_drill_passed']])).toEqual([
+        ['prod-us-west-2', 1],
+      ]);
+      expect(passed[0]!['kafka_backup_drill_rpo_seconds']).toBe(out.rpo_seconds);
+      expect(passed[0]!['kafka_backup_drill_rto_seconds']).toBe(out.rto_seconds);
+      expect(metricDocs(emf, 'kafka_backup_dr_ready').map((d) => d['kafka_backup_dr_ready'])).toEqual([1]);
+
+      const md = `evidence/${out.evidence_id}/report.md`;
+      await store.put(md, (await store.get(md)).toString().replace('PASSED', 'PASSED!'));
+      const edited = await verifyEvidence(store, out.evidence_id, keyFileVerifier(key.publicPath));
+      expect(edited.ok).toBe(false);
+      expect(edited.problems).toEqual([expect.stringMatching(/report\.md was changed after signing/)]);
+      store.destroy();
+    });
+
+    it('a drill whose check fails stores its (signed) evidence and fails the execution with DrillFailed', async () => {
+      const before = await topicsAndEnds(dr);
+      const wf = new LocalWorkflow(definitions.drill);
+      const { error, emf } = await captureEmf(() =>
+        wf.run(drill({ topics: { include: ['no-such-topic-*'], exclude: [] } })),
+      );
+      expect((error as Error | undefined)?.name).toBe('ExecutionError');
+      expect(((error as Error).cause as Error).name).toBe('DrillFailed');
+      const out = wf.callsOf('RunDrill')[0]!.output as {
+        ok: boolean;
+        evidence_id: string;
+        failed_steps: { detail: string }[];
+      };
+      expect(out.ok).toBe(false);
+      expect(out.failed_steps.map((s) => s.detail).join(' ')).toMatch(/matches the drill's topic selection/);
+      expect(wf.callsOf('NotifyDrillFailed')[0]!.input).toMatchObject({
+        Message: { workflow: 'drill', outcome: 'failed', evidence_id: out.evidence_id, error: 'DrillFailed' },
+      });
+      const store = storeOf(east(prefix));
+      const v = await verifyEvidence(store, out.evidence_id, keyFileVerifier(key.publicPath));
+      expect(v.problems).toEqual([]);
+      expect(v.report!.ok).toBe(false);
+      expect(metricDocs(emf, 'kafka_backup_drill_passed').map((d) => d['kafka_backup_drill_passed'])).toEqual(
+        [0],
+      );
+      expect(await topicsAndEnds(dr)).toEqual(before);
+      store.destroy();
+    });
+
+    it('after a drill that never returned (a Lambda timeout), CleanUpDrill deletes its scratch topics and only those', async () => {
+      const before = await topicsAndEnds(dr);
+      // Outside the namespace but sharing its start: must survive.
+      const neighbour = await createTopic(dr, { name: uniqueName('wf-drill-neighbour'), partitions: 1 });
+      await produce(dr, neighbour, [{ key: null, value: buf('keep me'), partition: 0 }]);
+      const wf = new LocalWorkflow(definitions.drill);
+      let prefixOfRun = '';
+      wf.inject = async (state, input) => {
+        if (state !== 'RunDrill') return;
+        // What a drill that timed out half-way leaves: restored topics under its prefix.
+        prefixOfRun = String(input['scratch_prefix']);
+        for (const t of ['orders', 'payments']) {
+          await createTopic(dr, { name: `${prefixOfRun}${t}`, partitions: 2 });
+          await produce(dr, `${prefixOfRun}${t}`, [{ key: null, value: buf('restored'), partition: 0 }]);
+        }
+        throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+      };
+      const { error, emf } = await captureEmf(() => wf.run(drill()));
+      expect(((error as Error).cause as Error).name).toBe('Sandbox.Timedout');
+      const cleanup = wf.callsOf('CleanUpDrill');
+      expect(cleanup).toHaveLength(1);
+      expect(cleanup[0]!.input['scratch_prefix']).toBe(prefixOfRun);
+      expect(cleanup[0]!.output).toEqual({
+        scratch_prefix: prefixOfRun,
+        deleted: { target: [`${prefixOfRun}orders`, `${prefixOfRun}payments`], source: [] },
+      });
+      expect(wf.callsOf('NotifyFailure')[0]!.input).toMatchObject({
+        Message: { workflow: 'drill', outcome: 'failed', error: { Error: 'Sandbox.Timedout' } },
+      });
+      const after = await topicsAndEnds(dr);
+      expect(after.get(neighbour)).toEqual([1]);
+      after.delete(neighbour);
+      expect(after).toEqual(before);
+      // No evidence (the drill never finished): the failure is counted by the clean-up.
+      expect(
+        metricDocs(emf, 'kafka_backup_drill_passed').map((d) => [
+          d['SourceClusterId'],
+          d['kafka_backup_drill_passed'],
+        ]),
+      ).toEqual([['prod-us-west-2', 0]]);
+      await dr.deleteTopics([neighbour]);
+    });
+
+    it('refuses to run without a key to sign with, before touching Kafka', async () => {
+      const saved = process.env[STEP_ENV.evidenceKeyFile];
+      delete process.env[STEP_ENV.evidenceKeyFile];
+      try {
+        const wf = new LocalWorkflow(definitions.drill);
+        const { error } = await captureEmf(() => wf.run(drill()));
+        expect(((error as Error).cause as Error).name).toBe('ConfigError');
+        expect(wf.callsOf('RunDrill')[0]!.error).toBe('ConfigError');
+      } finally {
+        process.env[STEP_ENV.evidenceKeyFile] = saved;
+      }
+    });
   });
 
   it('(d) failback: back up the DR cluster, restore only what was written since the failover, groups by time', async () => {

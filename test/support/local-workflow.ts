@@ -26,8 +26,8 @@ export class LocalWorkflow {
    * early timeout, 5 ms before the end, would be what stops them.)
    */
   remainingMs = 15 * 60_000;
-  /** Called before each Task: throw to inject a failure. */
-  inject: ((state: string, input: Record<string, unknown>) => void) | undefined;
+  /** Called before each Task: throw (or reject) to inject a failure. */
+  inject: ((state: string, input: Record<string, unknown>) => void | Promise<void>) | undefined;
   readonly #machine: StateMachine;
   readonly #handlers: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {};
   #fargate: Promise<unknown> = Promise.resolve();
@@ -44,7 +44,7 @@ export class LocalWorkflow {
       if (state['Type'] !== 'Task') continue;
       const resource = String(state['Resource']);
       const logicalId = /:([A-Za-z0-9]+)\/Arn$/.exec(resource)?.[1];
-      const fn = /:Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource)?.[1];
+      const fn = /Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource)?.[1];
       if (bindings && logicalId) {
         const invoke = bindings.lambda;
         this.#handlers[name] = this.#record(name, (input) => invoke(logicalId, input, this.remainingMs));
@@ -109,7 +109,7 @@ export class LocalWorkflow {
       const call: TaskCall = { state, input };
       this.calls.push(call);
       try {
-        this.inject?.(state, input);
+        await this.inject?.(state, input);
         call.output = await fn(input);
         return call.output;
       } catch (e) {

@@ -7,15 +7,29 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   BackupWorkflow,
+  DrillWorkflow,
   FailbackWorkflow,
   FailoverWorkflow,
   WorkflowFunctions,
 } from '../../lib/infra/workflows/index.ts';
 
-export type WorkflowName = 'backup' | 'failover' | 'failback';
+export type WorkflowName = 'backup' | 'failover' | 'failback' | 'drill';
+
+/** The drill the test stack's drill workflow runs when its input names none (the deployment's, in a real stack). */
+export const TEST_DRILL = {
+  kind: 'backup',
+  namespace: 'kafka-backup-drill',
+  config: {
+    mode: 'restore',
+    backup_id: 'latest',
+    target: { bootstrap_servers: ['kafka-0.us-east-1.example.com:9092'] },
+    storage: { backend: 's3', bucket: 'kafka-backups-dr', region: 'us-east-1', prefix: 'us-west-2/hourly' },
+  },
+  source_cluster_id: 'prod-us-west-2',
+} as const;
 
 /**
- * The three workflows in one stack, synthesized without bundling the functions (no esbuild run, no Docker), as a
+ * The four workflows in one stack (the drill with its own functions, as a DR stack makes it), synthesized without bundling the functions (no esbuild run, no Docker), as a
  * CDK app would build them. Returns each state machine's definition as the template holds it.
  */
 export function synthWorkflows(): { template: Template; definitions: Record<WorkflowName, unknown> } {
@@ -46,10 +60,14 @@ export function synthWorkflows(): { template: Template; definitions: Record<Work
     backup: new BackupWorkflow(stack, 'Backup', { ...props, functions }),
     failover: new FailoverWorkflow(stack, 'Failover', { ...props, functions }),
     failback: new FailbackWorkflow(stack, 'Failback', { ...props, functions }),
+    drill: new DrillWorkflow(stack, 'Drill', { ...props, drill: structuredClone(TEST_DRILL) as never }),
   };
   const template = Template.fromStack(stack);
   const definitions = {} as Record<WorkflowName, unknown>;
-  for (const [name, wf] of Object.entries(workflows) as [WorkflowName, BackupWorkflow][]) {
+  for (const [name, wf] of Object.entries(workflows) as [
+    WorkflowName,
+    { stateMachine: BackupWorkflow['stateMachine'] },
+  ][]) {
     const id = stack.getLogicalId(wf.stateMachine.node.defaultChild as never);
     const resource = template.toJSON()['Resources'][id];
     definitions[name] = resource['Properties']['DefinitionString'];

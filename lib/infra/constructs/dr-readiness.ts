@@ -9,7 +9,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { MAX_AGE_ENV, type ReadinessTarget, TARGETS_ENV } from '../../dr/readiness-targets.ts';
+import {
+  DRILL_EVIDENCE_ENV,
+  MAX_AGE_ENV,
+  type ReadinessTarget,
+  TARGETS_ENV,
+} from '../../dr/readiness-targets.ts';
+import { LOCATION_FOLDERS } from '../../storage/layout.ts';
 import type { ClientSideEncryptionGrants } from './client-side-keys.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -28,11 +34,23 @@ export interface DrReadinessCheckProps {
   readonly interval?: Duration;
   /** The deployment's client-side encryption: the function decrypts the manifests it reads (kms:Decrypt only). */
   readonly clientSideEncryption?: ClientSideEncryptionGrants;
+  /**
+   * The region's drill: where its evidence is (a prefix of the bucket) and the key it is signed with. The check
+   * then also reports kafka_backup_days_since_drill_passed (reads evidence/, kms:GetPublicKey on that key).
+   */
+  readonly drill?: {
+    readonly sourceClusterId: string;
+    /** The bucket's name as text (targets name it so too). */
+    readonly bucketName: string;
+    readonly prefix: string;
+    readonly evidenceKey: kms.IKey;
+  };
 }
 
 /**
  * Emits kafka_backup_dr_ready for the DRNotReady alarm: a small function, on a schedule, that reads the newest
- * complete backup manifest of each source cluster in the replica bucket (read-only, manifests only).
+ * complete backup manifest of each source cluster in the replica bucket (read-only, manifests only), and with a
+ * drill, kafka_backup_days_since_drill_passed for the NoDrillPassed alarm (the newest passing, verified evidence).
  */
 export class DrReadinessCheck extends Construct {
   readonly function: NodejsFunction;
@@ -41,7 +59,8 @@ export class DrReadinessCheck extends Construct {
   constructor(scope: Construct, id: string, props: DrReadinessCheckProps) {
     super(scope, id);
     this.function = new NodejsFunction(this, 'Function', {
-      description: 'kafka-backup: reports kafka_backup_dr_ready from the newest backup in the replica bucket',
+      description:
+        'kafka-backup: reports kafka_backup_dr_ready from the newest backup in the replica bucket, and the days since the last passing drill',
       entry: join(REPO_ROOT, 'functions', 'dr-readiness.ts'),
       handler: 'handler',
       projectRoot: REPO_ROOT,
@@ -66,6 +85,21 @@ export class DrReadinessCheck extends Construct {
           ),
         ),
         [MAX_AGE_ENV]: String((props.maxAge ?? Duration.hours(2)).toSeconds()),
+        ...(props.drill
+          ? {
+              [DRILL_EVIDENCE_ENV]: Stack.of(this).toJsonString({
+                sourceClusterId: props.drill.sourceClusterId,
+                bucket: props.drill.bucketName,
+                region: Stack.of(this).region,
+                prefix: props.drill.prefix,
+                keyArn: props.drill.evidenceKey.keyArn,
+                // The drill's evidence is stored as everything else in the location: encrypted with it.
+                ...(props.clientSideEncryption
+                  ? { encryption: { kms_key_id: props.clientSideEncryption.policy.kms_key_id } }
+                  : {}),
+              }),
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: 'kafka-backup',
       },
       bundling: {
@@ -83,6 +117,11 @@ export class DrReadinessCheck extends Construct {
       props.bucket.grantRead(this.function, `${prefix}/backups/*`);
     }
     props.clientSideEncryption?.grant(this.function, false);
+    if (props.drill) {
+      const at = props.drill.prefix ? `${props.drill.prefix}/` : '';
+      props.bucket.grantRead(this.function, `${at}${LOCATION_FOLDERS.evidence}*`);
+      props.drill.evidenceKey.grant(this.function, 'kms:GetPublicKey');
+    }
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: 'dr-readiness',
       scheduleGroup: props.scheduleGroup,

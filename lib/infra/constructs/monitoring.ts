@@ -225,6 +225,47 @@ export class DrReadinessAlarms extends Construct {
   }
 }
 
+export interface DrillAlarmsProps {
+  readonly topic: sns.ITopic;
+  /** The drill's source cluster (the label of its metrics). */
+  readonly sourceClusterId: string;
+  /** Alarm when the newest passing drill is older than this many days. */
+  readonly maxDaysWithoutPass: number;
+}
+
+/**
+ * NoDrillPassed: kafka_backup_days_since_drill_passed (the DR-readiness check, every few minutes, from the newest
+ * passing and verified evidence) above the deployment's limit. CloudWatch keeps no month-long window on one metric
+ * period, so the days are counted from the evidence, not from the drill metrics. No value for an hour (no passing
+ * drill yet, or the check is not running) alarms too: nothing proves DR then.
+ */
+export class DrillAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: DrillAlarmsProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+    const alarm = emfMetric(
+      'daysSinceDrillPassed',
+      { source_cluster_id: props.sourceClusterId },
+      {
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+        label: `Days since a drill passed (${props.sourceClusterId})`,
+      },
+    ).createAlarm(this, `NoDrillPassed-${props.sourceClusterId}`, {
+      alarmName: `NoDrillPassed-${props.sourceClusterId}-${region}`,
+      alarmDescription: `warning: no DR drill passed in ${props.maxDaysWithoutPass} days. The newest passing drill of cluster ${props.sourceClusterId} in ${region} (its signed evidence) is older, or there is none: run the drill workflow, or look at why it fails.`,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: props.maxDaysWithoutPass,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.alarms = [alarm];
+  }
+}
+
 export interface BackupDashboardProps {
   readonly dashboardName: string;
   readonly sourceClusterIds: readonly string[];

@@ -4,17 +4,24 @@ import type { ReadinessTarget } from '../../dr/readiness-targets.ts';
 import { BackupBucket } from '../constructs/backup-bucket.ts';
 import { DrReadinessCheck } from '../constructs/dr-readiness.ts';
 import { KafkaRestore } from '../constructs/kafka-restore.ts';
-import { DrReadinessAlarms } from '../constructs/monitoring.ts';
+import { DrillAlarms, DrReadinessAlarms } from '../constructs/monitoring.ts';
+import { toEventBridgeCron } from '../cron.ts';
 import { type DeploymentConfig, type DrRegionConfig, replicationPrefix } from '../deployment-config.ts';
 import { acknowledgeJustified, WORKFLOW_JUSTIFICATIONS } from '../nag.ts';
 import {
+  backupConfigFromSpec,
   KafkaBackupSpec,
   KafkaRestoreSpec,
   type ParsedKafkaRestoreSpec,
   parseSpec,
   SpecError,
 } from '../specs.ts';
-import { FailbackWorkflow, FailoverWorkflow } from '../workflows/index.ts';
+import {
+  type DrillExecutionDefaults,
+  DrillWorkflow,
+  FailbackWorkflow,
+  FailoverWorkflow,
+} from '../workflows/index.ts';
 import { bucketProps, RegionStack, type RegionStackProps, secretOf } from './region-stack.ts';
 
 /**
@@ -26,8 +33,10 @@ export class DrStack extends RegionStack {
   readonly failoverWorkflow: FailoverWorkflow;
   readonly failbackWorkflow: FailbackWorkflow;
   readonly restores: KafkaRestore[];
-  /** Reports kafka_backup_dr_ready; absent when no backup names a sourceClusterId. */
+  /** Reports kafka_backup_dr_ready (and the days since a drill passed); absent with nothing to report. */
   readonly readiness?: DrReadinessCheck;
+  /** The scheduled DR drill, when the deployment file gives the region a `drill`. */
+  readonly drill?: DrillWorkflow;
 
   constructor(scope: Construct, id: string, props: RegionStackProps & { readonly dr: DrRegionConfig }) {
     const d = props.deployment;
@@ -81,19 +90,44 @@ export class DrStack extends RegionStack {
       });
     });
 
+    const drill = dr.drill ? this.drillOf(d, dr, dr.drill, workflowProps) : undefined;
+    this.drill = drill?.workflow;
+
     const targets = readinessTargets(
       d,
       dr,
       this.region,
       specs.map((s) => s.spec),
     );
-    if (targets.length > 0) {
+    if (targets.length > 0 || drill) {
       this.readiness = new DrReadinessCheck(this, 'DrReadiness', {
         bucket: this.bucket.bucket,
         logKey: this.logKey,
         targets,
         scheduleGroup: this.scheduleGroup,
         ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
+        ...(drill && {
+          drill: {
+            sourceClusterId: drill.sourceClusterId,
+            bucketName: dr.bucketName,
+            prefix: drill.prefix,
+            evidenceKey: drill.workflow.evidenceKey,
+          },
+        }),
+      });
+    }
+    if (drill) {
+      const drillAlarms = new DrillAlarms(this, 'DrillAlarms', {
+        topic: this.alarmTopic,
+        sourceClusterId: drill.sourceClusterId,
+        maxDaysWithoutPass: dr.drill!.maxDaysWithoutPass,
+      });
+      this.alarms.push(...drillAlarms.alarms);
+      this.addWorkflowAlarm('KafkaDrillWorkflowFailed', drill.workflow.stateMachine, 'drill');
+      new CfnOutput(this, 'DrillStateMachineArn', { value: drill.workflow.stateMachine.stateMachineArn });
+      new CfnOutput(this, 'EvidenceKeyArn', {
+        value: drill.workflow.evidenceKey.keyArn,
+        description: 'kafka-backup evidence verify <id> --path s3://… --evidence-kms-key-id <this>',
       });
     }
     const drAlarms = new DrReadinessAlarms(this, 'DrReadinessAlarms', {
@@ -112,6 +146,61 @@ export class DrStack extends RegionStack {
       value: this.failbackWorkflow.stateMachine.stateMachineArn,
     });
     acknowledgeJustified(this, WORKFLOW_JUSTIFICATIONS);
+  }
+
+  /**
+   * The region's drill: the restore it names gives the DR cluster (target) and the location (storage) whose newest
+   * backup is restored and where the evidence goes; a synthetic drill's source cluster is a primary backup's.
+   */
+  private drillOf(
+    d: DeploymentConfig,
+    dr: DrRegionConfig,
+    config: NonNullable<DrRegionConfig['drill']>,
+    workflowProps: ReturnType<RegionStack['workflowProps']>,
+  ) {
+    const restore = this.restores.find((r) => r.name === (config.restore ?? dr.restores[0]?.name));
+    if (!restore)
+      throw new SpecError(`dr ${dr.region} drill: no restore to drill with: add one to dr[].restores`);
+    const sourceClusterId = config.sourceClusterId ?? restore.spec.offsetReset?.sourceCluster;
+    if (sourceClusterId === undefined)
+      throw new SpecError(
+        `dr ${dr.region} drill: sourceClusterId is required (restore ${restore.name} names no offsetReset.sourceCluster): whose backups the drill proves`,
+      );
+    const synthetic = config.kind === 'synthetic' ? config.synthetic : undefined;
+    const backup = synthetic && d.primary.backups.find((b) => b.name === synthetic.backup);
+    const input: DrillExecutionDefaults = {
+      kind: config.kind,
+      namespace: config.namespace,
+      config: restore.config as Record<string, unknown>,
+      ...(backup && {
+        source_config: backupConfigFromSpec(
+          backup.name,
+          parseSpec(KafkaBackupSpec, backup.spec, `primary.backups ${backup.name}`),
+        ) as Record<string, unknown>,
+      }),
+      ...(config.topics && { topics: { include: config.topics, exclude: config.excludeTopics } }),
+      source_cluster_id: sourceClusterId,
+      ...(synthetic && {
+        synthetic: {
+          records: synthetic.records,
+          record_size: synthetic.recordSize,
+          partitions: synthetic.partitions,
+        },
+      }),
+    };
+    const workflow = new DrillWorkflow(this, 'DrillWorkflow', {
+      ...workflowProps,
+      ...(this.clientSideKeys && { clientSideEncryption: this.clientSideKeys }),
+      drill: input,
+      schedule: {
+        expression: toEventBridgeCron(config.schedule),
+        timeZone: config.timeZone,
+        group: this.scheduleGroup,
+        groupName: d.namePrefix,
+        description: `kafka-backup: the DR drill (${config.kind}), "${config.schedule}" (${config.timeZone})`,
+      },
+    });
+    return { workflow, sourceClusterId, prefix: restore.spec.storage.s3.prefix.replace(/^\/+|\/+$/g, '') };
   }
 }
 

@@ -11,8 +11,13 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BackupLayout, LOCATION_FOLDERS, RestoreLayout } from '../../storage/layout.ts';
-import { STEP_ENV, STEP_NAMES, type StepName } from '../../workflow/names.ts';
+import {
+  BackupLayout,
+  LOCATION_FOLDERS,
+  RestoreLayout,
+  SYNTHETIC_DRILL_FOLDER,
+} from '../../storage/layout.ts';
+import { STEP_ENV, type StepName, WORKFLOW_STEP_NAMES, type WorkflowStepName } from '../../workflow/names.ts';
 import type { WorkflowFunctionsProps } from './props.ts';
 
 export type { WorkflowFunctionsProps };
@@ -73,10 +78,13 @@ const WORKER_STEPS: ReadonlySet<StepName> = new Set([
  *   segments/...       record data                                          backup-partition (and finalize)
  *   lease.json         one backup at a time per location (put if absent)    the backup steps
  *   restores/<id>/...  restore plan, partition states, report, lease        the restore steps
+ *   evidence/<id>/...  a drill's signed evidence report                     drill-run
  *
  * Deletes: only backup-finalize deletes data (its run state and, by retention, old backups and unreferenced
  * segments). A lease is released (and an expired one taken over) by deleting the lease object: the steps that
- * take or release a lease may delete lease objects, and nothing else.
+ * take or release a lease may delete lease objects, and nothing else. The drill steps delete no data: drill-run only
+ * releases its scratch restore's lease (its restore state stays, with its evidence, as the record of what it did),
+ * and a synthetic drill removes its test backup from its own `_drills/` sub-location (SYNTHETIC_DRILL_S3_ACCESS).
  */
 export interface StepS3Access {
   readonly put: readonly string[];
@@ -106,6 +114,18 @@ export const STEP_S3_ACCESS: Readonly<Record<StepName, StepS3Access>> = {
   'restore-reset-groups': { put: RESTORE_WRITES, delete: [] },
   'restore-verify': { put: RESTORE_WRITES, delete: [RESTORE_LEASE] },
   'restore-failed': { put: [], delete: [RESTORE_LEASE] },
+  // Its scratch restore takes the restore's lease like any restore and releases it by deleting it: that object only.
+  'drill-run': { put: [`*${LOCATION_FOLDERS.evidence}*`, ...RESTORE_WRITES], delete: [RESTORE_LEASE] },
+  'drill-cleanup': READ_ONLY,
+};
+/**
+ * What a synthetic drill adds to drill-run's access (only in a region whose drill is synthetic): it backs up a test
+ * topic into the `_drills/` sub-location of the DR location and removes that backup again, and writes and deletes
+ * nothing else. Keys at the bucket's root location, or under any prefix.
+ */
+export const SYNTHETIC_DRILL_S3_ACCESS: StepS3Access = {
+  put: [`${SYNTHETIC_DRILL_FOLDER}/*`, `*/${SYNTHETIC_DRILL_FOLDER}/*`],
+  delete: [`${SYNTHETIC_DRILL_FOLDER}/*`, `*/${SYNTHETIC_DRILL_FOLDER}/*`],
 };
 /** The Fargate task runs the two partition workers. */
 const TASK_S3_ACCESS: StepS3Access = { put: [...BACKUP_WRITES, ...RESTORE_WRITES], delete: [] };
@@ -116,7 +136,7 @@ function restoreOnlyAccess(access: StepS3Access): StepS3Access {
   return { put: access.put.filter(restoreSide), delete: access.delete.filter(restoreSide) };
 }
 
-function grantS3(grantee: iam.IGrantable, bucket: s3.IBucket, access: StepS3Access): void {
+export function grantS3(grantee: iam.IGrantable, bucket: s3.IBucket, access: StepS3Access): void {
   bucket.grantRead(grantee);
   const principal = grantee.grantPrincipal;
   if (access.put.length > 0) {
@@ -138,13 +158,111 @@ function grantS3(grantee: iam.IGrantable, bucket: s3.IBucket, access: StepS3Acce
   }
 }
 
+/** The props of the functions of one stack's steps (WorkflowFunctions, the drill's DrillFunctions). */
+export type StepFunctionsProps = Pick<
+  WorkflowFunctionsProps,
+  | 'bucket'
+  | 'vpc'
+  | 'vpcSubnets'
+  | 'securityGroups'
+  | 'kafkaSecret'
+  | 'lambdaTimeout'
+  | 'fargateThresholds'
+  | 'memorySize'
+  | 'access'
+  | 'clientSideEncryption'
+>;
+
+/**
+ * The environment every step runs with, Lambda or Fargate: its time budget, the lease TTL, the Fargate thresholds,
+ * the Kafka secret's ARN, and what an execution input may name (lib/workflow/policy.ts), checked by every step
+ * before the Kafka secret is merged into a config or a store is opened.
+ */
+export function stepEnvironment(scope: Construct, props: StepFunctionsProps): Record<string, string> {
+  const lambdaTimeout = props.lambdaTimeout ?? Duration.minutes(15);
+  const timeoutMs = lambdaTimeout.toMilliseconds();
+  // Stop a fifth before the timeout (between 5 s and 60 s): time to store the open segment and return.
+  const marginMs = Math.min(60_000, Math.max(5_000, Math.floor(timeoutMs / 5)));
+  const leaseTtlMs = Math.max(30 * 60_000, 2 * timeoutMs);
+  return {
+    [STEP_ENV.deadlineMarginMs]: String(marginMs),
+    [STEP_ENV.leaseTtlMs]: String(leaseTtlMs),
+    [STEP_ENV.fargateMinOffsets]: String(props.fargateThresholds?.backupOffsets ?? 20_000_000),
+    [STEP_ENV.fargateMinBytes]: String(props.fargateThresholds?.restoreBytes ?? 8 * 1024 ** 3),
+    POWERTOOLS_SERVICE_NAME: 'kafka-backup',
+    POWERTOOLS_PARAMETERS_MAX_AGE: '300',
+    NODE_OPTIONS: '--enable-source-maps',
+    ...(props.kafkaSecret ? { [STEP_ENV.kafkaSecret]: props.kafkaSecret.secretArn } : {}),
+    [STEP_ENV.workflowPolicy]: Stack.of(scope).toJsonString({
+      ...(props.access?.kafkaClusters ? { kafka_clusters: props.access.kafkaClusters } : {}),
+      buckets: [
+        {
+          bucket: props.bucket.bucketName,
+          ...(props.bucket.env.region ? { region: props.bucket.env.region } : {}),
+        },
+      ],
+      storage_endpoints: props.access?.storageEndpoints ?? [],
+      ...(props.clientSideEncryption ? { encryption: props.clientSideEncryption.policy } : {}),
+    }),
+    ...(props.access?.configVariables && Object.keys(props.access.configVariables).length > 0
+      ? { [STEP_ENV.configVariables]: JSON.stringify(props.access.configVariables) }
+      : {}),
+  };
+}
+
+/**
+ * The Lambda function of one step (functions/<step>.ts through the one entry functions/index.ts: one bundle, built
+ * once, for every step function of the deployment), in the Kafka VPC, with the Kafka secret readable.
+ */
+export function stepFunction(
+  scope: Construct,
+  step: StepName,
+  props: StepFunctionsProps & {
+    environment: Record<string, string>;
+    logKey: kms.IKey;
+    memorySize: number;
+    vpcSubnets: ec2.SubnetSelection;
+  },
+): NodejsFunction {
+  const fn = new NodejsFunction(scope, pascal(step), {
+    entry: join(REPO_ROOT, 'functions', 'index.ts'),
+    handler: camel(step),
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_24_X,
+    // zstd-napi is built on this machine (x86_64, glibc): the functions must run on the same.
+    architecture: lambda.Architecture.X86_64,
+    memorySize: props.memorySize,
+    timeout: props.lambdaTimeout ?? Duration.minutes(15),
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups,
+    tracing: lambda.Tracing.ACTIVE,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    logGroup: new logs.LogGroup(scope, `${pascal(step)}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.logKey,
+    }),
+    environment: { ...props.environment, POWERTOOLS_METRICS_NAMESPACE: 'KafkaBackup' },
+    bundling: STEP_BUNDLING,
+  });
+  props.kafkaSecret?.grantRead(fn);
+  return fn;
+}
+
+/** What a state machine's Task states need of the functions they invoke. */
+export interface StepFunctionSet<N extends StepName = StepName> {
+  readonly lambdaTimeout: Duration;
+  fn(step: N): lambda.IFunction;
+}
+
 /**
  * One Lambda function per workflow step (functions/<step>.ts, bundled by the local esbuild), and the Fargate task
  * definition that runs the same steps through the CLI for work items too large for Lambda. Shared by the
- * workflows of one stack through `WorkflowProps.functions`.
+ * workflows of one stack through `WorkflowProps.functions`. The drill's steps are the drill construct's.
  */
-export class WorkflowFunctions extends Construct {
-  readonly functions: Readonly<Record<StepName, lambda.IFunction>>;
+export class WorkflowFunctions extends Construct implements StepFunctionSet<WorkflowStepName> {
+  readonly functions: Readonly<Record<WorkflowStepName, lambda.IFunction>>;
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly container: ecs.ContainerDefinition;
@@ -167,72 +285,26 @@ export class WorkflowFunctions extends Construct {
       backupOffsets: props.fargateThresholds?.backupOffsets ?? 20_000_000,
       restoreBytes: props.fargateThresholds?.restoreBytes ?? 8 * 1024 ** 3,
     };
-    const timeoutMs = this.lambdaTimeout.toMilliseconds();
-    // Stop a fifth before the timeout (between 5 s and 60 s): time to store the open segment and return.
-    const marginMs = Math.min(60_000, Math.max(5_000, Math.floor(timeoutMs / 5)));
-    const leaseTtlMs = Math.max(30 * 60_000, 2 * timeoutMs);
-    const environment: Record<string, string> = {
-      [STEP_ENV.deadlineMarginMs]: String(marginMs),
-      [STEP_ENV.leaseTtlMs]: String(leaseTtlMs),
-      [STEP_ENV.fargateMinOffsets]: String(this.fargateThresholds.backupOffsets),
-      [STEP_ENV.fargateMinBytes]: String(this.fargateThresholds.restoreBytes),
-      POWERTOOLS_SERVICE_NAME: 'kafka-backup',
-      POWERTOOLS_PARAMETERS_MAX_AGE: '300',
-      NODE_OPTIONS: '--enable-source-maps',
-      ...(props.kafkaSecret ? { [STEP_ENV.kafkaSecret]: props.kafkaSecret.secretArn } : {}),
-      // What an execution input may name (lib/workflow/policy.ts): checked by every step before the Kafka secret
-      // is merged into a config or a store is opened.
-      [STEP_ENV.workflowPolicy]: Stack.of(this).toJsonString({
-        ...(props.access?.kafkaClusters ? { kafka_clusters: props.access.kafkaClusters } : {}),
-        buckets: [
-          {
-            bucket: props.bucket.bucketName,
-            ...(props.bucket.env.region ? { region: props.bucket.env.region } : {}),
-          },
-        ],
-        storage_endpoints: props.access?.storageEndpoints ?? [],
-        ...(props.clientSideEncryption ? { encryption: props.clientSideEncryption.policy } : {}),
-      }),
-      ...(props.access?.configVariables && Object.keys(props.access.configVariables).length > 0
-        ? { [STEP_ENV.configVariables]: JSON.stringify(props.access.configVariables) }
-        : {}),
-    };
+    const environment = stepEnvironment(this, props);
     this.logKey = props.logKey ?? logKeyFor(this, 'LogKey');
 
-    const functions: Partial<Record<StepName, lambda.IFunction>> = {};
-    for (const step of STEP_NAMES) {
-      const worker = WORKER_STEPS.has(step);
-      const fn = new NodejsFunction(this, pascal(step), {
-        // One entry for every function (functions/index.ts re-exports each step's handler): one bundle, built once.
-        entry: join(REPO_ROOT, 'functions', 'index.ts'),
-        handler: camel(step),
-        projectRoot: REPO_ROOT,
-        depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_24_X,
-        // zstd-napi is built on this machine (x86_64, glibc): the functions must run on the same.
-        architecture: lambda.Architecture.X86_64,
-        memorySize: worker ? (props.memorySize ?? 2048) : 512,
-        timeout: this.lambdaTimeout,
-        vpc: props.vpc,
+    const functions: Partial<Record<WorkflowStepName, lambda.IFunction>> = {};
+    for (const step of WORKFLOW_STEP_NAMES) {
+      const fn = stepFunction(this, step, {
+        ...props,
+        environment,
+        logKey: this.logKey,
+        memorySize: WORKER_STEPS.has(step) ? (props.memorySize ?? 2048) : 512,
+        lambdaTimeout: this.lambdaTimeout,
         vpcSubnets: this.vpcSubnets,
-        securityGroups: props.securityGroups,
-        tracing: lambda.Tracing.ACTIVE,
-        loggingFormat: lambda.LoggingFormat.JSON,
-        logGroup: new logs.LogGroup(this, `${pascal(step)}Logs`, {
-          retention: logs.RetentionDays.ONE_MONTH,
-          encryptionKey: this.logKey,
-        }),
-        environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'KafkaBackup' },
-        bundling: STEP_BUNDLING,
       });
       const access = props.restoreOnly ? restoreOnlyAccess(STEP_S3_ACCESS[step]) : STEP_S3_ACCESS[step];
       grantS3(fn, props.bucket, access);
       // What a step puts it encrypts (leases aside, which need no key); every step reads and decrypts.
       props.clientSideEncryption?.grant(fn, access.put.length > 0);
-      props.kafkaSecret?.grantRead(fn);
       functions[step] = fn;
     }
-    this.functions = functions as Record<StepName, lambda.IFunction>;
+    this.functions = functions as Record<WorkflowStepName, lambda.IFunction>;
 
     this.cluster =
       props.cluster ??
@@ -290,7 +362,7 @@ export class WorkflowFunctions extends Construct {
     );
   }
 
-  fn(step: StepName): lambda.IFunction {
+  fn(step: WorkflowStepName): lambda.IFunction {
     return this.functions[step];
   }
 }

@@ -6,7 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { type ErrorName, RETRIABLE_ERROR_NAMES } from '../../errors.ts';
 import { STEP_ENV, type StepName } from '../../workflow/names.ts';
-import type { WorkflowFunctions } from './functions.ts';
+import type { StepFunctionSet, WorkflowFunctions } from './functions.ts';
 import type { WorkflowHooks } from './props.ts';
 
 /**
@@ -40,15 +40,18 @@ export interface BuildContext {
   fns: WorkflowFunctions;
   maxConcurrency: number;
   notificationTopic: sns.ITopic | undefined;
-  workflow: 'backup' | 'failover' | 'failback';
+  workflow: 'backup' | 'failover' | 'failback' | 'drill';
   /** The functions and services the scale hooks may touch (the state machine's role may touch nothing else). */
   hooks: WorkflowHooks | undefined;
 }
 
-export function invokeStep(
-  b: BuildContext,
+/** What notify and failTail need: where the states go, the topic, which workflow. */
+export type NotifyContext = Pick<BuildContext, 'scope' | 'notificationTopic' | 'workflow'>;
+
+export function invokeStep<N extends StepName>(
+  b: { scope: Construct; fns: StepFunctionSet<N> },
   id: string,
-  step: StepName,
+  step: N,
   opts: {
     payload: Record<string, unknown>;
     resultPath: string | null;
@@ -141,7 +144,7 @@ function fargateStep(
  * Applies defaults to the execution input (a shallow merge: a key given in the input wins), so later states can
  * read optional fields by path.
  */
-export function defaults(b: BuildContext, values: Record<string, unknown>): sfn.Pass {
+export function defaults(b: Pick<BuildContext, 'scope'>, values: Record<string, unknown>): sfn.Pass {
   return new sfn.Pass(b.scope, 'ApplyDefaults', {
     comment: 'Optional input fields get their defaults',
     parameters: {
@@ -259,7 +262,7 @@ export function restoreFailure(b: BuildContext, fail: sfn.IChainable): sfn.IChai
 
 /** Publishes to the notification topic when there is one. */
 export function notify(
-  b: BuildContext,
+  b: NotifyContext,
   id: string,
   outcome: 'succeeded' | 'failed',
   fields: Record<string, unknown>,
@@ -280,7 +283,7 @@ export function notify(
 }
 
 /** The failure tail: notify (if a topic is configured), then fail with the caught error. */
-export function failTail(b: BuildContext): sfn.IChainable {
+export function failTail(b: NotifyContext): sfn.IChainable {
   const fail = new sfn.Fail(b.scope, 'Failed', {
     errorPath: '$.error.Error',
     causePath: '$.error.Cause',

@@ -108,6 +108,8 @@ export class DeployedStack {
   readonly region: string;
   readonly account: string;
   readonly outdir: string;
+  /** Physical values of resources the test made itself (e.g. a KMS key in moto), by logical id. */
+  readonly #bound = new Map<string, { arn: string; ref?: string }>();
 
   constructor(name: string, region: string, account: string, template: Json, outdir: string) {
     this.name = name;
@@ -115,6 +117,12 @@ export class DeployedStack {
     this.account = account;
     this.outdir = outdir;
     this.resources = template['Resources'] as DeployedStack['resources'];
+  }
+
+  /** What `Fn::GetAtt [id, Arn]` (and `Ref id`) resolve to: a resource the test made in its place. */
+  bind(logicalId: string, value: { arn: string; ref?: string }): void {
+    if (!this.resources[logicalId]) throw new Error(`${this.name}: no resource ${logicalId} to bind`);
+    this.#bound.set(logicalId, value);
   }
 
   /** Refs and attributes resolved the way CloudFormation resolves them for the kinds the steps read. */
@@ -135,12 +143,16 @@ export class DeployedStack {
         'AWS::URLSuffix': 'amazonaws.com',
       };
       if (pseudo[ref]) return pseudo[ref];
+      const bound = this.#bound.get(ref);
+      if (bound) return bound.ref ?? bound.arn;
       const r = this.resources[ref];
       if (r?.Type === 'AWS::S3::Bucket' && r.Properties?.['BucketName']) return r.Properties['BucketName'];
       return `unresolved:Ref:${ref}`;
     }
     if ('Fn::GetAtt' in o) {
       const [id, attr] = o['Fn::GetAtt'] as [string, string];
+      const bound = this.#bound.get(id);
+      if (bound && attr === 'Arn') return bound.arn;
       const r = this.resources[id];
       if (r?.Type === 'AWS::S3::Bucket' && attr === 'Arn' && r.Properties?.['BucketName'])
         return `arn:aws:s3:::${r.Properties['BucketName']}`;

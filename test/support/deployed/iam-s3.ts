@@ -19,6 +19,8 @@ export interface S3Call {
  * unchecked (`/moto-api/reset-auth` with Infinity, what INITIAL_NO_AUTH_ACTION_COUNT sets at start), then checking
  * is switched on (reset-auth 0): every later request must be signed by a known key and be allowed by its user's
  * policies. moto matches Action and Resource (wildcards `*` only) and ignores Condition and resource policies.
+ * KMS requests (a drill signing its evidence) go through the same proxy: moto checks their action only, the proxy
+ * the key against the synthesized policy.
  */
 export class IamS3 {
   readonly calls: S3Call[] = [];
@@ -28,6 +30,8 @@ export class IamS3 {
   readonly #owners = new Map<string, string>();
   /** Each access key's statements as synthesized (what deletes are checked against here, key by key). */
   readonly #policies = new Map<string, PolicyStatement[]>();
+  /** KMS keys made here, by key id: IAM authorizes a call by the key's ARN whichever form the caller named. */
+  readonly #kmsKeys = new Map<string, string>();
 
   private constructor(moto: MotoServer, proxy: Server) {
     this.#moto = moto;
@@ -45,6 +49,23 @@ export class IamS3 {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
+      // KMS (JSON protocol, the operation in X-Amz-Target): moto checks the action only (against resource "*"),
+      // so the key is checked here against the synthesized policy, as KMS checks it.
+      const kms = self?.kmsCall(req.headers, body);
+      if (kms) {
+        const allowed = self!.kmsAllowed(kms, String(req.headers.authorization ?? ''));
+        if (!allowed) {
+          self!.calls.push({ ...kms, status: 403 });
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(
+            JSON.stringify({
+              __type: 'AccessDeniedException',
+              message: `User is not authorized to perform: ${kms.action} on resource: ${kms.resource}`,
+            }),
+          );
+          return;
+        }
+      }
       const deleted = self?.deletedObjects(req.method ?? 'GET', req.url ?? '/', body) ?? [];
       const refused = self?.refusedDelete(deleted, String(req.headers.authorization ?? ''));
       if (refused) {
@@ -60,13 +81,15 @@ export class IamS3 {
       const up = request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (r) => {
-          self?.record(
-            req.method ?? 'GET',
-            req.url ?? '/',
-            String(req.headers.authorization ?? ''),
-            r.statusCode ?? 0,
-            deleted,
-          );
+          if (kms) self?.calls.push({ ...kms, status: r.statusCode ?? 0 });
+          else
+            self?.record(
+              req.method ?? 'GET',
+              req.url ?? '/',
+              String(req.headers.authorization ?? ''),
+              r.statusCode ?? 0,
+              deleted,
+            );
           res.writeHead(r.statusCode ?? 502, r.headers);
           r.pipe(res);
         },
@@ -85,6 +108,51 @@ export class IamS3 {
   /** Who owns an access key (a role name), for the report. */
   ownerOf(accessKeyId: string): string | undefined {
     return this.#owners.get(accessKeyId);
+  }
+
+  /** A KMS request as a call (action kms:<Operation>, resource the key named), or undefined for anything else. */
+  kmsCall(
+    headers: Record<string, string | string[] | undefined>,
+    body: Buffer,
+  ): Omit<S3Call, 'status'> | undefined {
+    const target = String(headers['x-amz-target'] ?? '');
+    if (!target.startsWith('TrentService.')) return undefined;
+    const key = /Credential=([^/]+)\//.exec(String(headers['authorization'] ?? ''))?.[1] ?? '';
+    let keyId = '*';
+    try {
+      keyId = String((JSON.parse(body.toString('utf8')) as { KeyId?: string }).KeyId ?? '*');
+    } catch {
+      // no JSON body
+    }
+    return {
+      accessKeyId: key,
+      action: `kms:${target.slice('TrentService.'.length)}`,
+      resource: this.#kmsKeys.get(keyId) ?? keyId,
+    };
+  }
+
+  /** Whether the key's synthesized policy allows a KMS call (keys made by the test itself: always). */
+  kmsAllowed(call: Omit<S3Call, 'status'>, authorization: string): boolean {
+    const statements = this.#policies.get(/Credential=([^/]+)\//.exec(authorization)?.[1] ?? '');
+    return !statements || policyAllows(statements, call.action, call.resource);
+  }
+
+  /** A KMS key in moto (call while open), e.g. the stand-in for a stack's evidence key. */
+  async kmsKey(region: string, spec: { KeyUsage: string; KeySpec: string }): Promise<string> {
+    const r = await fetch(this.#moto.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'TrentService.CreateKey',
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify(spec),
+    });
+    if (!r.ok) throw new Error(`moto KMS CreateKey: ${r.status} ${await r.text()}`);
+    const { KeyId, Arn } = ((await r.json()) as { KeyMetadata: { KeyId: string; Arn: string } }).KeyMetadata;
+    this.#kmsKeys.set(KeyId, Arn);
+    this.#kmsKeys.set(Arn, Arn);
+    return Arn;
   }
 
   /** The object ARNs a delete request names (a multi-object delete names them in its body). */
@@ -248,6 +316,8 @@ function unescapeXml(s: string): string {
 function motoStatements(statements: PolicyStatement[]): PolicyStatement[] {
   return statements.map((st) => {
     const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+    // moto authorizes KMS calls against the resource "*" only; the proxy checks the key (kmsAllowed).
+    if (actions.some((a) => /^kms:/.test(a))) return { ...st, Resource: '*' };
     if (!actions.some((a) => /^s3:DeleteObject/.test(a))) return st;
     const resources = (Array.isArray(st.Resource) ? st.Resource : [st.Resource]) as string[];
     const buckets = new Set(

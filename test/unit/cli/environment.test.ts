@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT } from '../../../lib/cli/environment.ts';
-import { MAX_AGE_ENV, TARGETS_ENV } from '../../../lib/dr/readiness-targets.ts';
+import { DRILL_EVIDENCE_ENV, MAX_AGE_ENV, TARGETS_ENV } from '../../../lib/dr/readiness-targets.ts';
 import { STATE_MACHINE_ENV } from '../../../lib/dr/workflows.ts';
 import { STEP_ENV } from '../../../lib/workflow/names.ts';
 
@@ -25,6 +25,7 @@ function namesTheCodeReads(): Set<string> {
     ...Object.values(STATE_MACHINE_ENV),
     TARGETS_ENV,
     MAX_AGE_ENV,
+    DRILL_EVIDENCE_ENV,
   ]);
   const reads = [
     /process\.env\[['"]([A-Z][A-Z0-9_]*)['"]\]/g,

@@ -338,12 +338,12 @@ describe('the example app', { timeout: SYNTH_TIMEOUT }, () => {
     });
     Object.assign(input.config.target.security, { sasl_username: 'restore-service', sasl_password: 'x' });
     expect(RestoreConfig.safeParse(input.config).error).toBeUndefined();
-    // The only schedule in DR is the readiness check; restores there run on demand (failover).
-    const drSchedule = only(Object.values(resourcesOf(dr, 'AWS::Scheduler::Schedule')));
-    expect(drSchedule.Properties).toMatchObject({
-      Name: 'dr-readiness',
-      ScheduleExpression: 'rate(5 minutes)',
-    });
+    // DR's schedules are the readiness check and the drill; restores there run on demand (failover).
+    const drSchedules = Object.values(resourcesOf(dr, 'AWS::Scheduler::Schedule'));
+    expect(drSchedules.map((x) => [x.Properties['Name'], x.Properties['ScheduleExpression']])).toEqual([
+      ['drill', 'cron(0 4 ? * 2#1 *)'],
+      ['dr-readiness', 'rate(5 minutes)'],
+    ]);
 
     const refresh = only(Object.values(resourcesOf(analytics, 'AWS::Scheduler::Schedule')));
     expect(refresh.Properties['ScheduleExpression']).toBe('cron(0 4 * * ? *)');
@@ -359,12 +359,13 @@ describe('the example app', { timeout: SYNTH_TIMEOUT }, () => {
 
   it('has the workflows: backup in the primary, failover and failback in DR, a restore in each target', () => {
     primary.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    dr.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    dr.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     analytics.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     apac.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
     expect(built.stacks.primary.backupWorkflow.stateMachine).toBeInstanceOf(sfn.StateMachine);
     expect(built.stacks.dr[0]!.failoverWorkflow.stateMachine).toBeInstanceOf(sfn.StateMachine);
     expect(built.stacks.dr[0]!.failbackWorkflow.stateMachine).toBeInstanceOf(sfn.StateMachine);
+    expect(built.stacks.dr[0]!.drill?.stateMachine).toBeInstanceOf(sfn.StateMachine);
   });
 
   it('runs every function in the Kafka VPC subnets with the workflow security group, and creates no secret', () => {
@@ -509,8 +510,10 @@ describe('the example app', { timeout: SYNTH_TIMEOUT }, () => {
     const d = alarms(dr);
     expect(Object.keys(d).sort()).toEqual([
       'DRNotReady-prod-us-west-2-us-east-1',
+      'KafkaDrillWorkflowFailed-us-east-1',
       'KafkaFailbackWorkflowFailed-us-east-1',
       'KafkaFailoverWorkflowFailed-us-east-1',
+      'NoDrillPassed-prod-us-west-2-us-east-1',
     ]);
     expect(d['DRNotReady-prod-us-west-2-us-east-1']!['Metrics'][0].MetricStat).toEqual({
       Metric: {
@@ -764,12 +767,8 @@ describe('deployment checks at synth', { timeout: SYNTH_TIMEOUT }, () => {
 
   it('replicates to every DR region with its own rule', () => {
     const data = structuredClone(EXAMPLE);
-    data.dr.push({
-      ...structuredClone(EXAMPLE.dr[0]),
-      region: 'us-east-2',
-      bucketName: 'kafka-backups-dr-2',
-      restores: [],
-    });
+    const { drill: _drill, ...second } = structuredClone(EXAMPLE.dr[0]);
+    data.dr.push({ ...second, region: 'us-east-2', bucketName: 'kafka-backups-dr-2', restores: [] });
     const { stacks } = build(data);
     const bucket = only(
       Object.values(resourcesOf(Template.fromStack(stacks.primary), 'AWS::S3::Bucket')).filter(
@@ -815,11 +814,23 @@ describe('DR readiness', { timeout: SYNTH_TIMEOUT }, () => {
       ),
     );
     const actions = policy.Properties['PolicyDocument'].Statement.flatMap((s: Json) => s.Action);
-    // Read-only in S3; besides, only the X-Ray trace writes of the Powertools Tracer (functions/middleware.ts).
+    // Read-only in S3; besides, the X-Ray trace writes of the Powertools Tracer (functions/middleware.ts) and the
+    // public half of the drill's evidence key (to verify the evidence it counts).
     expect(actions.filter((a: string) => !/^s3:(Get|List)/.test(a)).sort()).toEqual([
+      'kms:GetPublicKey',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    expect(
+      JSON.parse(flatten(fn.Properties.Environment.Variables.DR_READINESS_DRILL_EVIDENCE) as string),
+    ).toEqual({
+      sourceClusterId: 'prod-us-west-2',
+      bucket: 'kafka-backups-dr',
+      region: 'us-east-1',
+      prefix: 'us-west-2/hourly',
+      keyArn: '<token>',
+    });
+    expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('/us-west-2/hourly/evidence/*');
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect(JSON.stringify(policy.Properties['PolicyDocument'])).toContain('/us-west-2/hourly/backups/*');
     // Every workflow function runs in the DR VPC.
@@ -828,5 +839,159 @@ describe('DR readiness', { timeout: SYNTH_TIMEOUT }, () => {
         expect(f.Properties['VpcConfig'].SubnetIds).toEqual(EXAMPLE.dr[0].network.subnetIds);
       }
     }
+  });
+});
+
+describe('DR drill', { timeout: SYNTH_TIMEOUT }, () => {
+  let built: ReturnType<typeof build>;
+  let dr: Template;
+  beforeAll(() => {
+    built = build();
+    dr = Template.fromStack(built.stacks.dr[0]!);
+  }, SYNTH_TIMEOUT);
+
+  const idOf = (c: { node: { defaultChild?: unknown } }) =>
+    Stack.of(built.stacks.dr[0]!).getLogicalId(c.node.defaultChild as never);
+
+  it('runs on its schedule from the deployment file, the deployment’s drill being the default input', () => {
+    const schedule = only(
+      Object.values(resourcesOf(dr, 'AWS::Scheduler::Schedule')).filter(
+        (x) => x.Properties['Name'] === 'drill',
+      ),
+    );
+    expect(schedule.Properties).toMatchObject({
+      GroupName: 'kafka-backup',
+      ScheduleExpression: 'cron(0 4 ? * 2#1 *)',
+      ScheduleExpressionTimezone: 'UTC',
+    });
+    const drill = built.stacks.dr[0]!.drill!;
+    expect(schedule.Properties['Target'].Arn).toEqual({ Ref: idOf(drill.stateMachine) });
+    expect(JSON.parse(schedule.Properties['Target'].Input)).toEqual({
+      trigger: { via: 'schedule', principal: 'EventBridge Scheduler schedule kafka-backup/drill' },
+    });
+    const definition = JSON.parse(
+      flatten(
+        resourcesOf(dr, 'AWS::StepFunctions::StateMachine')[idOf(drill.stateMachine)]!.Properties[
+          'DefinitionString'
+        ],
+      ) as string,
+    );
+    const defaults = JSON.parse(
+      /States\.StringToJson\('(.*)'\), \$, false\)$/.exec(
+        definition.States.ApplyDefaults.Parameters['input.$'],
+      )![1]!,
+    );
+    expect(defaults).toEqual({
+      drill: {
+        kind: 'backup',
+        namespace: 'kafka-backup-drill',
+        config: expect.objectContaining({
+          target: expect.objectContaining({ bootstrap_servers: ['kafka-0.us-east-1.example.com:9092'] }),
+          storage: {
+            backend: 's3',
+            bucket: 'kafka-backups-dr',
+            region: 'us-east-1',
+            prefix: 'us-west-2/hourly',
+          },
+        }),
+        topics: { include: ['orders', 'payments'], exclude: [] },
+        source_cluster_id: 'prod-us-west-2',
+      },
+      trigger: { via: 'workflow' },
+    });
+  });
+
+  it('signs with a retained ECC_NIST_P256 key of its own: output, env var of RunDrill, kms:Sign only there', () => {
+    const drill = built.stacks.dr[0]!.drill!;
+    const keyId = Stack.of(drill).getLogicalId(drill.evidenceKey.node.defaultChild as never);
+    const key = resourcesOf(dr, 'AWS::KMS::Key')[keyId]! as Json;
+    expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    expect(key.DeletionPolicy).toBe('Retain');
+    const outputs = dr.toJSON().Outputs;
+    expect(outputs.EvidenceKeyArn.Value).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(outputs.DrillStateMachineArn.Value).toEqual({ Ref: idOf(drill.stateMachine) });
+    const run = drill.functions.fn('drill-run');
+    const fn = resourcesOf(dr, 'AWS::Lambda::Function')[idOf(run)]!;
+    expect(fn.Properties['Environment'].Variables.KAFKA_BACKUP_EVIDENCE_KMS_KEY_ID).toEqual({
+      'Fn::GetAtt': [keyId, 'Arn'],
+    });
+    expect(fn.Properties['VpcConfig'].SubnetIds).toEqual(EXAMPLE.dr[0].network.subnetIds);
+    // Who may use the key, and for what.
+    const uses = Object.values(resourcesOf(dr, 'AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties['PolicyDocument'].Statement.filter((s: Json) =>
+        JSON.stringify(s.Resource).includes(`"${keyId}"`),
+      ).map((s: Json) => [p.Properties['Roles'][0].Ref, [s.Action].flat().sort()]),
+    );
+    const roleOf = (f: { node: { defaultChild?: unknown } }) =>
+      (resourcesOf(dr, 'AWS::Lambda::Function')[idOf(f)]!.Properties['Role'] as Json)['Fn::GetAtt'][0];
+    expect(uses).toEqual(
+      expect.arrayContaining([
+        [roleOf(run), ['kms:GetPublicKey', 'kms:Sign']],
+        [roleOf(built.stacks.dr[0]!.readiness!.function), ['kms:GetPublicKey']],
+      ]),
+    );
+    expect(uses).toHaveLength(2);
+  });
+
+  it('makes the drill functions in the DR stack only', () => {
+    const names = (t: Template) =>
+      Object.values(resourcesOf(t, 'AWS::Lambda::Function')).map((f) => String(f.Properties['Handler']));
+    expect(names(dr)).toEqual(expect.arrayContaining(['index.drillRun', 'index.drillCleanup']));
+    for (const stack of [built.stacks.primary, ...built.stacks.restoreTargets]) {
+      const handlers = names(Template.fromStack(stack));
+      expect(
+        handlers.filter((h) => /drill/i.test(h)),
+        stack.stackName,
+      ).toEqual([]);
+    }
+  });
+
+  it('alarms when a drill fails and when none passed for maxDaysWithoutPass days', () => {
+    const alarms = Object.fromEntries(
+      Object.values(resourcesOf(dr, 'AWS::CloudWatch::Alarm')).map((a) => [
+        a.Properties['AlarmName'],
+        a.Properties,
+      ]),
+    );
+    const none = alarms['NoDrillPassed-prod-us-west-2-us-east-1'];
+    expect(none).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 35,
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(none['Metrics'][0].MetricStat).toEqual({
+      Metric: {
+        Namespace: 'KafkaBackup',
+        MetricName: 'kafka_backup_days_since_drill_passed',
+        Dimensions: [{ Name: 'SourceClusterId', Value: 'prod-us-west-2' }],
+      },
+      Period: 3600,
+      Stat: 'Maximum',
+    });
+    const failed = alarms['KafkaDrillWorkflowFailed-us-east-1'];
+    expect(JSON.stringify(failed['Metrics'])).toContain('ExecutionsFailed');
+    expect(JSON.stringify(failed['Metrics'])).toContain(idOf(built.stacks.dr[0]!.drill!.stateMachine));
+  });
+
+  it('refuses a drill naming a restore the region does not have, a synthetic drill without its source, a bad schedule', () => {
+    const withDrill = (drill: Record<string, unknown>) => {
+      const data = structuredClone(EXAMPLE);
+      data.dr[0].drill = drill;
+      return () => parseDeploymentConfig(data);
+    };
+    expect(withDrill({ restore: 'nope' })).toThrow(
+      /dr\[0\]\.drill\.restore: "nope" is not a restore of this region \(dr-restore\)/,
+    );
+    expect(withDrill({ kind: 'synthetic' })).toThrow(
+      /dr\[0\]\.drill\.synthetic: required for kind synthetic/,
+    );
+    expect(withDrill({ kind: 'synthetic', synthetic: { backup: 'nope' } })).toThrow(
+      /dr\[0\]\.drill\.synthetic\.backup: "nope" is not a primary backup \(primary-hourly-backup, primary-daily-backup\)/,
+    );
+    expect(withDrill({ schedule: '0 4 1 * MON' })).toThrow(/dr\[0\]\.drill\.schedule: .*both restricted/);
+    expect(withDrill({ namespace: 'x' })).toThrow(/dr\[0\]\.drill\.namespace: must be 6 to 60/);
+    expect(withDrill({ maxDaysWithoutPass: 0 })).toThrow(/dr\[0\]\.drill\.maxDaysWithoutPass/);
+    expect(withDrill({ scheduel: '0 4 * * MON#1' })).toThrow(/dr\[0\]\.drill\.scheduel: unknown field/);
   });
 });

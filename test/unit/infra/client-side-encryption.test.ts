@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildKafkaBackupApp, type KafkaBackupStacks } from '../../../lib/infra/app.ts';
 import { DeploymentConfigError, parseDeploymentConfig } from '../../../lib/infra/deployment-config.ts';
 import { STEP_S3_ACCESS } from '../../../lib/infra/workflows/functions.ts';
-import { STEP_ENV, STEP_NAMES } from '../../../lib/workflow/names.ts';
+import { DRILL_STEP_NAMES, STEP_ENV, STEP_NAMES, type StepName } from '../../../lib/workflow/names.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation, walked freely
 type Json = any;
@@ -58,9 +58,18 @@ const pascal = (step: string) =>
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join('');
 
+/** The logical-id prefix of a step's function: every stack's WorkflowFunctions, or the DR stack's drill. */
+const functionsOf = (step: string) =>
+  `${(DRILL_STEP_NAMES as readonly string[]).includes(step) ? 'DrillWorkflowFunctions' : 'WorkflowFunctions'}${pascal(step)}`;
+/** The steps a stack has functions for: the drill's only in a DR stack. */
+const stepsOf = (stacks: KafkaBackupStacks, stack: unknown): StepName[] =>
+  STEP_NAMES.filter(
+    (s) => stacks.dr.includes(stack as never) || !(DRILL_STEP_NAMES as readonly string[]).includes(s),
+  );
+
 function policyEnv(template: Template, step: string): Json {
   const fn = Object.entries(template.findResources('AWS::Lambda::Function') as Record<string, Json>).find(
-    ([id]) => id.startsWith(`WorkflowFunctions${pascal(step)}`),
+    ([id]) => id.startsWith(functionsOf(step)),
   )![1];
   return JSON.parse(flat(fn.Properties.Environment.Variables[STEP_ENV.workflowPolicy]));
 }
@@ -95,7 +104,7 @@ describe('client-side encryption in the deployment (clientSideEncryption)', {
   it('tells every step its region key and the other regions keys (the workflow policy); nothing when off', () => {
     for (const stack of stacks.all) {
       const t = Template.fromStack(stack);
-      for (const step of STEP_NAMES) {
+      for (const step of stepsOf(stacks, stack)) {
         const policy = policyEnv(t, step);
         expect(policy.encryption, `${stack.stackName} ${step}`).toEqual({
           kms_key_id: `arn:aws:kms:${stack.region}:111111111111:alias/kafka-backup-client-side`,
@@ -117,8 +126,8 @@ describe('client-side encryption in the deployment (clientSideEncryption)', {
       const ownKey = `<${keyLogicalId}.Arn>`;
       const statements = kmsStatements(t);
       const restoreOnly = stacks.restoreTargets.includes(stack as never);
-      for (const step of STEP_NAMES) {
-        const mine = statements.filter((s) => s.policy.startsWith(`WorkflowFunctions${pascal(step)}`));
+      for (const step of stepsOf(stacks, stack)) {
+        const mine = statements.filter((s) => s.policy.startsWith(functionsOf(step)));
         const puts = STEP_S3_ACCESS[step].put.filter((p) => !restoreOnly || p.startsWith('*restores/'));
         const onOwn = mine.filter((s) => s.resources.includes(ownKey));
         const where = `${stack.stackName} ${step}`;
@@ -159,14 +168,22 @@ describe('client-side encryption in the deployment (clientSideEncryption)', {
       'kms:Encrypt',
       'kms:GenerateDataKey',
     ]);
+    // Decrypting with the client-side key; besides, only the drill's evidence key, to verify signatures.
     const readiness = statements.filter((s) => s.policy.startsWith('DrReadiness'));
-    expect(readiness.flatMap((s) => s.actions)).toEqual(['kms:Decrypt']);
+    const evidenceKey = `<${dr.toJSON().Outputs.EvidenceKeyArn.Value['Fn::GetAtt'][0]}.Arn>`;
+    expect(readiness.filter((s) => !s.resources.includes(evidenceKey)).flatMap((s) => s.actions)).toEqual([
+      'kms:Decrypt',
+    ]);
+    expect(readiness.filter((s) => s.resources.includes(evidenceKey)).flatMap((s) => s.actions)).toEqual([
+      'kms:GetPublicKey',
+    ]);
     const fn = Object.entries(dr.findResources('AWS::Lambda::Function') as Record<string, Json>).find(
       ([id]) => id.startsWith('DrReadiness'),
     )![1];
     const targets = JSON.parse(flat(fn.Properties.Environment.Variables.DR_READINESS_TARGETS));
     expect(targets.length).toBeGreaterThan(0);
-    for (const target of targets)
+    const drill = JSON.parse(flat(fn.Properties.Environment.Variables.DR_READINESS_DRILL_EVIDENCE));
+    for (const target of [...targets, drill])
       expect(target.encryption).toEqual({
         kms_key_id: 'arn:aws:kms:us-east-1:111111111111:alias/kafka-backup-client-side',
       });

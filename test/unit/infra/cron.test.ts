@@ -33,6 +33,11 @@ describe('toEventBridgeCron', () => {
     ['@monthly', 'cron(0 0 1 * ? *)'],
     ['@yearly', 'cron(0 0 1 1 ? *)'],
     ['  0   2 * *   *  ', 'cron(0 2 * * ? *)'],
+    // The n-th weekday of the month (the drill's default: the first Monday), in EventBridge's day numbers.
+    ['0 4 * * MON#1', 'cron(0 4 ? * 2#1 *)'],
+    ['0 4 * * 0#2', 'cron(0 4 ? * 1#2 *)'],
+    ['0 4 * * 7#5', 'cron(0 4 ? * 1#5 *)'],
+    ['0 4 * * sat#3', 'cron(0 4 ? * 7#3 *)'],
   ])('%s -> %s', (cron, expected) => {
     expect(toEventBridgeCron(cron)).toBe(expected);
   });
@@ -51,6 +56,9 @@ describe('toEventBridgeCron', () => {
     ['0 0 * * L', /day-of-week/],
     ['*/0 * * * *', /step in "\*\/0" must be at least 1/],
     ['@reboot', /@reboot/],
+    ['0 4 * * MON#6', /the n-th day of the month is 1 to 5, not 6/],
+    ['0 4 * * MON#1,TUE', /must stand alone/],
+    ['0 4 1 * MON#1', /both restricted/],
   ])('refuses %s', (cron, message) => {
     expect(() => toEventBridgeCron(cron)).toThrow(CronError);
     expect(() => toEventBridgeCron(cron)).toThrow(message);

@@ -23,6 +23,9 @@ export const exercises = {
     r.restoreSucceeded({ backupId: 'primary-1', targetClusterId: 'dr', groupsReset: 3, durationMs: 61_000 }),
   restoreFailed: (r) => r.restoreFailed({ backupId: 'latest', targetClusterId: 'dr' }),
   drReady: (r) => r.drReady({ sourceClusterId: 'primary', ready: true }),
+  drillFinished: (r) =>
+    r.drillFinished({ sourceClusterId: 'primary', passed: true, rpoSeconds: 1_800, rtoSeconds: 5_400 }),
+  daysSinceDrillPassed: (r) => r.daysSinceDrillPassed({ sourceClusterId: 'primary', days: 12.5 }),
 } satisfies { [K in keyof MetricsRecorder]: (r: MetricsRecorder) => void };
 
 export function exerciseAll(recorder: MetricsRecorder): void {

@@ -9,6 +9,7 @@ const aslValidator = createRequire(import.meta.url)('asl-validator') as (
   opts?: { checkPaths?: boolean; checkArn?: boolean },
 ) => { isValid: boolean; errors: unknown[]; errorsText: (sep?: string) => string };
 
+/** The workflows with Distributed Maps; the drill has none. */
 const NAMES: WorkflowName[] = ['backup', 'failover', 'failback'];
 
 describe('workflow state machines', () => {
@@ -75,9 +76,13 @@ describe('workflow state machines', () => {
           expect(JSON.stringify(overrides['Environment'])).toContain('States.JsonToString($)');
           continue;
         }
-        const m = /:Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource);
+        const m = /Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource);
         if (m) seen.add(m[1]!);
       }
+    }
+    for (const [, s] of allStates(resolveDefinition(definitions.drill))) {
+      const m = /Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(String(s['Resource'] ?? ''));
+      if (s['Type'] === 'Task' && m) seen.add(m[1]!);
     }
     const pascal = (s: string) =>
       s
@@ -99,5 +104,44 @@ describe('workflow state machines', () => {
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordBackupFailure' },
       ]);
     expect(states.get('Failed')).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+  });
+
+  it('drill: passes asl-validator; RunDrill runs once, any error of it goes to CleanUpDrill, then the failure tail', () => {
+    const d = resolveDefinition(definitions.drill);
+    const r = aslValidator(d, { checkPaths: true, checkArn: true });
+    expect(r.errorsText('\n')).toBe('');
+    expect(d['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+    const states = allStates(d);
+    expect(states.get('ScratchPrefix')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'prefix.$': "States.Format('{}-{}.', $.drill.namespace, $$.Execution.Name)" },
+      ResultPath: '$.scratch',
+    });
+    const run = states.get('RunDrill')!;
+    expect(run['Parameters']).toMatchObject({
+      'scratch_prefix.$': '$.scratch.prefix',
+      'drill.$': '$.drill',
+      execution: { 'id.$': '$$.Execution.Id', 'name.$': '$$.Execution.Name' },
+    });
+    // Only the Lambda service's own errors are retried: a drill that ran out of time would run out again.
+    const retried = (run['Retry'] as { ErrorEquals: string[] }[]).flatMap((x) => x.ErrorEquals);
+    expect(retried).not.toContain('States.Timeout');
+    expect(retried).not.toContain('KafkaTransientError');
+    expect(run['Catch']).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'CleanUpDrill' },
+    ]);
+    expect(states.get('CleanUpDrill')).toMatchObject({
+      Next: 'NotifyFailure',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanup_error', Next: 'NotifyFailure' }],
+    });
+    expect(states.get('DrillPassed?')).toMatchObject({
+      Choices: [{ Variable: '$.result.ok', BooleanEquals: true, Next: 'DrillPassed' }],
+      Default: 'NotifyDrillFailed',
+    });
+    expect(states.get('DrillFailed')).toMatchObject({ Type: 'Fail', Error: 'DrillFailed' });
+    // The deployment's drill is the default input: an execution started with {} runs it.
+    const defaults = JSON.stringify(states.get('ApplyDefaults'));
+    expect(defaults).toContain('kafka-backup-drill');
+    expect(defaults).toContain('us-west-2/hourly');
   });
 });
