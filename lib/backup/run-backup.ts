@@ -1,4 +1,5 @@
 import type { Manifest } from '../format/manifest.ts';
+import { captureBackupMetadata } from '../metadata/index.ts';
 import {
   type BackupPartitionsOptions,
   backupPartitions,
@@ -28,6 +29,8 @@ export async function runBackup(
   const renewal = keepLeaseAlive(lease, ttl);
   try {
     const { plan, resumed } = await planBackup(ctx);
+    // Schemas, ACLs, quotas, users (backup.metadata), read right after the cut; a resumed run keeps its own.
+    await captureBackupMetadata(ctx);
     const results = await backupPartitions(ctx, plan, planItems(plan), opts);
     assertAllDone(results);
     await renewal.check();

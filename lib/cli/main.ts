@@ -3,11 +3,13 @@ import { TOOL_VERSION } from '../version.ts';
 import { UsageError } from './args.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
+import { diffConfigsCommand } from './commands/diff-configs.ts';
 import { drCommand } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
+import { restoreMetadataCommand } from './commands/restore-metadata.ts';
 import { stepCommand } from './commands/step.ts';
 import { validateCommand } from './commands/validate.ts';
 import { ExitCode, exitCodeFor } from './exit-codes.ts';
@@ -32,6 +34,15 @@ const COMMANDS: Record<string, { run: Command; summary: string; hidden?: boolean
   'three-phase-restore': {
     run: threePhaseRestoreCommand,
     summary: 'restore the data, store the offset mapping, reset the consumer groups',
+  },
+  'restore-metadata': {
+    run: restoreMetadataCommand,
+    summary:
+      "print the plan for a backup's schemas, ACLs, quotas and SCRAM users on the target; --apply applies it",
+  },
+  'diff-configs': {
+    run: diffConfigsCommand,
+    summary: "topic configs that differ between a backup and a cluster; --apply sets the backup's values",
   },
   'offset-reset': {
     run: offsetResetCommand,

@@ -142,7 +142,8 @@ export async function restorePartition(
       }
       if (batch.length === 0)
         firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
-      batch.push({ key: r.key, value: r.value, timestamp: r.timestamp, headers });
+      const { key, value } = ctx.rewriteRecord ? ctx.rewriteRecord(r.key, r.value) : r;
+      batch.push({ key, value, timestamp: r.timestamp, headers });
       batchBytes += size;
     }
     await flush();

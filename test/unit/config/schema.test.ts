@@ -218,6 +218,7 @@ describe('backup options', () => {
       isolation_level: 'read_committed',
       segment_max_bytes: 32 * 1024 * 1024,
       max_concurrent_partitions: 4,
+      metadata: [],
     });
   });
 
@@ -277,6 +278,10 @@ describe('restore options', () => {
       dry_run: false,
       max_concurrent_partitions: 4,
       active_group_policy: 'fail',
+      metadata: [],
+      rewrite_schema_ids: false,
+      principal_mapping: {},
+      scram_users: [],
     });
   });
 
