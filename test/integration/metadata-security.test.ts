@@ -68,7 +68,7 @@ function saslAdmin(bootstrap: string, username: string, password: string): Admin
   });
 }
 
-const topicAcl = (topic: string, principal: string, operation: number): Acl => ({
+const topicAcl = (topic: string, principal: string, operation: Acl['operation']): Acl => ({
   resourceType: ResourceTypes.TOPIC,
   resourceName: topic,
   resourcePatternType: ResourcePatternTypes.LITERAL,

@@ -120,9 +120,9 @@ describe('schemas', () => {
     await expect(
       client(source.url, { basic_auth: { username: 'u', password: 'p' } }).subjects(),
     ).resolves.toEqual([]);
-    const err = await client(source.url, { basic_auth: { username: 'u', password: 'wrong' } })
+    const err = (await client(source.url, { basic_auth: { username: 'u', password: 'wrong' } })
       .subjects()
-      .catch((e: unknown) => e as Error & { hint?: string });
+      .catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err).toMatchObject({ name: 'SchemaRegistryAccessError' });
     expect(err.message).toMatch(/refused list subjects \(HTTP 401\)/);
     expect(err.message).not.toMatch(/wrong/);
@@ -130,9 +130,9 @@ describe('schemas', () => {
   });
 
   it('says the registry cannot be reached, naming the url field', async () => {
-    const err = await client('http://127.0.0.1:1')
+    const err = (await client('http://127.0.0.1:1')
       .subjects()
-      .catch((e: unknown) => e as Error & { hint?: string });
+      .catch((e: unknown) => e)) as Error & { hint?: string };
     expect(err.message).toMatch(/cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1/);
     expect(err.hint).toMatch(/schema_registry\.url/);
   });
