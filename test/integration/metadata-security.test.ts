@@ -2,7 +2,7 @@
 // clusters with Kafka's StandardAuthorizer enforcing them. Set up and checked through the client library and
 // Kafka's own ConfigCommand, not lib/kafka.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -12,6 +12,8 @@ import {
   Admin,
   type BaseOptions,
   ClientQuotaMatchTypes,
+  ConfigResourceTypes,
+  ConfigSources,
   ResourcePatternTypes,
   ResourceTypes,
 } from '@platformatic/kafka';
@@ -54,6 +56,18 @@ function errorCodes(e: unknown, out: string[] = []): string[] {
   for (const inner of (e as { errors?: unknown[] }).errors ?? []) errorCodes(inner, out);
   errorCodes(e.cause, out);
   return out;
+}
+
+/** The configs set on a topic itself, as the broker reports them. */
+async function topicConfigs(a: Admin, topic: string): Promise<Record<string, string>> {
+  const [res] = await a.describeConfigs({
+    resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }],
+  });
+  return Object.fromEntries(
+    (res?.configs ?? [])
+      .filter((c) => c.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG)
+      .map((c) => [c.name, String(c.value)]),
+  );
 }
 
 function admin(bootstrap: string, extra: Partial<BaseOptions> = {}): Admin {
@@ -117,8 +131,25 @@ describe('ACLs, quotas and SCRAM users', () => {
   const backupId = uniqueName('meta-backup');
 
   beforeAll(async () => {
-    await primary.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
-    await dr.createTopics({ topics: [drTopic], partitions: 1, replicas: 1 });
+    await primary.createTopics({
+      topics: [topic],
+      partitions: 1,
+      replicas: 1,
+      configs: [
+        { name: 'retention.ms', value: '3600000' },
+        { name: 'max.message.bytes', value: '2000000' },
+      ],
+    });
+    // DR's copy has drifted: another retention, no max.message.bytes of its own, a setting the primary lacks.
+    await dr.createTopics({
+      topics: [drTopic],
+      partitions: 1,
+      replicas: 1,
+      configs: [
+        { name: 'retention.ms', value: '7200000' },
+        { name: 'segment.ms', value: '600000' },
+      ],
+    });
     await primary.createAcls({
       creations: [
         topicAcl(topic, `User:${app}`, AclOperations.READ),
@@ -234,6 +265,16 @@ backup:
       key: `backups/${backupId}/metadata.json`,
       parts: ['acls', 'quotas', 'users'],
     });
+
+    // validate checks the object: present, and (deep) its SHA-256 as the manifest recorded it.
+    const args = ['validate', '--path', `${dir}/store`, '--backup-id', backupId, '--deep'];
+    expect((await runCli(args)).code).toBe(0);
+    const path = join(dir, 'store', 'backups', backupId, 'metadata.json');
+    writeFileSync(path, `${raw} `);
+    const changed = await runCli(args);
+    expect(changed.code).toBe(5);
+    expect(changed.stdout).toContain(`backups/${backupId}/metadata.json: SHA-256 differs from the manifest`);
+    writeFileSync(path, raw);
   });
 
   const restoreYaml = () =>
@@ -316,6 +357,35 @@ restore:
     expect(again.stdout).toMatch(/client quotas: 0 to set, \d+ present/);
     expect(again.stdout).toMatch(/SCRAM users: 0 to create, \d+ present/);
     expect(again.stdout).not.toContain(`+ ${drApp}`);
+  });
+
+  it("diff-configs reports topic config drift against the backup, and --apply sets the backup's values", async () => {
+    const config = restoreYaml();
+    const r = await runCli(['diff-configs', '--config', config]);
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain(`${topic} -> ${drTopic}: 2 differ`);
+    // The ground's brokers set message.max.bytes=10485760, the default of a topic's max.message.bytes.
+    expect(r.stdout).toContain('max.message.bytes: backup 2000000, cluster 10485760');
+    expect(r.stdout).toContain('retention.ms: backup 3600000, cluster 7200000');
+    expect(r.stdout).toContain('segment.ms=600000 only on the cluster (left as is)');
+    expect(r.stdout).toMatch(/nothing changed: run again with --apply/);
+    const before = await topicConfigs(dr, drTopic);
+    expect(before['retention.ms']).toBe('7200000');
+
+    const applied = await runCli(['diff-configs', '--config', config, '--apply']);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain("set 2 config(s) to the backup's values");
+    expect(await topicConfigs(dr, drTopic)).toMatchObject({
+      'retention.ms': '3600000',
+      'max.message.bytes': '2000000',
+      'segment.ms': '600000',
+    });
+    const again = await runCli(['diff-configs', '--config', config, '--format', 'json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      drifted: 0,
+      topics: [{ target_topic: drTopic, status: 'same' }],
+    });
   });
 
   it('tells a principal without DESCRIBE on the cluster what it lacks', async () => {

@@ -12,7 +12,7 @@ const USAGE = 'kafka-backup diff-configs --config FILE [--apply] [--format json|
 /**
  * Topic configs that differ between the backup (backup_id, storage) and the target cluster of a restore config,
  * topics chosen by restore.topics and renamed by restore.topic_mapping; --apply sets the backup's values.
- * Exit code 0 when nothing differs (or all was applied), 4 when something differs and nothing was applied.
+ * Exit code 0 when nothing differs (or all was applied), 5 when something differs and nothing was applied.
  */
 export async function diffConfigsCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseCommandArgs(
