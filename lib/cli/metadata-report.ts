@@ -14,7 +14,9 @@ function entity(e: { type: string; name: string | null }[]): string {
 export function renderMetadataPlan(plan: MetadataRestorePlan): string {
   const lines = [`metadata of backup ${plan.backup_id}: plan (${plan.parts.join(', ')})`];
   if (plan.schemas) {
-    lines.push(`schemas into ${plan.schemas.registry_url}:`);
+    lines.push(
+      `schemas into ${plan.schemas.registry_url}${plan.schemas.import_mode ? '' : ' (no IMPORT mode there: the registry gives every id)'}:`,
+    );
     for (const s of plan.schemas.subjects) {
       lines.push(
         `  ${s.source_subject}${s.target_subject !== s.source_subject ? ` -> ${s.target_subject}` : ''}${s.compatibility ? ` (compatibility ${s.compatibility})` : ''}`,
@@ -25,7 +27,9 @@ export function renderMetadataPlan(plan: MetadataRestorePlan): string {
             ? `present (id ${v.target_id}${v.target_id === v.source_id ? ', kept' : ', remapped'})`
             : v.action === 'import'
               ? `import keeping id ${v.source_id}`
-              : `register anew (new id; records need rewrite_schema_ids)`;
+              : plan.schemas!.import_mode
+                ? 'register with a new id (records need rewrite_schema_ids)'
+                : 'register (the registry gives the id)';
         lines.push(`    version ${v.version}, id ${v.source_id}: ${what}: ${v.why}`);
       }
     }

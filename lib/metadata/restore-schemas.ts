@@ -31,6 +31,12 @@ export interface PlannedSubject {
 
 export interface SchemaRestorePlan {
   registry_url: string;
+  /**
+   * The target registry has Confluent's modes (GET /mode answers): backed-up ids are imported where free, and a
+   * schema whose id is taken gets a new id above every backed-up one (so it cannot take an id a later import
+   * needs). Without modes (Apicurio's compatibility API) every schema is registered and the registry gives the id.
+   */
+  import_mode: boolean;
   subjects: PlannedSubject[];
 }
 
@@ -102,6 +108,7 @@ export async function planSchemaRestore(
   registry: SchemaRegistryClient,
   renames: Renames,
 ): Promise<SchemaRestorePlan> {
+  const importMode = (await registry.globalMode()) !== null;
   const subjects: PlannedSubject[] = [];
   for (const s of ordered(stored)) {
     const target = targetSubject(s.subject, renames);
@@ -120,7 +127,18 @@ export async function planSchemaRestore(
         continue;
       }
       const holder = await registry.schemaById(v.id);
-      if (holder === undefined || sameSchema(holder, text)) {
+      if (!importMode) {
+        versions.push({
+          version: v.version,
+          source_id: v.id,
+          action: 'register',
+          target_id: null,
+          why:
+            holder === undefined
+              ? `id ${v.id} is free there`
+              : `id ${v.id} holds ${sameSchema(holder, text) ? 'this' : 'another'} schema there`,
+        });
+      } else if (holder === undefined || sameSchema(holder, text)) {
         versions.push({
           version: v.version,
           source_id: v.id,
@@ -146,7 +164,7 @@ export async function planSchemaRestore(
       versions,
     });
   }
-  return { registry_url: registry.url, subjects };
+  return { registry_url: registry.url, import_mode: importMode, subjects };
 }
 
 /**
@@ -162,6 +180,12 @@ export async function applySchemaRestore(
 ): Promise<SchemaRestoreReport> {
   const idMap: Record<string, number> = {};
   const subjects: SubjectReport[] = [];
+  // New ids start above every backed-up id: none of them can be one a later import keeps.
+  let nextNewId = Math.max(0, ...stored.subjects.flatMap((s) => s.versions.map((v) => v.id))) + 1;
+  const freshId = async () => {
+    while ((await registry.schemaById(nextNewId)) !== undefined) nextNewId++;
+    return nextNewId++;
+  };
   for (const ps of plan.subjects) {
     const source = stored.subjects.find((s) => s.subject === ps.source_subject)!;
     const versions: RestoredSchemaVersion[] = [];
@@ -198,8 +222,23 @@ export async function applySchemaRestore(
           how = 'registered';
           note = `import with id ${pv.source_id} refused (${e.detail}); registered anew`;
         }
+      } else if (plan.import_mode) {
+        const id = await freshId();
+        try {
+          if (!inImportMode) {
+            await registry.setSubjectMode(ps.target_subject, 'IMPORT', true);
+            inImportMode = true;
+          }
+          targetId = await registry.register(ps.target_subject, text, { id, version: pv.version });
+          how = 'registered';
+          note = `id ${pv.source_id} holds another schema on the target: given id ${targetId}`;
+        } catch (e) {
+          if (!(e instanceof RegistryHttpError)) throw e;
+          await leaveImportMode();
+          targetId = await registry.register(ps.target_subject, text);
+          how = 'registered';
+        }
       } else {
-        await leaveImportMode();
         targetId = await registry.register(ps.target_subject, text);
         how = 'registered';
       }

@@ -41,7 +41,12 @@ function canonical(schema: string): string {
 }
 
 export async function startRegistryStandIn(
-  opts: { basicAuth?: { username: string; password: string }; firstId?: number } = {},
+  opts: {
+    basicAuth?: { username: string; password: string };
+    firstId?: number;
+    /** No /mode endpoints and ids in a request ignored, as Apicurio's compatibility API. */
+    noModes?: boolean;
+  } = {},
 ): Promise<RegistryStandIn> {
   const schemas = new Map<number, Stored>();
   const subjects = new Map<string, Version[]>();
@@ -126,7 +131,7 @@ export async function startRegistryStandIn(
           const s = stored(body);
           const mode = modeOf(subject);
           if (mode === 'READONLY') return fail(422, 42205, `Subject ${subject} is in read-only mode`);
-          if (body.id !== undefined) {
+          if (body.id !== undefined && !opts.noModes) {
             if (mode !== 'IMPORT')
               return fail(422, 42205, 'Subject is not in import mode: an id cannot be given');
             const holder = schemas.get(body.id);
@@ -149,6 +154,7 @@ export async function startRegistryStandIn(
         if (!schemas.has(id)) return fail(404, 40403, 'Schema not found');
         return send(200, reply(id));
       }
+      if (parts[0] === 'mode' && opts.noModes) return fail(404, 404, 'Operation not supported.');
       if (parts[0] === 'mode') {
         if (parts.length === 1) {
           if (req.method === 'GET') return send(200, { mode: globalMode });

@@ -94,6 +94,59 @@ describe('schemas', () => {
     expect([...(await schemaIdMap(stored, t, noRenames))]).toEqual([[1, 2]]);
   });
 
+  it('gives a schema whose id is taken a new id above every backed-up one, so later imports keep theirs', async () => {
+    const source = await registry();
+    source.register('orders-value', ORDER_V1); // id 1
+    source.register('orders-value', ORDER_V2); // id 2
+    const stored = await readSchemas(client(source.url));
+    const target = await registry();
+    target.register('other-value', OTHER); // takes id 1
+    const t = client(target.url);
+    const plan = await planSchemaRestore(stored, t, noRenames);
+    expect(plan.subjects[0]!.versions.map((v) => v.action)).toEqual(['register', 'import']);
+    const report = await applySchemaRestore(plan, stored, t, noRenames);
+    expect(report.subjects[0]!.versions.map((v) => [v.version, v.source_id, v.target_id, v.outcome])).toEqual(
+      [
+        [1, 1, 3, 'remapped'],
+        [2, 2, 2, 'kept'],
+      ],
+    );
+    // Versions keep their numbers too.
+    const back = await readSchemas(t);
+    expect(
+      back.subjects.find((s) => s.subject === 'orders-value')!.versions.map((v) => [v.version, v.id]),
+    ).toEqual([
+      [1, 3],
+      [2, 2],
+    ]);
+  });
+
+  it('on a registry without IMPORT mode registers everything and reports the ids it was given', async () => {
+    const source = await registry();
+    source.register('orders-value', ORDER_V1);
+    source.register('orders-value', ORDER_V2);
+    const stored = await readSchemas(client(source.url));
+    const fresh = await registry({ noModes: true });
+    const plan = await planSchemaRestore(stored, client(fresh.url), noRenames);
+    expect(plan.import_mode).toBe(false);
+    expect(plan.subjects[0]!.versions.map((v) => v.action)).toEqual(['register', 'register']);
+    expect(plan.subjects[0]!.versions[0]!.why).toBe('id 1 is free there');
+    // A fresh registry gives ids in order: the same ones.
+    const report = await applySchemaRestore(plan, stored, client(fresh.url), noRenames);
+    expect(report.subjects[0]).toMatchObject({ kept: 2, remapped: 0 });
+    // One that holds a schema already gives others.
+    const busy = await registry({ noModes: true });
+    busy.register('other-value', OTHER);
+    const b = client(busy.url);
+    const busyReport = await applySchemaRestore(
+      await planSchemaRestore(stored, b, noRenames),
+      stored,
+      b,
+      noRenames,
+    );
+    expect(busyReport.id_map).toEqual({ '1': 2, '2': 3 });
+  });
+
   it('follows topic_mapping from orders-value to orders-dr-value', async () => {
     const source = await registry();
     source.register('orders-value', ORDER_V1);
