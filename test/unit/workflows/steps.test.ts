@@ -71,6 +71,23 @@ describe('workflow configs and credentials', () => {
     ).not.toThrow();
     expect(() => assertNoLiteralSecrets(backupConfig({}), 'source', 'input')).not.toThrow();
   });
+
+  it('refuses Schema Registry and SCRAM user passwords written into an execution input', () => {
+    const withRegistry = (password: string) => ({
+      ...backupConfig({}),
+      schema_registry: { url: 'https://r', basic_auth: { username: 'u', password } },
+    });
+    expect(() => assertNoLiteralSecrets(withRegistry('hunter2'), 'source', 'input')).toThrow(
+      /schema_registry\.basic_auth\.password/,
+    );
+    expect(() =>
+      assertNoLiteralSecrets(withRegistry('${REGISTRY_PASSWORD}'), 'source', 'input'),
+    ).not.toThrow();
+    const withUser = { restore: { scram_users: [{ name: 'app', password: 'hunter2' }] } };
+    expect(() => assertNoLiteralSecrets(withUser, 'target', 'input')).toThrow(
+      /restore\.scram_users\.0\.password/,
+    );
+  });
 });
 
 describe('workflow steps', () => {
