@@ -18,6 +18,7 @@ import {
   ResourceTypes,
 } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aclSnapshot } from '../support/acl-snapshot.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { kafkaLibDir } from '../support/java-fixtures.ts';
@@ -129,8 +130,10 @@ describe('ACLs, quotas and SCRAM users', () => {
   const primary = admin(g.primary);
   const dr = admin(g.dr);
   const backupId = uniqueName('meta-backup');
+  let restoreDrAcls: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
+    restoreDrAcls = await aclSnapshot(dr);
     await primary.createTopics({
       topics: [topic],
       partitions: 1,
@@ -172,10 +175,9 @@ describe('ACLs, quotas and SCRAM users', () => {
   });
 
   afterAll(async () => {
-    for (const [a, principal] of [
-      [primary, `User:${app}`],
-      [dr, `User:${drApp}`],
-    ] as const) {
+    // The restore copied every ACL of the primary to DR: remove all it added there.
+    await restoreDrAcls().catch(() => undefined);
+    for (const [a, principal] of [[primary, `User:${app}`]] as const) {
       await a
         .deleteAcls({
           filters: [
@@ -265,6 +267,11 @@ backup:
       key: `backups/${backupId}/metadata.json`,
       parts: ['acls', 'quotas', 'users'],
     });
+
+    const described = await runCli(['describe', '--path', `${dir}/store`, '--backup-id', backupId]);
+    expect(described.stdout).toContain(
+      `metadata         acls, quotas, users (backups/${backupId}/metadata.json;`,
+    );
 
     // validate checks the object: present, and (deep) its SHA-256 as the manifest recorded it.
     const args = ['validate', '--path', `${dir}/store`, '--backup-id', backupId, '--deep'];

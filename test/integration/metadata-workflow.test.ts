@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import { aclSnapshot } from '../support/acl-snapshot.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { createTopic, primarySettings, produce } from '../support/kafka-fixtures.ts';
 import { LocalWorkflow } from '../support/local-workflow.ts';
@@ -55,11 +56,13 @@ describe('metadata in the serverless workflows', () => {
   let registries: FreshRegistries;
   let topic: string;
   let sourceId: number;
+  let restoreDrAcls: () => Promise<void> = async () => undefined;
   const group = uniqueName('wf-avro-group');
 
   beforeAll(async () => {
     process.env['POWERTOOLS_LOG_LEVEL'] = 'WARN';
     definitions = synthWorkflows().definitions;
+    restoreDrAcls = await aclSnapshot(drAdmin);
     registries = await startFreshRegistries(2);
     const [, drRegistry] = registries.urls as [string, string];
     // The DR registry's first id holds another schema: the order schema's id is taken there.
@@ -99,7 +102,8 @@ describe('metadata in the serverless workflows', () => {
       permissionType: AclPermissionTypes.ANY,
     };
     await admin.deleteAcls({ filters: [filter] }).catch(() => undefined);
-    await drAdmin.deleteAcls({ filters: [filter] }).catch(() => undefined);
+    // The failover copied every ACL of the primary: remove all it added to DR.
+    await restoreDrAcls().catch(() => undefined);
     await registries?.stop();
     await admin.close();
     await drAdmin.close();
@@ -152,8 +156,9 @@ describe('metadata in the serverless workflows', () => {
       parts: ['schemas', 'acls'],
       schemas_kept: 0,
       schemas_remapped: 1,
-      acls_created: 1,
     });
+    // Every ACL of the primary is restored (the ground's primary may hold other tests' too): ours among them.
+    expect(prepared.metadata['acls_created']).toBeGreaterThanOrEqual(1);
     // Metadata before data: PrepareRestore ran before the first RestorePartition.
     const order = failover.calls.map((c) => c.state);
     expect(order.indexOf('PrepareRestore')).toBeLessThan(order.indexOf('RestorePartition'));
