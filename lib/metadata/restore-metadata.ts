@@ -148,7 +148,10 @@ export async function applyMetadataRestore(
  */
 export async function schemaIdRewriteFor(
   ctx: Pick<MetadataRestoreContext, 'config' | 'store'>,
-): Promise<{ rewrite: RecordRewrite; stats: SchemaIdRewriteStats; ids: Map<number, number> } | undefined> {
+): Promise<
+  | { rewrite: RecordRewrite; stats: SchemaIdRewriteStats; ids: Map<number, number>; remapped: number }
+  | undefined
+> {
   if (!ctx.config.restore.rewrite_schema_ids) return undefined;
   const backupId = await resolveBackupId(ctx.store, ctx.config.backup_id);
   const metadata = await loadBackupMetadata(ctx.store, backupId);
@@ -160,5 +163,6 @@ export async function schemaIdRewriteFor(
   }
   const ids = await schemaIdMap(metadata.schemas, registryOf(ctx.config), renamesOf(ctx.config));
   const r = schemaIdRewriter(ids);
-  return { rewrite: r.rewrite, stats: r.stats, ids };
+  const remapped = [...ids].filter(([from, to]) => from !== to).length;
+  return { rewrite: r.rewrite, stats: r.stats, ids, remapped };
 }

@@ -494,7 +494,7 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
       const manifest = await loadManifest(ctx.store, e.job.backup_id);
       // restore.rewrite_schema_ids: ids looked up in the target registry, where restore-prepare put the schemas.
       const rewrite = await schemaIdRewriteFor({ config: ctx.config, store: ctx.store });
-      const withRewrite = rewrite ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
+      const withRewrite = rewrite && rewrite.remapped > 0 ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
       r = await restoreWorkItem(
         withRewrite,
         { restore_id: e.job.restore_id, manifest, window: e.job.window },

@@ -56,12 +56,14 @@ describe('schemas with Avro records', () => {
   let source: string;
   let keptTarget: string;
   let busyTarget: string;
+  let emptyTarget: string;
   let topic: string;
   const ids = { key: 0, v1: 0, v2: 0 };
 
   beforeAll(async () => {
-    registries = await startFreshRegistries(3);
-    [source, keptTarget, busyTarget] = registries.urls as [string, string, string];
+    // Started together: their JVMs' start-up overlaps.
+    registries = await startFreshRegistries(4);
+    [source, keptTarget, busyTarget, emptyTarget] = registries.urls as [string, string, string, string];
     // The third registry has schemas already: the backed-up ids are taken there by other schemas.
     for (const [i, s] of UNRELATED.entries()) await registerSchema(busyTarget, `unrelated-${i}-value`, s);
 
@@ -249,21 +251,16 @@ restore:
   });
 
   it('says to restore the schemas first when rewrite_schema_ids finds them missing', async () => {
-    const empty = await startFreshRegistries(1);
-    try {
-      const config = restoreConfig('missing', {
-        target: `${topic}-missing`,
-        registry: empty.urls[0]!,
-        rewrite: true,
-      });
-      const r = await runCli(['restore', '--config', config]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/rewrite_schema_ids: 3 backed-up schema\(s\) are not in the target registry/);
-      expect(r.stderr).toMatch(/kafka-backup restore-metadata --config FILE --apply/);
-    } finally {
-      await empty.stop();
-    }
-  }, 120_000);
+    const config = restoreConfig('missing', {
+      target: `${topic}-missing`,
+      registry: emptyTarget,
+      rewrite: true,
+    });
+    const r = await runCli(['restore', '--config', config]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rewrite_schema_ids: 3 backed-up schema\(s\) are not in the target registry/);
+    expect(r.stderr).toMatch(/kafka-backup restore-metadata --config FILE --apply/);
+  });
 });
 
 async function lookup(url: string, subject: string, schema: object): Promise<number> {

@@ -53,12 +53,16 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
       // restore.rewrite_schema_ids: the source -> target schema ids, looked up in the target registry first.
       const rewrite = config.restore.dry_run ? undefined : await schemaIdRewriteFor({ config, store });
       if (rewrite)
-        logger.info('schema ids to rewrite', {
-          schemas: rewrite.ids.size,
-          remapped: [...rewrite.ids].filter(([from, to]) => from !== to).length,
-        });
+        logger.info('schema ids to rewrite', { schemas: rewrite.ids.size, remapped: rewrite.remapped });
       const report = await runRestore(
-        { config, store, target, logger, ...(rewrite ? { rewriteRecord: rewrite.rewrite } : {}) },
+        {
+          config,
+          store,
+          target,
+          logger,
+          // Only when some id changes: otherwise records go out as stored.
+          ...(rewrite && rewrite.remapped > 0 ? { rewriteRecord: rewrite.rewrite } : {}),
+        },
         {
           resetOffsets: name === 'three-phase-restore',
           onPlan: (plan) => {
