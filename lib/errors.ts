@@ -60,6 +60,8 @@ export const ERRORS = {
   KafkaAccessError: { retriable: false, exitCode: ExitCode.access },
   KafkaTransientError: { retriable: true, exitCode: ExitCode.access },
   StorageAccessError: { retriable: false, exitCode: ExitCode.access },
+  /** lib/metadata: a Schema Registry unreachable, refusing the credentials, or refusing a request. */
+  SchemaRegistryAccessError: { retriable: false, exitCode: ExitCode.access },
   /** lib/dr/sfn.ts: Step Functions refused us or could not be reached. */
   WorkflowAccessError: { retriable: false, exitCode: ExitCode.access },
   LeaseHeldError: { retriable: false, exitCode: ExitCode.access },
@@ -151,6 +153,11 @@ export class CorruptDataError extends UserError {
 /** Storage the process cannot reach or is not allowed to use. */
 export class StorageAccessError extends UserError {
   override readonly name: ErrorName = 'StorageAccessError';
+}
+
+/** A Schema Registry the process cannot reach, that refuses its credentials, or that refuses a request. */
+export class SchemaRegistryAccessError extends UserError {
+  override readonly name: ErrorName = 'SchemaRegistryAccessError';
 }
 
 /** Another run holds the lease: a backup the location's, or a run of the same restore the restore's. */

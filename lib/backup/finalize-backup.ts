@@ -1,6 +1,7 @@
 import { UserError } from '../errors.ts';
 import { FORMAT_VERSION, Layout, type Manifest } from '../format/manifest.ts';
 import type { BackupPlan } from '../format/plan.ts';
+import { storedMetadataRef } from '../metadata/index.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { loadProgress, planItems } from './backup-partitions.ts';
 import type { BackupContext } from './context.ts';
@@ -63,6 +64,7 @@ export async function finalizeBackup(
       partitions,
     });
   }
+  const metadata = await storedMetadataRef(store, plan.backup_id);
   const completedAt = nowOf(ctx);
   const manifest: Manifest = {
     format_version: ctx.segmentFormat ?? FORMAT_VERSION,
@@ -78,6 +80,7 @@ export async function finalizeBackup(
     include_offset_headers: plan.include_offset_headers,
     topics,
     consumer_groups: plan.consumer_groups,
+    ...(metadata ? { metadata } : {}),
     stats: {
       records: recordsTotal,
       stored_bytes: storedBytes,

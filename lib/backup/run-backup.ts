@@ -1,5 +1,6 @@
 import type { Manifest } from '../format/manifest.ts';
 import type { BackupPlan } from '../format/plan.ts';
+import { captureBackupMetadata } from '../metadata/index.ts';
 import {
   type BackupPartitionsOptions,
   backupPartitions,
@@ -34,6 +35,8 @@ export async function runBackup(
   try {
     const { plan, resumed } = await planBackup(ctx);
     opts.onPlan?.(plan);
+    // Schemas, ACLs, quotas, users (backup.metadata), read right after the cut; a resumed run keeps its own.
+    await captureBackupMetadata(ctx);
     const results = await backupPartitions(ctx, plan, planItems(plan), opts);
     assertAllDone(results);
     await renewal.check();

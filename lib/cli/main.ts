@@ -3,12 +3,14 @@ import { TOOL_VERSION } from '../version.ts';
 import type { Command, Out } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { describeCommand } from './commands/describe.ts';
+import { diffConfigsCommand } from './commands/diff-configs.ts';
 import { DR_GROUP, DR_SUBCOMMANDS } from './commands/dr.ts';
 import { drillCommand } from './commands/drill.ts';
 import { EVIDENCE_GROUP, EVIDENCE_SUBCOMMANDS } from './commands/evidence.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
+import { restoreMetadataCommand } from './commands/restore-metadata.ts';
 import { stepCommand } from './commands/step.ts';
 import { validateCommand } from './commands/validate.ts';
 import { errorDocument, printError } from './error-output.ts';
@@ -30,6 +32,8 @@ const COMMANDS: readonly (Command | { group: CommandGroupSpec; subcommands: read
   validateCommand,
   restoreCommand,
   threePhaseRestoreCommand,
+  restoreMetadataCommand,
+  diffConfigsCommand,
   offsetResetCommand,
   drillCommand,
   { group: EVIDENCE_GROUP, subcommands: EVIDENCE_SUBCOMMANDS },

@@ -1,5 +1,10 @@
 /** Keys whose values are credentials: never logged, printed or put in an error message. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['sasl_password', 'ssl_key_password']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'sasl_password',
+  'ssl_key_password',
+  'password',
+  'token',
+]);
 
 export const REDACTED = '***';
 

@@ -267,6 +267,34 @@ export type MetricsConfig = z.infer<typeof MetricsConfig>;
 export const RetentionConfig = z.strictObject({ backups: z.int().positive() });
 export type RetentionConfig = z.infer<typeof RetentionConfig>;
 
+/** What a backup captures beside the records and topic configs, and what a restore applies (lib/metadata). */
+export const METADATA_PARTS = ['schemas', 'acls', 'quotas', 'users'] as const;
+export type MetadataPart = (typeof METADATA_PARTS)[number];
+
+const MetadataParts = z
+  .array(z.enum(METADATA_PARTS, { error: `must be one of ${METADATA_PARTS.join(', ')}` }))
+  .default([])
+  .refine((parts) => new Set(parts).size === parts.length, 'lists a part twice');
+
+/** A Schema Registry speaking Confluent's REST API (Confluent, Karapace, Redpanda, Apicurio's /apis/ccompat/v7). */
+export const SchemaRegistryConfig = z
+  .strictObject({
+    /** Base URL, e.g. https://registry.example.com:8081 or http://apicurio:8080/apis/ccompat/v7. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    basic_auth: z.strictObject({ username: NonEmptyString, password: NonEmptyString }).optional(),
+    bearer: z.strictObject({ token: NonEmptyString }).optional(),
+    /** PEM file of the CA that signed the registry's certificate (https only). */
+    ssl_ca_location: NonEmptyString.optional(),
+    request_timeout_ms: z.int().positive().default(30_000),
+  })
+  .superRefine((r, ctx) => {
+    if (r.basic_auth !== undefined && r.bearer !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['bearer'], message: 'give basic_auth or bearer, not both' });
+    if (r.ssl_ca_location !== undefined && !r.url.startsWith('https:'))
+      ctx.addIssue({ code: 'custom', path: ['ssl_ca_location'], message: 'only used with an https:// url' });
+  });
+export type SchemaRegistryConfig = z.infer<typeof SchemaRegistryConfig>;
+
 export const BackupOptions = z.strictObject({
   compression: z
     .literal('zstd', { error: 'must be zstd, the only compression this tool writes' })
@@ -285,21 +313,34 @@ export const BackupOptions = z.strictObject({
   max_concurrent_partitions: MaxConcurrentPartitions,
   /** Globs over group ids; omitted = every group with committed offsets on the backed-up topics. */
   consumer_groups: z.array(NonEmptyString).optional(),
+  /** Cluster metadata captured with the backup (topic configs always are). */
+  metadata: MetadataParts,
 });
 export type BackupOptions = z.infer<typeof BackupOptions>;
 
-export const BackupConfig = z.strictObject({
-  mode: z.literal('backup'),
-  backup_id: BackupIdChars.refine(
-    (id) => id !== 'latest',
-    '"latest" is reserved: restore reads it as "the newest backup"',
-  ),
-  source: BackupSource,
-  storage: StorageConfig,
-  backup: BackupOptions.prefault({}),
-  retention: RetentionConfig.optional(),
-  metrics: MetricsConfig.optional(),
-});
+export const BackupConfig = z
+  .strictObject({
+    mode: z.literal('backup'),
+    backup_id: BackupIdChars.refine(
+      (id) => id !== 'latest',
+      '"latest" is reserved: restore reads it as "the newest backup"',
+    ),
+    source: BackupSource,
+    storage: StorageConfig,
+    backup: BackupOptions.prefault({}),
+    retention: RetentionConfig.optional(),
+    metrics: MetricsConfig.optional(),
+    /** The source's Schema Registry: needed when backup.metadata lists schemas. */
+    schema_registry: SchemaRegistryConfig.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.backup.metadata.includes('schemas') && c.schema_registry === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['backup', 'metadata'],
+        message: 'lists schemas: add a schema_registry section (url and credentials of the source registry)',
+      });
+  });
 export type BackupConfig = z.infer<typeof BackupConfig>;
 export type BackupConfigInput = z.input<typeof BackupConfig>;
 
@@ -350,6 +391,33 @@ export const RestoreOptions = z
      * chose; none for backups of format 1), or one codec for every batch.
      */
     compression: z.enum(['source', 'none', 'gzip', 'snappy', 'lz4', 'zstd']).default('source'),
+    /** Backed-up cluster metadata to apply (`kafka-backup restore-metadata`, the failover workflow's step). */
+    metadata: MetadataParts,
+    /**
+     * Rewrite the schema id in record keys and values written in Confluent's wire format (magic byte 0, 4-byte id)
+     * where the target registry gave a schema another id than the source's.
+     */
+    rewrite_schema_ids: z.boolean().default(false),
+    /** Principal renames for ACLs, user quotas and SCRAM users, e.g. `User:orders-primary: User:orders-dr`. */
+    principal_mapping: z
+      .record(
+        z.string().regex(/^[A-Za-z]+:.+$/, 'must be TYPE:NAME, e.g. User:orders-app'),
+        z.string().regex(/^[A-Za-z]+:.+$/, 'must be TYPE:NAME, e.g. User:orders-app'),
+      )
+      .default({}),
+    /**
+     * Passwords of SCRAM users to create (the backup holds names and mechanisms, never secrets): give them as
+     * `${VAR}` from the environment. A backed-up user without an entry here is reported and not created.
+     */
+    scram_users: z
+      .array(
+        z.strictObject({
+          name: NonEmptyString,
+          password: NonEmptyString,
+          iterations: z.int().min(4096).max(16384).optional(),
+        }),
+      )
+      .default([]),
   })
   .superRefine((restore, ctx) => {
     if (
@@ -388,15 +456,33 @@ export const RestoreOptions = z
   }));
 export type RestoreOptions = z.infer<typeof RestoreOptions>;
 
-export const RestoreConfig = z.strictObject({
-  mode: z.literal('restore'),
-  /** A backup id, or `latest` for the newest backup in storage. */
-  backup_id: BackupIdChars,
-  target: KafkaConnection,
-  storage: StorageConfig,
-  restore: RestoreOptions.prefault({}),
-  metrics: MetricsConfig.optional(),
-});
+export const RestoreConfig = z
+  .strictObject({
+    mode: z.literal('restore'),
+    /** A backup id, or `latest` for the newest backup in storage. */
+    backup_id: BackupIdChars,
+    target: KafkaConnection,
+    storage: StorageConfig,
+    restore: RestoreOptions.prefault({}),
+    metrics: MetricsConfig.optional(),
+    /** The target's Schema Registry: needed when restore.metadata lists schemas or rewrite_schema_ids is on. */
+    schema_registry: SchemaRegistryConfig.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.schema_registry !== undefined) return;
+    if (c.restore.metadata.includes('schemas'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restore', 'metadata'],
+        message: 'lists schemas: add a schema_registry section (url and credentials of the target registry)',
+      });
+    if (c.restore.rewrite_schema_ids)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restore', 'rewrite_schema_ids'],
+        message: 'needs a schema_registry section (the target registry, where the new ids are looked up)',
+      });
+  });
 export type RestoreConfig = z.infer<typeof RestoreConfig>;
 export type RestoreConfigInput = z.input<typeof RestoreConfig>;
 

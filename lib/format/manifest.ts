@@ -116,6 +116,17 @@ export const Manifest = z.object({
   include_offset_headers: z.boolean(),
   topics: z.array(TopicManifest),
   consumer_groups: z.array(GroupOffsets),
+  /**
+   * Cluster metadata captured with the backup (backup.metadata): schemas, ACLs, quotas, SCRAM users, in the
+   * object `key` (relative to the location). Absent when none was asked for, and in older manifests.
+   */
+  metadata: z
+    .object({
+      key: z.string(),
+      parts: z.array(z.enum(['schemas', 'acls', 'quotas', 'users'])),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    })
+    .optional(),
   stats: z.object({
     records: z.number().int().nonnegative(),
     stored_bytes: z.number().int().nonnegative(),

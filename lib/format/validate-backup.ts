@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CorruptDataError, UserError } from '../errors.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -96,6 +97,20 @@ export async function validateBackup(
       else throw e;
     }
   });
+
+  // The cluster metadata object (backup.metadata): present, and (deep) unchanged since the manifest was written.
+  if (manifest.metadata) {
+    const { key, sha256 } = manifest.metadata;
+    if (!opts.deep) {
+      if (!(await store.head(key))) problems.push({ object: key, problem: 'missing' });
+    } else {
+      const raw = await store.getIfExists(key);
+      if (!raw) problems.push({ object: key, problem: 'missing' });
+      else if (createHash('sha256').update(raw).digest('hex') !== sha256)
+        problems.push({ object: key, problem: 'SHA-256 differs from the manifest' });
+      else bytesChecked += raw.length;
+    }
+  }
 
   if (opts.deep) {
     for (const { topic, p } of partitions) {

@@ -41,4 +41,24 @@ export {
   RecordTooLargeError,
   type RecordWriter,
 } from './record-writer.ts';
+export {
+  ACL_OPERATIONS,
+  ACL_RESOURCE_TYPES,
+  type AclBinding,
+  aclKey,
+  alterClientQuotas,
+  type ClientQuota,
+  createAcls,
+  deleteAcls,
+  describeAcls,
+  describeClientQuotas,
+  describeScramUsers,
+  QUOTA_ENTITY_TYPES,
+  quotaEntityKey,
+  SCRAM_MECHANISMS,
+  type ScramMechanism,
+  type ScramUser,
+  setTopicConfigs,
+  upsertScramUsers,
+} from './security-metadata.ts';
 export { MIN_KAFKA_VERSION } from './versions.ts';

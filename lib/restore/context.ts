@@ -9,4 +9,9 @@ export interface RestoreContext {
   target: KafkaCluster;
   logger: Logger;
   now?: () => Date;
+  /**
+   * Called on every record's key and value before it is written (restore.rewrite_schema_ids: lib/metadata's
+   * schemaIdRewriteFor); returns them unchanged or rewritten. Absent: records are written as backed up.
+   */
+  rewriteRecord?: (key: Buffer | null, value: Buffer | null) => { key: Buffer | null; value: Buffer | null };
 }

@@ -142,10 +142,11 @@ export async function restorePartition(
       if (item.kind === 'batch') {
         const b = item.batch;
         const n = b.header.recordCount;
-        // Sent as stored unless its records must change (origin headers), its offsets have holes or its
+        // Sent as stored unless its records must change (origin headers, schema ids), its offsets have holes or its
         // timestamps are the broker's (resendable), or a resumed run needs only its tail.
         if (
           !withOrigin &&
+          !ctx.rewriteRecord &&
           resendable(b.header) &&
           (work.mode === 'done' || k >= already || k + n <= already)
         ) {
@@ -185,7 +186,8 @@ export async function restorePartition(
         if (!(await room(size, codec))) return { state, written, done: false };
         if (batch.records === 0)
           firstInBatch = { offset: r.offset, topic: source.topic, partition: source.partition };
-        batch.addRecord({ key: r.key, value: r.value, timestamp: r.timestamp, headers });
+        const { key, value } = ctx.rewriteRecord ? ctx.rewriteRecord(r.key, r.value) : r;
+        batch.addRecord({ key, value, timestamp: r.timestamp, headers });
       }
     }
     await flush();

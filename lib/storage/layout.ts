@@ -6,6 +6,7 @@
  */
 export const KEY_TEMPLATES = {
   manifest: 'backups/<backup_id>/manifest.json',
+  metadata: 'backups/<backup_id>/metadata.json',
   plan: 'backups/<backup_id>/plan.json',
   progress: 'backups/<backup_id>/progress/<topic>/<partition>.json',
   segment: 'segments/<topic>/<partition>/<first>-<last>-<unique>.kbseg.zst',
@@ -43,6 +44,8 @@ export const BackupLayout = {
   backupsPrefix: LOCATION_FOLDERS.backups,
   backupPrefix: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/`,
   manifest: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/manifest.json`,
+  /** Cluster metadata beside the records (backup.metadata): schemas, ACLs, quotas, SCRAM user names. */
+  metadata: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/metadata.json`,
   /** The cut and everything decided before reading; written once when a backup starts. */
   plan: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/plan.json`,
   /** One per partition, rewritten after each stored segment: what a resumed run continues from. */

@@ -55,7 +55,8 @@ export function assertNoLiteralSecrets(raw: RawConfig, _section: Section, where:
  */
 export function mergeSecret(raw: RawConfig, section: Section, secret: KafkaSecret | undefined): RawConfig {
   if (!secret || Object.keys(secret).length === 0) return raw;
-  const { ssl_ca_pem: pem, ...fields } = secret;
+  const { ssl_ca_pem: pem, schema_registry: registry, scram_passwords: scram, ...fields } = secret;
+  raw = mergeMetadataSecrets(raw, registry, scram);
   const security: Record<string, unknown> = { ...objectAt(objectAt(raw, section), 'security'), ...fields };
   if (typeof pem === 'string') {
     const path = join(
@@ -66,6 +67,37 @@ export function mergeSecret(raw: RawConfig, section: Section, secret: KafkaSecre
     security['ssl_ca_location'] = path;
   }
   return { ...raw, [section]: { ...objectAt(raw, section), security } };
+}
+
+/**
+ * Two optional fields of the secret are not Kafka's: `schema_registry` (e.g. `{"basic_auth": {"username": "...",
+ * "password": "..."}}` or `{"bearer": {"token": "..."}}`) goes over the config's `schema_registry` section when it
+ * has one, and `scram_passwords` (`{"orders-app-dr": "..."}`) gives the passwords of `restore.scram_users` by name
+ * (an entry there may then leave its password out).
+ */
+function mergeMetadataSecrets(raw: RawConfig, registry: unknown, scram: unknown): RawConfig {
+  let out = raw;
+  const section = objectAt(raw, 'schema_registry');
+  if (isObject(registry) && Object.keys(section).length > 0) {
+    const merged: Record<string, unknown> = { ...section };
+    for (const [k, v] of Object.entries(registry))
+      merged[k] = isObject(v) && isObject(section[k]) ? { ...(section[k] as object), ...v } : v;
+    out = { ...out, schema_registry: merged };
+  }
+  const restore = objectAt(raw, 'restore');
+  if (isObject(scram) && Array.isArray(restore['scram_users'])) {
+    const users = (restore['scram_users'] as unknown[]).map((u) =>
+      isObject(u) && typeof u['name'] === 'string' && typeof scram[u['name']] === 'string'
+        ? { ...u, password: scram[u['name']] }
+        : u,
+    );
+    out = { ...out, restore: { ...restore, scram_users: users } };
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface ParseOptions {
@@ -81,12 +113,13 @@ export interface ParseOptions {
 /** The secret's fields with values that are no secret: the config parses as it will, without the secret in it. */
 function placeholderSecret(secret: KafkaSecret | undefined): KafkaSecret | undefined {
   if (!secret) return secret;
-  return Object.fromEntries(
-    Object.entries(secret).map(([k, v]) => [
-      k,
-      k === 'ssl_ca_pem' ? v : typeof v === 'string' ? 'placeholder' : v,
-    ]),
-  );
+  const blank = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? 'placeholder'
+      : isObject(v)
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blank(x)]))
+        : v;
+  return Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, k === 'ssl_ca_pem' ? v : blank(v)]));
 }
 
 function parseChecked<C extends { storage: StorageConfig }>(

@@ -16,6 +16,12 @@ import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedErro
 import { loadManifest } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import { KafkaCluster } from '../kafka/index.ts';
+import {
+  applyMetadataRestore,
+  captureBackupMetadata,
+  planMetadataRestore,
+  schemaIdRewriteFor,
+} from '../metadata/index.ts';
 import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
 import {
   applyGroupReset,
@@ -153,6 +159,27 @@ function restoreLeaseFor(store: ObjectStore, restoreId: string, lease: { owner: 
   return restoreLeaseOf(store, restoreId, { owner: lease.owner, ttlMs: lease.ttl_ms, processBound: false });
 }
 
+/**
+ * Plans restore.metadata and, unless a dry run, applies it; returns counts for the step's output (small: the
+ * state machine carries it), or undefined when restore.metadata is empty.
+ */
+async function restoreMetadataForWorkflow(ctx: RestoreContext, dryRun: boolean) {
+  if (ctx.config.restore.metadata.length === 0) return undefined;
+  const plan = await planMetadataRestore(ctx);
+  const report = dryRun ? undefined : await applyMetadataRestore(ctx, plan);
+  const subjects = report?.schemas?.subjects ?? [];
+  return {
+    applied: !dryRun,
+    parts: plan.parts,
+    schemas_kept: subjects.reduce((n, s) => n + s.kept, 0),
+    schemas_remapped: subjects.reduce((n, s) => n + s.remapped, 0),
+    acls_created: plan.acls?.create.length ?? 0,
+    quotas_set: plan.quotas?.change.length ?? 0,
+    users_created: plan.users?.create.length ?? 0,
+    users_skipped: plan.users?.skipped.map((u) => u.name) ?? [],
+  };
+}
+
 /** The restore's lease, which restore-prepare took and the job carries. None for a dry run: it took none. */
 function jobLease(store: ObjectStore, job: RestoreJobHeader): Lease | undefined {
   if (job.dry_run) return undefined;
@@ -210,6 +237,8 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
   try {
     return await withSource(rt, config, store, async (ctx) => {
       const { plan, resumed } = await planBackup(ctx);
+      // backup.metadata (schemas, ACLs, quotas, users) at the cut, as `kafka-backup backup` does.
+      await captureBackupMetadata(ctx);
       rt.metrics.backupStarted({ backupId, sourceClusterId: plan.source_cluster_id });
       const configRef = await storeConfig(
         store,
@@ -407,6 +436,9 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
     // RecordRestoreFailure release it. A second execution of the same restore is refused here.
     const prepared = await prepareRestore(ctx, { lease: { ttlMs, processBound: false } });
     try {
+      // restore.metadata before the data: schemas, ACLs, quotas and users are in place on the target before any
+      // record is written, so producers and consumers can start on it at once. A dry run only plans.
+      const metadata = await restoreMetadataForWorkflow(ctx, prepared.dry_run);
       rt.appendKeys?.({ backup_id: prepared.backup_id, restore_id: prepared.restore_id });
       rt.metrics.restoreStarted({
         backupId: prepared.backup_id,
@@ -440,7 +472,7 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
         on_fargate: items.filter((i) => i.runner === 'fargate').length,
         created_topics: prepared.topics.filter((t) => t.action === 'create').length,
       });
-      return { config_ref: configRef, job, items };
+      return { config_ref: configRef, job, items, ...(metadata ? { metadata } : {}) };
     } catch (err) {
       await prepared.lease?.release().catch(() => undefined);
       throw err;
@@ -461,12 +493,20 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
     const deadline = deadlineOf(rt);
     try {
       const manifest = await loadManifest(ctx.store, e.job.backup_id);
-      r = await restoreWorkItem(ctx, { restore_id: e.job.restore_id, manifest, window: e.job.window }, work, {
-        ...(deadline !== undefined ? { deadline } : {}),
-        onRecords: (n) => {
-          records += n;
+      // restore.rewrite_schema_ids: ids looked up in the target registry, where restore-prepare put the schemas.
+      const rewrite = await schemaIdRewriteFor({ config: ctx.config, store: ctx.store });
+      const withRewrite = rewrite && rewrite.remapped > 0 ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
+      r = await restoreWorkItem(
+        withRewrite,
+        { restore_id: e.job.restore_id, manifest, window: e.job.window },
+        work,
+        {
+          ...(deadline !== undefined ? { deadline } : {}),
+          onRecords: (n) => {
+            records += n;
+          },
         },
-      });
+      );
       await alive.stop();
     } finally {
       await alive.stop().catch(() => undefined);

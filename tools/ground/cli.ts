@@ -25,14 +25,14 @@ const TOOLS: Record<string, string> = {
 
 function usage(): never {
   console.error(`usage: npm run ground -- <command>
-  start [--only S]         start the primary and dr Kafka clusters and the S3 servers (idempotent)
+  start [--only S]         start the Kafka clusters, S3 servers and Schema Registries (idempotent)
   stop [--only S] [--wipe] stop them (--wipe also deletes their data)
   status [--only S]        show what runs where
   env                      print the connection settings as shell variables
   tool NAME ARGS           run one of Kafka's tools: ${Object.keys(TOOLS).join(', ')}
   fetch                    download and build what \`npm test\` needs, all at once, starting nothing
   drill [--s3] [ARGS]      what \`npm run drill\` runs: start the clusters, run the DR drill on them
-  S: kafka (both clusters), s3-servers (both S3 servers) or names (${ALL_SERVICES.join(', ')}), comma-separated`);
+  S: kafka (both clusters), s3-servers (both S3 servers), registries (both Schema Registries) or names (${ALL_SERVICES.join(', ')}), comma-separated`);
   process.exit(2);
 }
 
@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
         dr: settings.dr.port,
         s3: settings.s3Servers[0]!.port,
         's3-west': settings.s3Servers[1]!.port,
+        registry: settings.schemaRegistries[0]!.port,
+        'registry-dr': settings.schemaRegistries[1]!.port,
       };
       const up = await Promise.all(services.map((s) => portOpen(ports[s])));
       console.log(services.map((n, i) => `${n} ${up[i] ? 'up' : 'down'}`).join(', '));
@@ -125,6 +127,11 @@ function printStatus(e: ReturnType<typeof groundEndpoints>, services: readonly G
   if (services.includes('s3') || services.includes('s3-west')) {
     lines.push(`           access key ${e.s3AccessKey}, secret ${e.s3SecretKey}; buckets are versioned`);
   }
+  if (services.includes('registry'))
+    lines.push(
+      `  registry     ${e.schemaRegistryUrl}  (Apicurio Registry, Confluent-compatible API, in memory)`,
+    );
+  if (services.includes('registry-dr')) lines.push(`  registry-dr  ${e.schemaRegistryDrUrl}`);
   console.log(lines.join('\n'));
 }
 

@@ -10,6 +10,7 @@ import { fetchKafkaJars } from './kafka-dist.ts';
 import { requireJava } from './prerequisites.ts';
 import { ensurePythonTool, type PythonTool } from './python-tools.ts';
 import { ensureVersitygw, startS3Server, stopS3Server } from './s3-server.ts';
+import { ensureSchemaRegistry, startSchemaRegistry, stopSchemaRegistry } from './schema-registry.ts';
 import {
   type GroundEndpoints,
   type GroundSettings,
@@ -60,14 +61,21 @@ async function ensureBuckets(
   }
 }
 
-/** The services of a ground, by name: the two Kafka clusters and the two S3 servers. */
-export type GroundService = 'primary' | 'dr' | 's3' | 's3-west';
+/** The services of a ground, by name: the two Kafka clusters, the two S3 servers, the two Schema Registries. */
+export type GroundService = 'primary' | 'dr' | 's3' | 's3-west' | 'registry' | 'registry-dr';
 
-export const ALL_SERVICES: readonly GroundService[] = ['primary', 'dr', 's3', 's3-west'];
+export const ALL_SERVICES: readonly GroundService[] = [
+  'primary',
+  'dr',
+  's3',
+  's3-west',
+  'registry',
+  'registry-dr',
+];
 
 /**
- * Service names from a command line, comma-separated: `kafka` (both clusters), `s3-servers` (both S3 servers), or
- * names (`s3` is the us-east-1 server alone).
+ * Service names from a command line, comma-separated: `kafka` (both clusters), `s3-servers` (both S3 servers),
+ * `registries` (both Schema Registries), or names (`s3` is the us-east-1 server alone).
  */
 export function parseServices(raw: string): GroundService[] {
   const out = new Set<GroundService>();
@@ -76,11 +84,13 @@ export function parseServices(raw: string): GroundService[] {
       out.add('primary').add('dr');
     } else if (word === 's3-servers') {
       out.add('s3').add('s3-west');
+    } else if (word === 'registries') {
+      out.add('registry').add('registry-dr');
     } else if ((ALL_SERVICES as readonly string[]).includes(word)) {
       out.add(word as GroundService);
     } else {
       throw new Error(
-        `unknown ground service "${word}": give kafka, s3-servers or names (${ALL_SERVICES.join(', ')})`,
+        `unknown ground service "${word}": give kafka, s3-servers, registries or names (${ALL_SERVICES.join(', ')})`,
       );
     }
   }
@@ -100,7 +110,8 @@ export async function startGround(
   const log = opts.log ?? ((m: string) => console.error(`[ground] ${m}`));
   const clusters = [settings.primary, settings.dr].filter((c) => services.includes(c.name));
   const servers = settings.s3Servers.filter((s) => services.includes(s.name));
-  if (clusters.length > 0) requireJava(settings.kafkaVersion);
+  const registries = settings.schemaRegistries.filter((r) => services.includes(r.name));
+  if (clusters.length > 0 || registries.length > 0) requireJava(settings.kafkaVersion);
   mkdirSync(settings.runDir, { recursive: true });
   const endpoints = groundEndpoints(settings);
   const started: string[] = [];
@@ -108,7 +119,18 @@ export async function startGround(
   // Each piece fetched once, however many services wait for it.
   const lib = clusters.length > 0 ? fetchKafkaJars(settings.cacheDir, settings.kafkaVersion, log) : undefined;
   const versitygw = servers.length > 0 ? ensureVersitygw(settings.cacheDir, log) : undefined;
+  const registryJar = registries.length > 0 ? ensureSchemaRegistry(settings.cacheDir, log) : undefined;
   const starts = [
+    ...registries.map(async (registry) => {
+      const r = await startSchemaRegistry({
+        jar: await registryJar!,
+        runDir: settings.runDir,
+        name: registry.name,
+        port: registry.port,
+        log,
+      });
+      if (!r.alreadyRunning) started.push(registry.name);
+    }),
     ...servers.map(async (server) => {
       const r = await startS3Server({
         bin: await versitygw!,
@@ -144,7 +166,7 @@ export async function startGround(
 
 /**
  * Everything `npm test` downloads or builds, all at once: the Kafka jars (Maven Central), the versitygw build (Go
- * module proxy, then compiling) and the Python tools (PyPI). Nothing is started. Each piece that is cached already
+ * module proxy, then compiling), the Schema Registry (Maven Central, then Quarkus's build) and the Python tools (PyPI). Nothing is started. Each piece that is cached already
  * costs nothing; a failure is reported once all have finished.
  */
 export async function fetchAll(
@@ -156,6 +178,7 @@ export async function fetchAll(
   const results = await Promise.allSettled([
     fetchKafkaJars(settings.cacheDir, settings.kafkaVersion, log),
     ensureVersitygw(settings.cacheDir, log),
+    ensureSchemaRegistry(settings.cacheDir, log),
     ...(opts.python ?? ['cfn-lint', 'moto']).map((tool) => ensurePythonTool(settings.cacheDir, tool, log)),
   ]);
   const failure = results.find((r) => r.status === 'rejected');
@@ -173,7 +196,9 @@ export async function stopGround(
     which.map(async (name) => {
       const done = name.startsWith('s3')
         ? await stopS3Server(settings.runDir, name)
-        : await stopKafkaCluster(settings.runDir, name);
+        : name.startsWith('registry')
+          ? await stopSchemaRegistry(settings.runDir, name)
+          : await stopKafkaCluster(settings.runDir, name);
       if (done) stopped.push(name);
     }),
   );

@@ -123,6 +123,13 @@ function serverProperties(c: ClusterSettings, dataDir: string, keystore: string 
     'log.cleaner.backoff.ms=1000',
     'log.initial.task.delay.ms=1000',
     'message.max.bytes=10485760',
+    // A real authorizer, so ACLs are enforced (kafka-backup backs them up and applies them). The PLAINTEXT
+    // listener's principal (ANONYMOUS, also the controller's and the inter-broker one) and the SASL user `admin`
+    // are super users; every other principal is allowed on a resource only while no ACL names that resource
+    // (allow.everyone.if.no.acl.found), so tests that set no ACL see the cluster as before.
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users=User:ANONYMOUS;User:admin',
+    'allow.everyone.if.no.acl.found=true',
   ];
   if (c.saslSslPort !== undefined && keystore !== undefined) {
     listeners.push(`SASL_SSL://127.0.0.1:${c.saslSslPort}`);

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CCOMPAT_PATH } from './schema-registry.ts';
 
 /** Kafka versions the ground knows how to run. 4.x is the default; KAFKA_VERSION=3.9.2 switches. */
 export const DEFAULT_KAFKA_VERSION = '4.3.1';
@@ -25,6 +26,13 @@ export interface GroundSettings {
   s3Servers: S3ServerSettings[];
   s3AccessKey: string;
   s3SecretKey: string;
+  /** One Schema Registry per cluster, as a deployment has (Apicurio Registry, Confluent-compatible API). */
+  schemaRegistries: SchemaRegistrySettings[];
+}
+
+export interface SchemaRegistrySettings {
+  name: 'registry' | 'registry-dr';
+  port: number;
 }
 
 export interface S3ServerSettings {
@@ -86,6 +94,10 @@ export function groundSettings(): GroundSettings {
     ],
     s3AccessKey: 'ground-access-key',
     s3SecretKey: 'ground-secret-key',
+    schemaRegistries: [
+      { name: 'registry', port: port('SCHEMA_REGISTRY_PORT', 18081) },
+      { name: 'registry-dr', port: port('SCHEMA_REGISTRY_DR_PORT', 28081) },
+    ],
   };
 }
 
@@ -103,6 +115,9 @@ export interface GroundEndpoints {
   s3AccessKey: string;
   s3SecretKey: string;
   kafkaVersion: string;
+  /** Base URLs of the Confluent-compatible API of the primary's and the DR side's Schema Registry. */
+  schemaRegistryUrl: string;
+  schemaRegistryDrUrl: string;
 }
 
 /** The test CA and broker keystore live in the shared cache: any clone can talk to a ground another started. */
@@ -122,6 +137,8 @@ export function groundEndpoints(settings: GroundSettings = groundSettings()): Gr
     s3AccessKey: settings.s3AccessKey,
     s3SecretKey: settings.s3SecretKey,
     kafkaVersion: settings.kafkaVersion,
+    schemaRegistryUrl: `http://127.0.0.1:${settings.schemaRegistries[0]!.port}${CCOMPAT_PATH}`,
+    schemaRegistryDrUrl: `http://127.0.0.1:${settings.schemaRegistries[1]!.port}${CCOMPAT_PATH}`,
   };
 }
 
@@ -135,6 +152,8 @@ export function endpointsToEnv(e: GroundEndpoints): Record<string, string> {
     GROUND_S3_ENDPOINT: e.s3Endpoint,
     GROUND_S3_WEST_ENDPOINT: e.s3WestEndpoint,
     GROUND_KAFKA_VERSION: e.kafkaVersion,
+    GROUND_SCHEMA_REGISTRY_URL: e.schemaRegistryUrl,
+    GROUND_SCHEMA_REGISTRY_DR_URL: e.schemaRegistryDrUrl,
     AWS_ACCESS_KEY_ID: e.s3AccessKey,
     AWS_SECRET_ACCESS_KEY: e.s3SecretKey,
     AWS_REGION: 'us-east-1',

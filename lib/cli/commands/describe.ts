@@ -112,6 +112,11 @@ function describeText(
     `  isolation        ${m.isolation_level}; zstd level ${m.compression.level}; tool ${m.tool_version}`,
     `  records          ${m.stats.records} in ${formatBytes(m.stats.stored_bytes)} (${m.stats.segments_uploaded} segments uploaded, ${m.stats.segments_reused} reused${m.based_on ? ` from ${m.based_on}` : ''})`,
     ...recreatedLines(m),
+    ...(m.metadata
+      ? [
+          `  metadata         ${m.metadata.parts.join(', ')} (${m.metadata.key}; kafka-backup restore-metadata applies it)`,
+        ]
+      : []),
     ...(lock === undefined ? [] : [`  object lock      ${lockLine(lock, lockedUntil)}`]),
     ...(encryption ? [`  encryption       ${encryption}`] : []),
     '',

@@ -1,6 +1,7 @@
 import { loadRestoreConfig } from '../../config/index.ts';
 import { ExitCode } from '../../errors.ts';
 import { KafkaCluster } from '../../kafka/index.ts';
+import { schemaIdRewriteFor } from '../../metadata/index.ts';
 import { recordRestoreOutcome } from '../../metrics/index.ts';
 import { runRestore } from '../../restore/index.ts';
 import { openStore } from '../../storage/index.ts';
@@ -75,8 +76,19 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
       try {
         targetClusterId = (await target.describeCluster()).clusterId;
         metrics.recorder.restoreStarted({ backupId: config.backup_id, targetClusterId });
+        // restore.rewrite_schema_ids: the source -> target schema ids, looked up in the target registry first.
+        const rewrite = config.restore.dry_run ? undefined : await schemaIdRewriteFor({ config, store });
+        if (rewrite)
+          logger.info('schema ids to rewrite', { schemas: rewrite.ids.size, remapped: rewrite.remapped });
         const report = await runRestore(
-          { config, store, target, logger },
+          {
+            config,
+            store,
+            target,
+            logger,
+            // Only when some id changes: otherwise records go out as stored.
+            ...(rewrite && rewrite.remapped > 0 ? { rewriteRecord: rewrite.rewrite } : {}),
+          },
           {
             resetOffsets: threePhase,
             onPlan: (plan) => {
@@ -98,7 +110,15 @@ function makeRestoreCommand(name: 'restore' | 'three-phase-restore') {
         );
         progress.done();
         recordRestoreOutcome(metrics.recorder, report);
-        out(values.format === 'json' ? jsonDocument(report) : renderRestoreReport(report));
+        if (rewrite) logger.info('schema ids rewritten', { ...rewrite.stats });
+        out(
+          values.format === 'json'
+            ? jsonDocument(rewrite ? { ...report, schema_id_rewrite: rewrite.stats } : report)
+            : renderRestoreReport(report) +
+                (rewrite
+                  ? `\nschema ids: ${rewrite.stats.rewritten} key(s)/value(s) rewritten, ${rewrite.stats.unknown_ids} with an id the backup's registry did not know (left as they were)`
+                  : ''),
+        );
         return report.ok ? ExitCode.ok : ExitCode.verificationFailed;
       } catch (e) {
         metrics.recorder.restoreFailed({

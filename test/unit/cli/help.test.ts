@@ -18,6 +18,8 @@ describe('kafka-backup <command> --help', () => {
       'validate',
       'restore',
       'three-phase-restore',
+      'restore-metadata',
+      'diff-configs',
       'offset-reset',
       'drill',
       'evidence list',

@@ -78,6 +78,7 @@ describe('the seed configs from the multi-cluster DR guide', () => {
         isolation_level: 'read_committed',
         segment_max_bytes: 33554432,
         max_concurrent_partitions: 4,
+        metadata: [],
       },
     });
   });

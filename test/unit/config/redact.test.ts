@@ -51,3 +51,25 @@ describe('redactConfig', () => {
     });
   });
 });
+
+describe('registry and SCRAM credentials', () => {
+  it('are redacted too', () => {
+    expect(
+      redactConfig({
+        schema_registry: {
+          url: 'https://r',
+          basic_auth: { username: 'u', password: 'p' },
+          bearer: { token: 't' },
+        },
+        restore: { scram_users: [{ name: 'app', password: 'pw' }] },
+      }),
+    ).toEqual({
+      schema_registry: {
+        url: 'https://r',
+        basic_auth: { username: 'u', password: '***' },
+        bearer: { token: '***' },
+      },
+      restore: { scram_users: [{ name: 'app', password: '***' }] },
+    });
+  });
+});

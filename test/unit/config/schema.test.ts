@@ -229,6 +229,7 @@ describe('backup options', () => {
       isolation_level: 'read_committed',
       segment_max_bytes: 32 * 1024 * 1024,
       max_concurrent_partitions: 4,
+      metadata: [],
     });
   });
 
@@ -289,6 +290,10 @@ describe('restore options', () => {
       max_concurrent_partitions: 4,
       active_group_policy: 'fail',
       compression: 'source',
+      metadata: [],
+      rewrite_schema_ids: false,
+      principal_mapping: {},
+      scram_users: [],
     });
   });
 
@@ -371,5 +376,60 @@ describe('restore.compression', () => {
       expect(parseRestore(restoreYaml(`compression: ${c}`)).restore.compression).toBe(c);
     expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(ConfigError);
     expect(() => parseRestore(restoreYaml('compression: brotli'))).toThrow(/restore\.compression.*source/s);
+  });
+});
+
+describe('cluster metadata (backup.metadata, restore.metadata, schema_registry)', () => {
+  const registry =
+    'schema_registry:\n  url: https://registry.example.com:8081\n  basic_auth: { username: u, password: p }';
+
+  it('takes the parts to capture, and a registry when schemas are among them', () => {
+    const c = parseBackup(backupYaml({ backup: 'metadata: [schemas, acls, quotas, users]', top: registry }));
+    expect(c.backup.metadata).toEqual(['schemas', 'acls', 'quotas', 'users']);
+    expect(c.schema_registry).toEqual({
+      url: 'https://registry.example.com:8081',
+      basic_auth: { username: 'u', password: 'p' },
+      request_timeout_ms: 30_000,
+    });
+  });
+
+  it('names what is wrong with the parts and the registry', () => {
+    expect(problems(backupYaml({ backup: 'metadata: [acl]' }))).toEqual([
+      'backup.metadata[0]: must be one of schemas, acls, quotas, users',
+    ]);
+    expect(problems(backupYaml({ backup: 'metadata: [acls, acls]' }))).toEqual([
+      'backup.metadata: lists a part twice',
+    ]);
+    expect(problems(backupYaml({ backup: 'metadata: [schemas]' }))).toEqual([
+      'backup.metadata: lists schemas: add a schema_registry section (url and credentials of the source registry)',
+    ]);
+    expect(
+      problems(
+        backupYaml({
+          top: 'schema_registry:\n  url: http://r:8081\n  basic_auth: { username: u, password: p }\n  bearer: { token: t }\n  ssl_ca_location: /ca.pem',
+        }),
+      ),
+    ).toEqual([
+      'schema_registry.bearer: give basic_auth or bearer, not both',
+      'schema_registry.ssl_ca_location: only used with an https:// url',
+    ]);
+  });
+
+  it('restores metadata and rewrites ids only with a target registry', () => {
+    expect(problems(restoreYaml('metadata: [schemas]\nrewrite_schema_ids: true'))).toEqual([
+      'restore.metadata: lists schemas: add a schema_registry section (url and credentials of the target registry)',
+      'restore.rewrite_schema_ids: needs a schema_registry section (the target registry, where the new ids are looked up)',
+    ]);
+    const c = parseRestore(
+      `${restoreYaml('metadata: [acls, users]\nprincipal_mapping:\n  "User:a": "User:b"\nscram_users:\n  - { name: b, password: pw }')}`,
+    );
+    expect(c.restore).toMatchObject({
+      metadata: ['acls', 'users'],
+      principal_mapping: { 'User:a': 'User:b' },
+      scram_users: [{ name: 'b', password: 'pw' }],
+    });
+    expect(problems(restoreYaml('principal_mapping:\n  orders-app: "User:b"'))).toEqual([
+      'restore.principal_mapping.orders-app: must be TYPE:NAME, e.g. User:orders-app',
+    ]);
   });
 });

@@ -45,6 +45,7 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
     const values = { ...SAMPLE, first: pad(42), last: pad(1041), unique: 'a1b2c3d4' };
     const written: Record<KeyName, string> = {
       manifest: BackupLayout.manifest(SAMPLE.backup_id),
+      metadata: BackupLayout.metadata(SAMPLE.backup_id),
       plan: BackupLayout.plan(SAMPLE.backup_id),
       progress: BackupLayout.progress(SAMPLE.backup_id, SAMPLE.topic, SAMPLE.partition),
       backupWorkflowConfig: WorkflowLayout.backupConfig(SAMPLE.backup_id),

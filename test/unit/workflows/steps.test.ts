@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../../lib/cli/main.ts';
 import { ConfigError, InvalidEventError } from '../../../lib/errors.ts';
-import { assertNoLiteralSecrets, mergeSecret, parseBackupInput } from '../../../lib/workflow/config.ts';
+import {
+  assertNoLiteralSecrets,
+  mergeSecret,
+  parseBackupInput,
+  parseRestoreInput,
+} from '../../../lib/workflow/config.ts';
 import { parseEvent } from '../../../lib/workflow/events.ts';
 import { deadlineOf, STEP_NAMES, STEPS } from '../../../lib/workflow/index.ts';
 import { tempDir } from '../../support/cli.ts';
@@ -70,6 +75,49 @@ describe('workflow configs and credentials', () => {
       assertNoLiteralSecrets(backupConfig({ sasl_password: '${KAFKA_PASSWORD}' }), 'source', 'input'),
     ).not.toThrow();
     expect(() => assertNoLiteralSecrets(backupConfig({}), 'source', 'input')).not.toThrow();
+  });
+
+  it('takes Schema Registry credentials and SCRAM passwords from the secret', () => {
+    const raw = {
+      mode: 'restore',
+      backup_id: 'latest',
+      target: { bootstrap_servers: ['kafka:9092'] },
+      storage: { path: '/backups' },
+      schema_registry: { url: 'https://registry:8081', basic_auth: { username: 'dr' } },
+      restore: { metadata: ['users'], scram_users: [{ name: 'orders-app-dr' }] },
+    };
+    const config = parseRestoreInput(raw, {
+      source: 'input',
+      env: {},
+      now: new Date(),
+      secret: {
+        schema_registry: { basic_auth: { password: 'registry-secret' } },
+        scram_passwords: { 'orders-app-dr': 'app-secret' },
+      },
+    });
+    expect(config.schema_registry?.basic_auth).toEqual({ username: 'dr', password: 'registry-secret' });
+    expect(config.restore.scram_users).toEqual([{ name: 'orders-app-dr', password: 'app-secret' }]);
+    // Without the secret the password is missing, and the config says which.
+    expect(() =>
+      parseRestoreInput(raw, { source: 'input', env: {}, now: new Date(), secret: undefined }),
+    ).toThrow(/schema_registry\.basic_auth\.password/);
+  });
+
+  it('refuses Schema Registry and SCRAM user passwords written into an execution input', () => {
+    const withRegistry = (password: string) => ({
+      ...backupConfig({}),
+      schema_registry: { url: 'https://r', basic_auth: { username: 'u', password } },
+    });
+    expect(() => assertNoLiteralSecrets(withRegistry('hunter2'), 'source', 'input')).toThrow(
+      /schema_registry\.basic_auth\.password/,
+    );
+    expect(() =>
+      assertNoLiteralSecrets(withRegistry('${REGISTRY_PASSWORD}'), 'source', 'input'),
+    ).not.toThrow();
+    const withUser = { restore: { scram_users: [{ name: 'app', password: 'hunter2' }] } };
+    expect(() => assertNoLiteralSecrets(withUser, 'target', 'input')).toThrow(
+      /restore\.scram_users\.0\.password/,
+    );
   });
 });
 
