@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: lint, type-check, unit tests, cfn-lint, integration tests.
 #
-# What the later steps download or build on a first run (the Kafka jars, the versitygw build, the cfn-lint and moto
-# venvs: `npm run ground -- fetch`) starts at once in the background, all pieces at the same time, while lint,
-# type-check and the unit tests run; its output goes to a log that is shown when it is needed. With everything
+# What the later steps download or build on a first run (the Kafka jars, the versitygw build, the Schema Registry
+# build, the cfn-lint and moto venvs: `npm run ground -- fetch`) starts at once in the background, all pieces at the
+# same time, while lint, type-check and the unit tests run; its output goes to a log that is shown when it is needed. With everything
 # cached that costs a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
