@@ -532,6 +532,55 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       await dr.deleteTopics([neighbour]);
     });
 
+    it('a synthetic drill: its test topic and group under the scratch prefix on both clusters, gone afterwards', async () => {
+      const drillPrefix = `${uniqueName('wf-synthetic')}/us-east-1`;
+      const beforeDr = await topicsAndEnds(dr);
+      const beforePrimary = await topicsAndEnds(primary);
+      const wf = new LocalWorkflow(definitions.drill);
+      const { result, error, emf } = await captureEmf(() =>
+        wf.run({
+          drill: {
+            kind: 'synthetic',
+            namespace: 'wf-synthetic',
+            config: {
+              mode: 'restore',
+              backup_id: 'latest',
+              target: { bootstrap_servers: [ground().dr] },
+              storage: east(drillPrefix),
+            },
+            source_config: {
+              mode: 'backup',
+              backup_id: 'drill-${TIMESTAMP}',
+              source: { bootstrap_servers: [ground().primary], topics: { include: ['*'] } },
+              // The primary's bucket, as the KafkaBackup spec names it: the drill backs up into the DR location.
+              storage: west(drillPrefix),
+            },
+            source_cluster_id: 'prod-us-west-2',
+            synthetic: { records: 600, record_size: 200, partitions: 2 },
+          },
+        }),
+      );
+      expect(error).toBeUndefined();
+      const out = result as { ok: boolean; kind: string; evidence_id: string; scratch_prefix: string };
+      expect(out).toMatchObject({ ok: true, kind: 'synthetic' });
+      const store = storeOf(east(drillPrefix));
+      const v = await verifyEvidence(store, out.evidence_id, keyFileVerifier(key.publicPath));
+      expect(v.problems).toEqual([]);
+      expect(v.report!.restored.topics.map((t) => t.target_topic)).toEqual([`${out.scratch_prefix}dr-test`]);
+      expect(v.report!.checks.every((c) => c.ok)).toBe(true);
+      // Made under the prefix on both clusters, removed from both; the test backup too (its _drills location).
+      expect(await topicsAndEnds(dr)).toEqual(beforeDr);
+      expect(await topicsAndEnds(primary)).toEqual(beforePrimary);
+      for (const cluster of [primary, dr])
+        expect(await cluster.committedOffsets(`${out.scratch_prefix}dr-drill`)).toEqual([]);
+      expect(await store.list('_drills/backups/')).toEqual([]);
+      expect(await storeOf(west(drillPrefix)).list('')).toEqual([]);
+      expect(metricDocs(emf, 'kafka_backup_drill_passed').map((d) => d['kafka_backup_drill_passed'])).toEqual(
+        [1],
+      );
+      store.destroy();
+    });
+
     it('refuses to run without a key to sign with, before touching Kafka', async () => {
       const saved = process.env[STEP_ENV.evidenceKeyFile];
       delete process.env[STEP_ENV.evidenceKeyFile];
