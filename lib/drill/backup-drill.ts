@@ -13,7 +13,7 @@ import { findRestorableBackup, loadRestoredOffsets, OriginHeader, runRestore } f
 import type { ObjectStore } from '../storage/object-store.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { PartitionDigest } from './drill-data.ts';
-import { DrillSteps } from './drill-steps.ts';
+import { DrillSteps, stamp } from './drill-steps.ts';
 import { scratchPrefixOf } from './scratch-namespace.ts';
 
 /** Kafka's limit on a topic name's length. */
@@ -52,10 +52,6 @@ export interface BackupDrillResult {
   scratchTopics: string[];
 }
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
 export function cliPrincipal(): string {
   let user = 'unknown';
   try {
@@ -67,7 +63,7 @@ export function cliPrincipal(): string {
 }
 
 /** Uncompressed bytes of a backup's partitions (all, or those of the given topics). */
-function backupBytes(m: Manifest, topics?: Set<string>): number {
+export function backupBytes(m: Manifest, topics?: Set<string>): number {
   let n = 0;
   for (const t of m.topics) {
     if (topics && !topics.has(t.name)) continue;

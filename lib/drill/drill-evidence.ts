@@ -1,21 +1,12 @@
 import type { EvidenceReport } from '../evidence/index.ts';
 import { loadManifests } from '../format/catalog.ts';
-import type { Manifest } from '../format/manifest.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { cliPrincipal } from './backup-drill.ts';
+import { backupBytes, cliPrincipal } from './backup-drill.ts';
 import type { DrillReport } from './run-drill.ts';
 
 const RESTORE_STEP = 'restore to the DR cluster and move the consumer group';
 const REPLICATION_STEP = 'wait for the backup in the DR location (replication)';
-
-function uncompressedBytes(m: Manifest): number {
-  return m.topics.reduce(
-    (n, t) =>
-      n + t.partitions.reduce((k, p) => k + p.segments.reduce((j, s) => j + s.uncompressed_size, 0), 0),
-    0,
-  );
-}
 
 /**
  * The evidence of a synthetic drill (a test topic made for it): its checks, and RPO/RTO against the production
@@ -38,7 +29,7 @@ export async function syntheticDrillEvidence(
   const restoredRecords = report.partitions.reduce((n, p) => n + p.restored, 0);
   const restoredBytes = restoredRecords * report.record_size;
   const rate = restoreStep?.ok && restoreSeconds > 0 ? restoredBytes / restoreSeconds : null;
-  const full = newest ? uncompressedBytes(newest) : 0;
+  const full = newest ? backupBytes(newest) : 0;
   const counts = report.partitions.every((p) => p.restored === p.produced && p.backed_up === p.produced);
   return {
     format_version: 1,

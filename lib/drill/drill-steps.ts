@@ -1,5 +1,10 @@
 import type { Logger } from '../log.ts';
 
+/** A drill's time in names and ids: UTC yyyymmdd-hhmmss. */
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
 export interface DrillStep {
   name: string;
   ok: boolean;

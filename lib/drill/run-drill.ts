@@ -17,6 +17,7 @@ import { openStore } from '../storage/index.ts';
 import { SYNTHETIC_DRILL_FOLDER } from '../storage/layout.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { drillKey, drillPartition, drillValue, PartitionDigest } from './drill-data.ts';
+import { type DrillStep, DrillSteps, stamp } from './drill-steps.ts';
 
 export interface DrillOptions {
   source: KafkaConnectionSettings;
@@ -41,12 +42,7 @@ export interface DrillOptions {
   names?: { topic: string; group: string };
 }
 
-export interface DrillStep {
-  name: string;
-  ok: boolean;
-  duration_ms: number;
-  detail: string;
-}
+export type { DrillStep } from './drill-steps.ts';
 
 export interface DrillPartitionCheck {
   partition: number;
@@ -82,10 +78,6 @@ function drillLocation(storage: StorageConfig): StorageConfig {
   };
 }
 
-function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
 /** What one drill knows as it goes: its names, its clusters and stores, and what each step found. */
 class DrillRun {
   readonly started: Date;
@@ -98,16 +90,16 @@ class DrillRun {
   readonly restoreStorage: StorageConfig;
   /** The backup store, then the restore store when it differs. */
   readonly stores: ObjectStore[];
-  readonly steps: DrillStep[] = [];
+  readonly #steps: DrillSteps;
   readonly produced = new Map<number, number>();
   readonly expectedDigest = new Map<number, PartitionDigest>();
   readonly committed = new Map<number, number>();
   readonly checks: DrillPartitionCheck[] = [];
-  failed = false;
   readonly o: DrillOptions;
 
   constructor(o: DrillOptions) {
     this.o = o;
+    this.#steps = new DrillSteps(o.logger);
     this.started = o.now ? o.now() : new Date();
     const id = stamp(this.started);
     this.topic = o.names?.topic ?? `dr-test-${id}`;
@@ -122,20 +114,8 @@ class DrillRun {
   }
 
   /** Runs one step, recording its outcome and time; false (and the drill failed) when it threw. */
-  async step(name: string, fn: () => Promise<string>): Promise<boolean> {
-    const t0 = Date.now();
-    this.o.logger.info(`drill: ${name}`);
-    try {
-      const detail = await fn();
-      this.steps.push({ name, ok: true, duration_ms: Date.now() - t0, detail });
-      return true;
-    } catch (e) {
-      this.failed = true;
-      const detail = e instanceof Error ? e.message : String(e);
-      this.steps.push({ name, ok: false, duration_ms: Date.now() - t0, detail });
-      this.o.logger.error(`drill step failed: ${name}`, { error: detail });
-      return false;
-    }
+  step(name: string, fn: () => Promise<string>): Promise<boolean> {
+    return this.#steps.run(name, fn);
   }
 
   async createTopic(): Promise<string> {
@@ -322,7 +302,7 @@ class DrillRun {
 
   report(): DrillReport {
     return {
-      ok: !this.failed,
+      ok: !this.#steps.failed,
       topic: this.topic,
       consumer_group: this.group,
       backup_id: this.backupId,
@@ -330,7 +310,7 @@ class DrillRun {
       record_size: this.o.recordSize,
       started_at: this.started.toISOString(),
       duration_ms: Date.now() - this.started.getTime(),
-      steps: this.steps,
+      steps: this.#steps.list,
       partitions: this.checks,
     };
   }

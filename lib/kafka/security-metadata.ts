@@ -135,20 +135,25 @@ function compareAcls(x: AclBinding, y: AclBinding): number {
   return aclKey(x).localeCompare(aclKey(y));
 }
 
+/** An ACL as CreateAcls takes it and as a DeleteAcls filter that matches exactly it. */
+function wireAcl(acl: AclBinding) {
+  return {
+    resourceType: ResourceTypes[acl.resource_type],
+    resourceName: acl.resource_name,
+    resourcePatternType: ResourcePatternTypes[acl.pattern_type],
+    principal: acl.principal,
+    host: acl.host,
+    operation: AclOperations[acl.operation],
+    permissionType: AclPermissionTypes[acl.permission],
+  };
+}
+
 /** Creates ACLs (CreateAcls; an ACL that exists already is left as it is by the broker). */
 export async function createAcls(cluster: KafkaCluster, acls: AclBinding[]): Promise<void> {
   if (acls.length === 0) return;
   await cluster[withClient](`create ${acls.length} ACL(s) (CreateAcls)`, (a) =>
     a.createAcls({
-      creations: acls.map((acl) => ({
-        resourceType: ResourceTypes[acl.resource_type],
-        resourceName: acl.resource_name,
-        resourcePatternType: ResourcePatternTypes[acl.pattern_type],
-        principal: acl.principal,
-        host: acl.host,
-        operation: AclOperations[acl.operation],
-        permissionType: AclPermissionTypes[acl.permission],
-      })),
+      creations: acls.map(wireAcl),
     }),
   );
 }
@@ -158,15 +163,7 @@ export async function deleteAcls(cluster: KafkaCluster, acls: AclBinding[]): Pro
   if (acls.length === 0) return;
   await cluster[withClient](`delete ${acls.length} ACL(s) (DeleteAcls)`, (a) =>
     a.deleteAcls({
-      filters: acls.map((acl) => ({
-        resourceType: ResourceTypes[acl.resource_type],
-        resourceName: acl.resource_name,
-        resourcePatternType: ResourcePatternTypes[acl.pattern_type],
-        principal: acl.principal,
-        host: acl.host,
-        operation: AclOperations[acl.operation],
-        permissionType: AclPermissionTypes[acl.permission],
-      })),
+      filters: acls.map(wireAcl),
     }),
   );
 }

@@ -2,7 +2,6 @@ import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,6 +21,7 @@ import {
   stepFunction,
 } from './functions.ts';
 import { defaults, failTail, invokeStep, type NotifyContext, notify } from './states.ts';
+import { workflowStateMachine } from './workflows.ts';
 
 /** The drill's input as the deployment writes it: lib/workflow/events.ts DrillInput, before defaults. */
 export type DrillExecutionDefaults = Omit<Partial<DrillInput>, 'config'> & Pick<DrillInput, 'config'>;
@@ -203,22 +203,11 @@ export class DrillWorkflow extends Construct {
       .next(scratch)
       .next(run);
 
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'ExecutionLogs', {
-          retention: logs.RetentionDays.THREE_MONTHS,
-          removalPolicy: RemovalPolicy.RETAIN,
-          encryptionKey: logKey,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: props.logExecutionData ?? false,
-      },
+    this.stateMachine = workflowStateMachine(this, definition, {
+      logKey,
+      logExecutionData: props.logExecutionData,
+      notificationTopic: props.notificationTopic,
     });
-    const topicKey = props.notificationTopic?.masterKey;
-    if (topicKey) topicKey.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey*');
 
     if (props.schedule) {
       const group = props.schedule.groupName ?? 'default';

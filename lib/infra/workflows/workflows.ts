@@ -1,4 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -32,6 +33,35 @@ export interface WorkflowProps extends WorkflowFunctionsProps {
   functions?: WorkflowFunctions;
 }
 
+/**
+ * A workflow's state machine: standard, traced, logging every event into a KMS-encrypted log group, and execution
+ * data (inputs, outputs: configs, hook names) only when the deployment asks; allowed to publish to an encrypted
+ * notification topic.
+ */
+export function workflowStateMachine(
+  scope: Construct,
+  definition: sfn.IChainable,
+  o: { logKey: kms.IKey; logExecutionData?: boolean | undefined; notificationTopic?: sns.ITopic | undefined },
+): sfn.StateMachine {
+  const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(definition),
+    stateMachineType: sfn.StateMachineType.STANDARD,
+    tracingEnabled: true,
+    logs: {
+      destination: new logs.LogGroup(scope, 'ExecutionLogs', {
+        retention: logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.RETAIN,
+        encryptionKey: o.logKey,
+      }),
+      level: sfn.LogLevel.ALL,
+      includeExecutionData: o.logExecutionData ?? false,
+    },
+  });
+  const topicKey = o.notificationTopic?.masterKey;
+  if (topicKey) topicKey.grant(stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey*');
+  return stateMachine;
+}
+
 abstract class WorkflowBase extends Construct {
   /** The state machine; start it with the input documented in README ("Serverless workflows"). */
   readonly stateMachine: sfn.StateMachine;
@@ -55,25 +85,11 @@ abstract class WorkflowBase extends Construct {
       workflow,
       hooks: props.hooks,
     };
-    const logKey = props.logKey ?? this.functions.logKey;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(build(b)),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'ExecutionLogs', {
-          retention: logs.RetentionDays.THREE_MONTHS,
-          removalPolicy: RemovalPolicy.RETAIN,
-          encryptionKey: logKey,
-        }),
-        // Every event, but execution data (inputs, outputs: configs, hook names) only when the deployment asks.
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: props.logExecutionData ?? false,
-      },
+    this.stateMachine = workflowStateMachine(this, build(b), {
+      logKey: props.logKey ?? this.functions.logKey,
+      logExecutionData: props.logExecutionData,
+      notificationTopic: props.notificationTopic,
     });
-    // Publishing to an encrypted topic needs its key.
-    const topicKey = props.notificationTopic?.masterKey;
-    if (topicKey) topicKey.grant(this.stateMachine, 'kms:Decrypt', 'kms:GenerateDataKey*');
   }
 }
 

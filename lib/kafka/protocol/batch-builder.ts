@@ -15,6 +15,9 @@ import {
   type OutgoingRecord,
   type RecordBatchHeader,
   recordsRegion,
+  sizeOfBytes,
+  sizeOfVarint,
+  sizeOfVarlong,
 } from './record-batch.ts';
 
 const LENGTH_OFFSET = 8;
@@ -242,30 +245,6 @@ export function restamp(batch: StoredBatch, producer: ProducerFields): Buffer {
   );
   out.writeUInt32BE(crc, CRC_OFFSET);
   return out;
-}
-
-function sizeOfVarint(n: number): number {
-  let v = ((n << 1) ^ (n >> 31)) >>> 0;
-  let size = 1;
-  while (v >= 0x80) {
-    size++;
-    v >>>= 7;
-  }
-  return size;
-}
-
-function sizeOfVarlong(n: number): number {
-  let v = n >= 0 ? n * 2 : -n * 2 - 1;
-  let size = 1;
-  while (v >= 128) {
-    size++;
-    v = Math.floor(v / 128);
-  }
-  return size;
-}
-
-function sizeOfBytes(b: Buffer | null): number {
-  return b === null ? 1 : sizeOfVarint(b.length) + b.length;
 }
 
 function writeVarint(buf: Buffer, pos: number, n: number): number {

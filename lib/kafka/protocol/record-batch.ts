@@ -309,7 +309,7 @@ export interface EncodeOptions {
   codec?: CodecName;
 }
 
-function sizeOfVarint(n: number): number {
+export function sizeOfVarint(n: number): number {
   let v = ((n << 1) ^ (n >> 31)) >>> 0;
   let size = 1;
   while (v >= 0x80) {
@@ -319,7 +319,7 @@ function sizeOfVarint(n: number): number {
   return size;
 }
 
-function sizeOfVarlong(n: number): number {
+export function sizeOfVarlong(n: number): number {
   let v = n >= 0 ? n * 2 : -n * 2 - 1;
   let size = 1;
   while (v >= 128) {
@@ -329,7 +329,7 @@ function sizeOfVarlong(n: number): number {
   return size;
 }
 
-function sizeOfBytes(b: Buffer | null): number {
+export function sizeOfBytes(b: Buffer | null): number {
   return b === null ? 1 : sizeOfVarint(b.length) + b.length;
 }
 
