@@ -38,6 +38,8 @@ const BENCH_GROUND_ENV: Record<string, string> = {
   DR_SASL_SSL_PORT: '49894',
   S3_PORT: '47070',
   S3_WEST_PORT: '47071',
+  SCHEMA_REGISTRY_PORT: '48081',
+  SCHEMA_REGISTRY_DR_PORT: '48082',
   KAFKA_BACKUP_GROUND_DIR: join(REPO, '.ground', 'bench'),
 };
 for (const [k, v] of Object.entries(BENCH_GROUND_ENV)) {

@@ -1,5 +1,5 @@
 // Every step's Lambda handler, for one bundle shared by all the functions (each names its export as handler,
-// e.g. index.backupPlan): esbuild and the zstd-napi install run once per deployment, not once per function.
+// e.g. index.backupPlan): esbuild runs once per deployment, not once per function.
 // The handlers themselves are in functions/<step>.ts.
 
 export { handler as backupFailed } from './backup-failed.ts';

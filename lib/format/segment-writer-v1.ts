@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import binding from 'zstd-napi/binding.js';
+import { constants, zstdCompressSync } from 'node:zlib';
 import type { BackupRecord } from './record.ts';
 import { RecordEncoder } from './record-codec.ts';
 import { SEGMENT_MAGIC_V1, type SegmentSummary } from './segment.ts';
 
-/** Encoded bytes gathered before each call into zstd: its preferred input size, so calls stay few. */
-const FEED_BYTES = binding.cStreamInSize();
+/** Encoded bytes gathered before they are moved out of the encoder. */
+const FEED_BYTES = 128 * 1024;
 
 export interface FinishedSegmentV1 extends SegmentSummary {
   /**
@@ -23,24 +23,21 @@ export interface FinishedSegmentV1 extends SegmentSummary {
  * must go on reading (incremental backups mix both). Offsets must strictly increase.
  */
 export class SegmentWriterV1 {
-  readonly #cctx = new binding.CCtx();
+  readonly #level: number;
   readonly #encoder = new RecordEncoder(FEED_BYTES * 2);
-  readonly #out = Buffer.allocUnsafe(binding.cStreamOutSize());
-  readonly #chunks: Buffer[] = [];
-  readonly #hash = createHash('sha256');
+  /** The encoded segment so far: compressed as one frame when it is finished (a test-only writer). */
+  readonly #plain: Buffer[] = [];
   #records = 0;
   #uncompressedBytes = 0;
-  #compressedBytes = 0;
   #firstOffset: number | undefined;
   #lastOffset: number | undefined;
   #minTimestamp = Number.POSITIVE_INFINITY;
   #maxTimestamp = Number.NEGATIVE_INFINITY;
   #finished = false;
+  #size: number | undefined;
 
   constructor(options: { level: number }) {
-    this.#cctx.setParameter(binding.CParameter.compressionLevel, options.level);
-    // zstd's own XXH64 of the content: corruption shows up at decompression, even without the manifest.
-    this.#cctx.setParameter(binding.CParameter.checksumFlag, 1);
+    this.#level = options.level;
     this.#encoder.appendBytes(SEGMENT_MAGIC_V1);
     this.#uncompressedBytes = SEGMENT_MAGIC_V1.length;
   }
@@ -53,11 +50,11 @@ export class SegmentWriterV1 {
     return this.#uncompressedBytes;
   }
   /**
-   * Compressed bytes produced so far. Lags the input by what zstd and this writer buffer (a few hundred KiB),
-   * so a size bound checked against it is approximate by that much.
+   * The encoded bytes so far: compression happens at `finish`, so a size bound checked against this counts
+   * uncompressed bytes (segments come out smaller than the bound). After `finish`, the object's size.
    */
   get compressedBytes(): number {
-    return this.#compressedBytes;
+    return this.#size ?? this.#uncompressedBytes;
   }
   get firstOffset(): number | undefined {
     return this.#firstOffset;
@@ -83,25 +80,28 @@ export class SegmentWriterV1 {
     this.#lastOffset = record.offset;
     if (record.timestamp < this.#minTimestamp) this.#minTimestamp = record.timestamp;
     if (record.timestamp > this.#maxTimestamp) this.#maxTimestamp = record.timestamp;
-    if (this.#encoder.length >= FEED_BYTES) this.#feed(binding.EndDirective.continue);
+    if (this.#encoder.length >= FEED_BYTES) this.#feed();
   }
 
   /** Ends the zstd frame and hands over the object. An empty segment is a caller bug: nothing to store. */
   finish(): FinishedSegmentV1 {
     if (this.#finished) throw new Error('SegmentWriter.finish called twice');
     if (this.#records === 0) throw new Error('SegmentWriter.finish on an empty segment');
-    this.#feed(binding.EndDirective.end);
+    this.#feed();
     this.#finished = true;
-    const chunks = this.#chunks.splice(0);
-    const size = this.#compressedBytes;
-    let body: Buffer | undefined;
-    return {
-      chunks,
-      get body() {
-        body ??= Buffer.concat(chunks, size);
-        return body;
+    const body = zstdCompressSync(Buffer.concat(this.#plain.splice(0)), {
+      params: {
+        [constants.ZSTD_c_compressionLevel]: this.#level,
+        // zstd's own XXH64 of the content: corruption shows up at decompression, even without the manifest.
+        [constants.ZSTD_c_checksumFlag]: 1,
       },
-      sha256: this.#hash.digest('hex'),
+    });
+    const size = body.length;
+    this.#size = size;
+    return {
+      chunks: [body],
+      body,
+      sha256: createHash('sha256').update(body).digest('hex'),
       records: this.#records,
       uncompressed_size: this.#uncompressedBytes,
       size,
@@ -112,21 +112,8 @@ export class SegmentWriterV1 {
     };
   }
 
-  #feed(directive: binding.EndDirective): void {
-    let src: Buffer = this.#encoder.view();
-    const ending = directive === binding.EndDirective.end;
-    for (;;) {
-      const [remaining, produced, consumed] = this.#cctx.compressStream2(this.#out, src, directive);
-      if (produced > 0) {
-        const chunk = Buffer.from(this.#out.subarray(0, produced));
-        this.#chunks.push(chunk);
-        this.#hash.update(chunk);
-        this.#compressedBytes += produced;
-      }
-      src = src.subarray(consumed);
-      // Ending: loop until zstd reports nothing left to flush; continuing: until it took all the input.
-      if (src.length === 0 && (!ending || remaining === 0)) break;
-    }
+  #feed(): void {
+    if (this.#encoder.length > 0) this.#plain.push(Buffer.from(this.#encoder.view()));
     this.#encoder.clear();
   }
 }

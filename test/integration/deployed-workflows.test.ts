@@ -233,7 +233,8 @@ describe('the example deployment as deployed: bundled assets in their own proces
       const root = taskRootOf(assetDir);
       const script = `const t = performance.now(); const m = await import('./${file.split('/').at(-1)}'); const ms = performance.now() - t;
         const missing = ${JSON.stringify([...exports])}.filter((e) => typeof m[e] !== 'function');
-        console.log(JSON.stringify({ ms, missing }));`;
+        const crc = (await import('@node-rs/crc32')).crc32c(Buffer.from('123456789'));
+        console.log(JSON.stringify({ ms, missing, crc }));`;
       let out: string;
       try {
         out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -249,8 +250,14 @@ describe('the example deployment as deployed: bundled assets in their own proces
       } finally {
         rmSync(join(root, '..'), { recursive: true, force: true });
       }
-      const { ms, missing } = JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; missing: string[] };
+      const { ms, missing, crc } = JSON.parse(out.trim().split('\n').at(-1)!) as {
+        ms: number;
+        missing: string[];
+        crc: number;
+      };
       expect(missing, assetDir).toEqual([]);
+      // The shipped @node-rs/crc32 loads its native binary from the asset alone (the CRC-32C check value).
+      expect(crc, assetDir).toBe(0xe3069283);
       const modules = join(assetDir, 'node_modules');
       console.info(
         `asset ${assetDir.split('asset.')[1]!.slice(0, 12)}: ${[...exports].length} handlers, bundle ${mb(statSync(file).size)}` +

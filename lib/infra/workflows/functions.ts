@@ -27,9 +27,13 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 /** The container the Fargate task runs: the CLI, whose `step` subcommand runs one workflow step. */
 export const CONTAINER_NAME = 'kafka-backup';
 
+/** The x86_64 Linux binary of @node-rs/crc32, which the functions (X86_64) load. */
+const CRC32_BINARY_PACKAGE = '@node-rs/crc32-linux-x64-gnu';
+
 /**
  * How each step function is bundled: by the local esbuild (no Docker), ESM for Node 24, everything inlined but
- * zstd-napi, a native module shipped next to the bundle (built on x86_64 glibc: the functions run on X86_64).
+ * @node-rs/crc32 (the CRC-32C of every Kafka batch, on the CPU's CRC instruction), a native module shipped next to
+ * the bundle as npm installed it: its loader and its x86_64 glibc binary.
  */
 export const STEP_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -40,23 +44,24 @@ export const STEP_BUNDLING: BundlingOptions = {
   // CommonJS dependencies (the AWS SDK's, yaml's) call require(): give the ESM bundle one.
   banner:
     "import { createRequire as __kbCreateRequire } from 'node:module'; const require = __kbCreateRequire(import.meta.url);",
-  // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's; only zstd-napi stays a package.
-  externalModules: ['zstd-napi'],
+  // Bundle our own AWS SDK (checksum settings, versions) instead of the runtime's; only @node-rs/crc32 stays a
+  // package (a .node file cannot be inlined).
+  externalModules: ['@node-rs/crc32'],
   // The Kafka client's LZ4/Snappy codecs are WebAssembly read from a file next to the package, which a bundle does
   // not ship; the package's `bundled` entry carries the same module inline.
   esbuildArgs: { '--alias:@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   forceDockerBundling: false,
-  // zstd-napi next to the bundle: what it loads at run time (package.json, binding.js, build/Release/binding.node),
-  // copied from the project's install, which compiled it (`npm ci`). `nodeModules: ['zstd-napi']` would install and
-  // compile it again on every synth (a minute of CPU) and ship its build-time dependencies, vendored zstd sources
-  // and object files too (11 MB nothing loads).
+  // @node-rs/crc32 next to the bundle, copied from the project's install: `nodeModules: [...]` would run an npm
+  // install on every synth. npm installs the binary of the machine's own platform only: synthesized elsewhere than
+  // on x86_64 Linux, the functions get none and compute the CRC in JavaScript (same values, about ten times the
+  // CPU), which the synth says.
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) => [
-      `test -f "${inputDir}/node_modules/zstd-napi/build/Release/binding.node" || { echo "zstd-napi is not built in ${inputDir}/node_modules: run npm ci (with its install script)" >&2; exit 1; }`,
-      `mkdir -p "${outputDir}/node_modules/zstd-napi/build/Release"`,
-      `cd "${inputDir}/node_modules/zstd-napi" && cp package.json binding.js LICENSE NOTICE "${outputDir}/node_modules/zstd-napi/" && cp build/Release/binding.node "${outputDir}/node_modules/zstd-napi/build/Release/"`,
+      `mkdir -p "${outputDir}/node_modules/@node-rs/crc32"`,
+      `cp "${inputDir}/node_modules/@node-rs/crc32/package.json" "${inputDir}/node_modules/@node-rs/crc32/index.js" "${inputDir}/node_modules/@node-rs/crc32/LICENSE" "${outputDir}/node_modules/@node-rs/crc32/"`,
+      `if [ -d "${inputDir}/node_modules/${CRC32_BINARY_PACKAGE}" ]; then mkdir -p "${outputDir}/node_modules/${CRC32_BINARY_PACKAGE}" && cp "${inputDir}/node_modules/${CRC32_BINARY_PACKAGE}/package.json" "${inputDir}/node_modules/${CRC32_BINARY_PACKAGE}"/*.node "${outputDir}/node_modules/${CRC32_BINARY_PACKAGE}/"; else echo "warning: ${CRC32_BINARY_PACKAGE} is not installed here (not x86_64 Linux): the functions compute CRC-32C in JavaScript" >&2; fi`,
     ],
   },
 };
@@ -230,7 +235,7 @@ export function stepFunction(
     projectRoot: REPO_ROOT,
     depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
     runtime: lambda.Runtime.NODEJS_24_X,
-    // zstd-napi is built on this machine (x86_64, glibc): the functions must run on the same.
+    // The @node-rs/crc32 binary shipped is the x86_64 glibc one.
     architecture: lambda.Architecture.X86_64,
     memorySize: props.memorySize,
     timeout: props.lambdaTimeout ?? Duration.minutes(15),

@@ -1,5 +1,18 @@
-// CRC-32C (Castagnoli), the checksum of Kafka's v2 record batches. Slicing by 8: T[k][b] is the CRC of byte b
-// followed by k zero bytes. A byte-at-a-time loop was ~17% of a restore's CPU (bench/).
+// CRC-32C (Castagnoli), the checksum of Kafka's v2 record batches: every batch fetched is checked with it, every
+// batch a restore joins is sealed with it. In JavaScript (slicing by 8 below) it was 15% of a restore's CPU at
+// about a tenth of the speed of @node-rs/crc32, which uses the CPU's CRC32 instruction (SSE 4.2, ARMv8); that is
+// used where its prebuilt binary loads (npm installs the one for the platform; the Lambda assets ship the
+// x86_64 one). Elsewhere (another platform, a bundle without it) the JavaScript below gives the same values.
+type Crc32c = (buf: Uint8Array, initial?: number) => number;
+const native: Crc32c | undefined = await import('@node-rs/crc32').then(
+  (m) => m.crc32c as Crc32c,
+  () => undefined,
+);
+
+/** Which implementation `crc32c` runs: what the bench prints and the bundle tests check. */
+export const crc32cImplementation: 'native' | 'javascript' = native ? 'native' : 'javascript';
+
+// Slicing by 8: T[k][b] is the CRC of byte b followed by k zero bytes.
 const TABLES = Array.from({ length: 8 }, () => new Int32Array(256));
 for (let n = 0; n < 256; n++) {
   let c = n;
@@ -24,7 +37,10 @@ const [C0, C1, C2, C3, C4, C5, C6, C7] = TABLES as [
   Int32Array,
 ];
 
-export function crc32c(buf: Uint8Array): number {
+export const crc32c: (buf: Uint8Array) => number = native ? (buf) => native(buf) : crc32cJs;
+
+/** The JavaScript CRC-32C (exported for the tests that compare both). */
+export function crc32cJs(buf: Uint8Array): number {
   let crc = -1;
   let i = 0;
   for (const end = buf.length - 8; i <= end; i += 8) {

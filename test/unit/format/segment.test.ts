@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { zstdCompressSync as compress, zstdDecompressSync as decompress } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compress, decompress } from 'zstd-napi';
 import { CorruptDataError } from '../../../lib/errors.ts';
 import { type BackupRecord, TimestampType } from '../../../lib/format/record.ts';
 import { encodeRecord } from '../../../lib/format/record-codec.ts';
