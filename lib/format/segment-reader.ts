@@ -22,10 +22,17 @@ import {
   type SegmentExpectation,
 } from './segment.ts';
 
+/** Compressed input gathered before each write into zstd. */
+const INPUT_BYTES = 1024 * 1024;
+/** Decompressed output per zstd chunk. */
+const OUTPUT_BYTES = 1024 * 1024;
 /** Free space kept after the undecoded bytes: about what one zstd output chunk holds. */
-const WINDOW_BYTES = 128 * 1024;
+const WINDOW_BYTES = OUTPUT_BYTES;
 
-/** One stored batch of a format-2 segment with its index entry. */
+/**
+ * One stored batch of a format-2 segment with its index entry. `bytes` is a view into the reader's buffer, valid
+ * until the next item is asked for: copy it to keep it longer.
+ */
 export interface SegmentBatch extends StoredBatch {
   /** Offsets of the first and last record in it. */
   firstOffset: number;
@@ -65,16 +72,32 @@ export async function* readSegmentItems(
     });
   const hash = createHash('sha256');
   let size = 0;
+  // Input handed to zstd in pieces of about 1 MiB, however small the storage's chunks (an S3 body arrives in
+  // 16-64 KiB pieces): each write is a round trip to the thread pool, and those round trips, not the
+  // decompression, were what a restore's JavaScript thread spent its time on.
   async function* counted(): AsyncGenerator<Uint8Array> {
+    let gathered: Uint8Array[] = [];
+    let gatheredBytes = 0;
     for await (const chunk of body) {
       hash.update(chunk);
       size += chunk.length;
-      yield chunk;
+      if (gatheredBytes === 0 && chunk.length >= INPUT_BYTES) {
+        yield chunk;
+        continue;
+      }
+      gathered.push(chunk);
+      gatheredBytes += chunk.length;
+      if (gatheredBytes >= INPUT_BYTES) {
+        yield Buffer.concat(gathered, gatheredBytes);
+        gathered = [];
+        gatheredBytes = 0;
+      }
     }
+    if (gatheredBytes > 0) yield Buffer.concat(gathered, gatheredBytes);
   }
   const source = Readable.from(counted());
-  // Output in pieces of 256 KiB rather than zlib's 16 KiB: a sixteenth of the thread-pool round trips.
-  const zstd = createZstdDecompress({ chunkSize: 256 * 1024 });
+  // Output in pieces of 1 MiB rather than zlib's 16 KiB: fewer thread-pool round trips.
+  const zstd = createZstdDecompress({ chunkSize: OUTPUT_BYTES });
   // Errors of the source (storage) reach the loop below through the decompressor.
   source.on('error', (e) => zstd.destroy(e));
   source.pipe(zstd);
@@ -208,8 +231,9 @@ function nextBatch(
   const firstOffset = Number(buf.readBigInt64BE(at));
   const lastOffset = Number(buf.readBigInt64BE(at + 8));
   const minTimestamp = Number(buf.readBigInt64BE(at + 16));
-  // A copy: the window is reused, and a batch may be kept (joined into a larger one) after the next is read.
-  const bytes = Buffer.from(buf.subarray(at + BATCH_ENTRY_BYTES, at + total));
+  // A view, not a copy: valid until the generator is resumed (the window is reused). Whoever keeps a batch past
+  // that copies it (OutgoingBatch does for the one it holds back); decoded records are copies already.
+  const bytes = buf.subarray(at + BATCH_ENTRY_BYTES, at + total);
   let header: RecordBatchHeader | undefined;
   try {
     header = readBatchHeader(bytes, 0);

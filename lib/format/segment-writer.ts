@@ -7,7 +7,7 @@ import { BATCH_ENTRY_BYTES, SEGMENT_MAGIC_V2, type SegmentSummary } from './segm
  * Input gathered before each write into zstd: large enough that the calls into the thread pool stay few, small
  * enough that little is held besides the compressed output.
  */
-const FEED_BYTES = 256 * 1024;
+const FEED_BYTES = 1024 * 1024;
 
 export interface FinishedSegment extends SegmentSummary {
   /** The object to store (one zstd frame) as the pieces zstd produced, in order. */
@@ -46,8 +46,8 @@ export class SegmentWriter {
 
   constructor(options: { level: number }) {
     this.#zstd = createZstdCompress({
-      // Output in pieces of 128 KiB rather than zlib's 16 KiB: fewer thread-pool round trips and chunks to store.
-      chunkSize: 128 * 1024,
+      // Output in pieces of 256 KiB rather than zlib's 16 KiB: fewer thread-pool round trips and chunks to store.
+      chunkSize: 256 * 1024,
       // Input queued for the thread pool before `add` waits: lets fetching run ahead of compression. (A stream
       // option the zlib classes pass on to their Transform, missing from @types/node's ZstdOptions.)
       ...({ writableHighWaterMark: 4 * 1024 * 1024 } as ZstdOptions),

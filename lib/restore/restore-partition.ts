@@ -92,31 +92,50 @@ export async function restorePartition(
   let k = 0;
   let written = 0;
   const outOfTime = () => opts.deadline !== undefined && written > 0 && Date.now() >= opts.deadline;
-  let batch = new OutgoingBatch();
+  // Room for a full batch plus the varints a join may grow by: allocated once per batch, never regrown.
+  const newBatch = () => new OutgoingBatch(opts.batchBytes + (opts.batchBytes >> 4));
+  let batch = newBatch();
   /** The codec `batch` is sent in: a change of codec (compression: source) starts a new batch. */
   let batchCodec: CodecName = 'none';
   let firstInBatch: { offset: number; topic: string; partition: number } | undefined;
+  /**
+   * The batch being written, while the next one is read and built: reading, decompressing and joining overlap the
+   * broker's round trip. One at a time, in order: the writer's sequence numbers allow no more (and a failed write
+   * stops the restore before anything after it is sent).
+   */
+  let inFlight: Promise<void> | undefined;
+  const settle = async () => {
+    const p = inFlight;
+    inFlight = undefined;
+    await p;
+  };
   const flush = async () => {
     if (batch.records === 0) return;
     const outgoing = batch;
     const first = firstInBatch!;
-    batch = new OutgoingBatch();
-    try {
-      await writer.writeBatch(work.target_topic, work.target_partition, outgoing, batchCodec);
-    } catch (e) {
-      if (e instanceof RecordTooLargeError) {
-        throw new UserError(
-          `the target rejected records of ${first.topic}/${first.partition} from source offset ${first.offset} as too large for ${work.target_topic}`,
-          {
-            hint: `Raise max.message.bytes on ${work.target_topic} (and message.max.bytes on the brokers) to at least the source topic's.`,
-            cause: e,
-          },
-        );
-      }
-      throw e;
-    }
-    written += outgoing.records;
-    opts.onRecords?.(outgoing.records);
+    batch = newBatch();
+    await settle();
+    const sent = writer.writeBatch(work.target_topic, work.target_partition, outgoing, batchCodec).then(
+      () => {
+        written += outgoing.records;
+        opts.onRecords?.(outgoing.records);
+      },
+      (e: unknown) => {
+        if (e instanceof RecordTooLargeError) {
+          throw new UserError(
+            `the target rejected records of ${first.topic}/${first.partition} from source offset ${first.offset} as too large for ${work.target_topic}`,
+            {
+              hint: `Raise max.message.bytes on ${work.target_topic} (and message.max.bytes on the brokers) to at least the source topic's.`,
+              cause: e,
+            },
+          );
+        }
+        throw e;
+      },
+    );
+    // Awaited by the next flush or settle; until then a failure must not count as unhandled.
+    sent.catch(() => undefined);
+    inFlight = sent;
   };
   /** Makes room for `size` more bytes of `codec`; false when the deadline says stop. */
   const room = async (size: number, codec: CodecName): Promise<boolean> => {
@@ -127,7 +146,10 @@ export async function restorePartition(
     ) {
       await flush();
       // The state stays as saved when this restore started (not done): a resumed call rebuilds the mapping.
-      if (outOfTime()) return false;
+      if (outOfTime()) {
+        await settle();
+        return false;
+      }
     }
     batchCodec = want;
     return true;
@@ -191,6 +213,7 @@ export async function restorePartition(
       }
     }
     await flush();
+    await settle();
     if (outOfTime() && source !== work.sources.at(-1)) return { state, written, done: false };
     state.mappings.push({
       source_topic: source.topic,
@@ -200,6 +223,7 @@ export async function restorePartition(
     });
   }
   await flush();
+  await settle();
   state.expected_records = k;
   state.restored_records = k;
   state.done = true;

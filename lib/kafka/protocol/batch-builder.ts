@@ -56,9 +56,15 @@ export function resendable(h: RecordBatchHeader): boolean {
   );
 }
 
+/**
+ * The records region starts after room for the batch header: an uncompressed batch is sealed in place, with no
+ * copy of its records (a restore's batches are about 1 MiB each).
+ */
+const RECORDS_START = BATCH_HEADER_BYTES;
+
 export class OutgoingBatch {
-  #buf: Buffer = Buffer.alloc(0);
-  #end = 0;
+  #buf: Buffer;
+  #end = RECORDS_START;
   #count = 0;
   #baseTimestamp = 0;
   #maxTimestamp = Number.NEGATIVE_INFINITY;
@@ -67,6 +73,14 @@ export class OutgoingBatch {
   /** Codec of the stored batches joined (for `source`), once any is. */
   #sourceCodec: CodecName | undefined;
   #estimate = 0;
+
+  /**
+   * `capacity`: the bytes the batch is expected to reach (a restore's batch size): allocated at once, rather than
+   * grown by doubling with a copy at each step.
+   */
+  constructor(capacity = 0) {
+    this.#buf = Buffer.allocUnsafe(RECORDS_START + capacity);
+  }
 
   get records(): number {
     return this.#count + (this.#pending?.header.recordCount ?? 0);
@@ -87,8 +101,10 @@ export class OutgoingBatch {
     const h = batch.header;
     this.#sourceCodec ??= h.codec;
     this.#estimate += h.codec === 'none' ? batch.bytes.length - BATCH_HEADER_BYTES : batch.bytes.length;
-    if (this.records === 0 && this.#end === 0) {
-      this.#pending = batch;
+    if (this.records === 0 && this.#end === RECORDS_START) {
+      // Kept as it is for now (a lone batch goes out without a rewrite), so copied: the caller's bytes may be a
+      // view of a buffer it reuses.
+      this.#pending = { header: h, bytes: Buffer.from(batch.bytes) };
       this.#baseTimestamp = h.baseTimestamp;
       this.#maxTimestamp = h.maxTimestamp;
       return;
@@ -139,9 +155,14 @@ export class OutgoingBatch {
     if (pending && pending.header.codec === want) return restamp(pending, producer);
     this.#materialize();
     if (this.#count === 0) throw new Error('OutgoingBatch.finish: no records');
-    const raw = this.#buf.subarray(0, this.#end);
-    const payload = compress(want, raw);
-    const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload.length);
+    let out: Buffer;
+    if (want === 'none') {
+      out = this.#buf.subarray(0, this.#end);
+    } else {
+      const payload = compress(want, this.#buf.subarray(RECORDS_START, this.#end));
+      out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + payload.length);
+      payload.copy(out, BATCH_HEADER_BYTES);
+    }
     out.writeBigInt64BE(0n, 0);
     out.writeInt32BE(out.length - LOG_OVERHEAD, LENGTH_OFFSET);
     out.writeInt32BE(-1, 12); // partition leader epoch: set by the broker
@@ -154,7 +175,6 @@ export class OutgoingBatch {
     out.writeInt16BE(producer.producerEpoch, 51);
     out.writeInt32BE(producer.baseSequence, 53);
     out.writeInt32BE(this.#count, 57);
-    payload.copy(out, BATCH_HEADER_BYTES);
     out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
     return out;
   }

@@ -113,6 +113,24 @@ describe('outgoing batches', () => {
     );
   });
 
+  it('keeps its own copy of a batch it holds back: the caller may reuse the bytes (a segment reader’s window)', () => {
+    for (const [codec, capacity] of [
+      ['none', 0],
+      ['none', 1 << 20],
+      ['gzip', 4096],
+    ] as const) {
+      const window = Buffer.from(stored(records(4), 0).bytes);
+      const b = new OutgoingBatch(capacity);
+      b.addStored({ header: readBatchHeader(window, 0)!, bytes: window });
+      window.fill(0xee);
+      b.addStored(stored(records(2, 50), 60));
+      const out = b.finish(codec, producer);
+      const h = readBatchHeader(out, 0)!;
+      verifyCrc(h, out);
+      expect(content(decodeBatch(h, out).records)).toEqual(content([...records(4), ...records(2, 50)]));
+    }
+  });
+
   it('a restamped batch carries a CRC only when its stored CRC was right', () => {
     const s = stored(records(3), 0);
     const ok = restamp(s, producer);

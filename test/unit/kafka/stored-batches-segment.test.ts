@@ -49,15 +49,14 @@ describe('format-2 segments', () => {
     expect(seg.min_timestamp).toBe(Math.min(...batches.map((b) => b.scan.minTimestamp)));
     expect(seg.max_timestamp).toBe(Math.max(...batches.map((b) => b.scan.maxTimestamp)));
     const items = [];
+    // A batch's bytes are valid until the next item is read: kept, they are copied.
     for await (const item of readSegmentItems(
       chunks(seg.body, 333),
       { key: KEY, ...seg },
       { verifyBatches: true },
     ))
-      items.push(item);
-    expect(items.map((i) => (i.kind === 'batch' ? i.batch.bytes : null))).toEqual(
-      batches.map((b) => b.bytes),
-    );
+      items.push(item.kind === 'batch' ? Buffer.from(item.batch.bytes) : null);
+    expect(items).toEqual(batches.map((b) => b.bytes));
     const records = [];
     for await (const r of readSegment(chunks(seg.body, 4096), seg)) records.push(r);
     expect(records).toEqual(batches.flatMap((b) => decodeBatch(b.header, b.bytes).records));
