@@ -40,7 +40,10 @@ interface Totals {
   stored: number;
   offsets: number;
 }
-const add = (t: Totals | undefined, s: { uncompressed_size: number; size: number; first_offset: number; last_offset: number }): Totals => ({
+const add = (
+  t: Totals | undefined,
+  s: { uncompressed_size: number; size: number; first_offset: number; last_offset: number },
+): Totals => ({
   bytes: (t?.bytes ?? 0) + s.uncompressed_size,
   stored: (t?.stored ?? 0) + s.size,
   offsets: (t?.offsets ?? 0) + (s.last_offset - s.first_offset + 1),
@@ -108,14 +111,16 @@ export async function estimateBytesPerOffset(
   const out = new Map<string, ByteEstimate>();
   const unknownTopics = new Map<string, ToEstimate>();
   for (const p of partitions) {
-    const known = opts.history.partitions.get(partitionKey(p.topic, p.partition)) ?? opts.history.topics.get(p.topic);
+    const known =
+      opts.history.partitions.get(partitionKey(p.topic, p.partition)) ?? opts.history.topics.get(p.topic);
     if (known) {
       out.set(partitionKey(p.topic, p.partition), known);
       continue;
     }
     // The partition with the most to read stands for its topic (ties: the lowest partition number).
     const best = unknownTopics.get(p.topic);
-    const more = (a: ToEstimate, b: ToEstimate) => a.to - a.from - (b.to - b.from) || b.partition - a.partition;
+    const more = (a: ToEstimate, b: ToEstimate) =>
+      a.to - a.from - (b.to - b.from) || b.partition - a.partition;
     if (p.to > p.from && (!best || more(p, best) > 0)) unknownTopics.set(p.topic, p);
   }
   const probed = new Map<string, number>();
@@ -157,7 +162,11 @@ const PROBE_DONE = Symbol('probe done');
  * One fetch of at most PROBE_BYTES from `from`: the batch bytes returned over the offsets they covered. Undefined
  * when the fetch covered no offset.
  */
-export async function probe(source: KafkaCluster, p: ToEstimate, isolation: IsolationLevel): Promise<number | undefined> {
+export async function probe(
+  source: KafkaCluster,
+  p: ToEstimate,
+  isolation: IsolationLevel,
+): Promise<number | undefined> {
   const stop = new AbortController();
   let result: number | undefined;
   try {

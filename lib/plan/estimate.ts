@@ -1,6 +1,6 @@
 import { BENCH_BACKUP_RATE } from './bench-rate.ts';
-import { PRICE_SOURCES, PRICES_AS_OF, pricesFor } from './prices.ts';
 import type { BackupItem } from './packing.ts';
+import { PRICE_SOURCES, PRICES_AS_OF, pricesFor } from './prices.ts';
 import { DEFAULT_MAP_CONCURRENCY, FARGATE_TASK, LAMBDA_STEP, LAMBDA_WORKER } from './runners.ts';
 
 /**
@@ -218,9 +218,12 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
   const vcpuSeconds = fargateSeconds * FARGATE_TASK.vcpu;
   const fargateGbSeconds = fargateSeconds * FARGATE_TASK.memory_gb;
 
-  const s3Usd = ((put + list) / 1000) * p.s3_put_copy_post_list_per_1000 + (get / 1000) * p.s3_get_and_other_per_1000;
-  const lambdaUsd = gbSeconds * p.lambda_gb_second + (lambdaInvocations / 1e6) * p.lambda_per_million_requests;
-  const fargateUsd = (vcpuSeconds / 3600) * p.fargate_vcpu_hour + (fargateGbSeconds / 3600) * p.fargate_gb_hour;
+  const s3Usd =
+    ((put + list) / 1000) * p.s3_put_copy_post_list_per_1000 + (get / 1000) * p.s3_get_and_other_per_1000;
+  const lambdaUsd =
+    gbSeconds * p.lambda_gb_second + (lambdaInvocations / 1e6) * p.lambda_per_million_requests;
+  const fargateUsd =
+    (vcpuSeconds / 3600) * p.fargate_vcpu_hour + (fargateGbSeconds / 3600) * p.fargate_gb_hour;
   const sfnUsd = (transitions / 1000) * p.sfn_per_1000_transitions;
 
   return {

@@ -1,4 +1,6 @@
 // Planning a backup run before it reads: work items packed by bytes, and what the run costs and takes.
+
+export { BENCH_BACKUP_RATE } from './bench-rate.ts';
 export {
   type ByteEstimate,
   type BytesPerOffsetSource,
@@ -6,7 +8,6 @@ export {
   estimateBytesPerOffset,
   historyOf,
 } from './bytes-per-offset.ts';
-export { BENCH_BACKUP_RATE } from './bench-rate.ts';
 export { type BackupEstimate, type EstimateInput, estimateBackup } from './estimate.ts';
 export {
   type BackupItem,
@@ -17,5 +18,10 @@ export {
   type PartitionToRead,
   packBackupItems,
 } from './packing.ts';
-export { type PartitionEstimate, type PlannedItems, type PlanItemsOptions, planItemsAndEstimate } from './plan-items.ts';
+export {
+  type PartitionEstimate,
+  type PlanItemsOptions,
+  type PlannedItems,
+  planItemsAndEstimate,
+} from './plan-items.ts';
 export { PRICES, PRICES_AS_OF, pricesFor } from './prices.ts';

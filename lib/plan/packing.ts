@@ -86,14 +86,15 @@ const byRange = (a: BackupRange, b: BackupRange) =>
  * Deterministic: the same partitions in any order give the same items. Partitions with nothing to read are left
  * out (finalize takes them from the plan).
  */
-export function packBackupItems(partitions: readonly PartitionToRead[], options: PackingOptions): BackupItem[] {
+export function packBackupItems(
+  partitions: readonly PartitionToRead[],
+  options: PackingOptions,
+): BackupItem[] {
   const target = Math.max(1, options.targetBytes ?? DEFAULT_TARGET_BYTES);
   const maxRanges = Math.max(1, options.maxRangesPerItem ?? DEFAULT_MAX_RANGES_PER_ITEM);
   const runner = (offsets: number): BackupItem['runner'] =>
     offsets > options.fargateMinOffsets ? 'fargate' : 'lambda';
-  const sorted = [...partitions]
-    .filter((p) => p.to > p.from)
-    .sort((a, b) => byRange({ ...a }, { ...b }));
+  const sorted = [...partitions].filter((p) => p.to > p.from).sort((a, b) => byRange({ ...a }, { ...b }));
   const seen = new Set<string>();
   for (const p of sorted) {
     if (seen.has(key(p))) throw new RangeError(`partition ${p.topic}/${p.partition} is given twice`);

@@ -2,7 +2,12 @@ import type { BackupContext } from '../backup/context.ts';
 import { loadManifests } from '../format/catalog.ts';
 import { Layout } from '../format/manifest.ts';
 import type { BackupPlan } from '../format/plan.ts';
-import { type BytesPerOffsetSource, estimateBytesPerOffset, historyOf, partitionKey } from './bytes-per-offset.ts';
+import {
+  type BytesPerOffsetSource,
+  estimateBytesPerOffset,
+  historyOf,
+  partitionKey,
+} from './bytes-per-offset.ts';
 import { type BackupEstimate, estimateBackup } from './estimate.ts';
 import { type BackupItem, packBackupItems } from './packing.ts';
 
@@ -54,7 +59,11 @@ export async function planItemsAndEstimate(
   );
   const manifests = await loadManifests(store);
   const backupKeys = (await store.list(Layout.backupsPrefix)).length;
-  const segmentKeys = new Set(manifests.flatMap((m) => m.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))))).size;
+  const segmentKeys = new Set(
+    manifests.flatMap((m) =>
+      m.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))),
+    ),
+  ).size;
   const estimates = await estimateBytesPerOffset(all, {
     history: historyOf(manifests),
     ...(opts.probe === false ? {} : { source: ctx.source }),
@@ -83,7 +92,11 @@ export async function planItemsAndEstimate(
   const storage = config.storage;
   const estimate = estimateBackup({
     items,
-    partitions: all.map((p) => ({ ...p, bytesPerOffset: exact(p).bytesPerOffset, storedRatio: exact(p).storedRatio })),
+    partitions: all.map((p) => ({
+      ...p,
+      bytesPerOffset: exact(p).bytesPerOffset,
+      storedRatio: exact(p).storedRatio,
+    })),
     segmentMaxBytes: config.backup.segment_max_bytes,
     checkpointIntervalSecs: config.backup.checkpoint_interval_secs,
     storedBackups: manifests.length,

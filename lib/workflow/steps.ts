@@ -15,7 +15,6 @@ import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedErro
 import { loadManifest } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import { KafkaCluster } from '../kafka/index.ts';
-import { planItemsAndEstimate } from '../plan/index.ts';
 import {
   applyMetadataRestore,
   captureBackupMetadata,
@@ -23,6 +22,7 @@ import {
   schemaIdRewriteFor,
 } from '../metadata/index.ts';
 import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
+import { planItemsAndEstimate } from '../plan/index.ts';
 import {
   applyGroupReset,
   findRestorableBackup,
@@ -293,7 +293,9 @@ async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRun
       // The item's partitions, each read from its stored progress to the cut. (Reading only an item's offset
       // ranges is the engine's part of issue 15; until then a partition split over several items must not be.)
       const partitions = [
-        ...new Map(e.item.ranges.map((r) => [`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition }])).values(),
+        ...new Map(
+          e.item.ranges.map((r) => [`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition }]),
+        ).values(),
       ];
       const recordsOf = new Map<string, number>();
       const results = await backupPartitions(ctx, plan, partitions, {
@@ -315,14 +317,11 @@ async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRun
           { hint: 'Run the step again: it continues from the stored progress.' },
         );
       }
-      rt.logger.info(
-        result.done ? 'item backed up' : 'time budget reached: continuing in a new invocation',
-        {
-          partitions: results.length,
-          unfinished: results.filter((r) => !r.done).length,
-          records_now: records,
-        },
-      );
+      rt.logger.info(result.done ? 'item backed up' : 'time budget reached: continuing in a new invocation', {
+        partitions: results.length,
+        unfinished: results.filter((r) => !r.done).length,
+        records_now: records,
+      });
       return result;
     } finally {
       await alive.stop().catch(() => undefined);

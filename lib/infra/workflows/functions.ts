@@ -295,7 +295,9 @@ export class WorkflowFunctions extends Construct implements StepFunctionSet<Work
         ...props,
         environment,
         logKey: this.logKey,
-        memorySize: WORKER_STEPS.has(step) ? (props.memorySize ?? LAMBDA_WORKER.memory_mb) : LAMBDA_STEP.memory_mb,
+        memorySize: WORKER_STEPS.has(step)
+          ? (props.memorySize ?? LAMBDA_WORKER.memory_mb)
+          : LAMBDA_STEP.memory_mb,
         lambdaTimeout: this.lambdaTimeout,
         vpcSubnets: this.vpcSubnets,
       });
