@@ -100,7 +100,7 @@ export function renderPlanText(planned: PlannedItems, basedOn: string | null): s
   const from = planned.bytes_per_offset_from;
   lines.push(
     `cut: ${topics.size} topics, ${int(partitions.length)} partitions, ${int(toRead.length)} with offsets to read` +
-      `${basedOn ? ` (the rest is in ${basedOn})` : ''}; record sizes from the previous backup for ${int(from.previous_backup)}, ` +
+      `${basedOn ? ` (the offsets before them are reused from ${basedOn})` : ''}; record sizes from the previous backup for ${int(from.previous_backup)}, ` +
       `a probe for ${int(from.probe)}, the default for ${int(from.default)}`,
   );
   if (partitions.length <= MAX_ROWS) {
@@ -155,8 +155,8 @@ export function renderPlanText(planned: PlannedItems, basedOn: string | null): s
   }
   const pr = e.prices;
   lines.push(
-    `estimate per run, ${pr.region} ${pr.kind} of ${pr.as_of}` +
-      `${pr.fallback_from ? ` (no prices for ${pr.fallback_from} in the table: ${pr.region}'s)` : ''}:`,
+    `estimate per run in ${pr.region}${pr.fallback_from ? ` (the table has no prices for ${pr.fallback_from})` : ''}, ` +
+      `at the price table of ${pr.as_of} (${pr.kind}):`,
   );
   lines.push(
     renderTable(

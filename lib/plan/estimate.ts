@@ -247,13 +247,14 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
     step_functions: { state_transitions: transitions, usd: usd(sfnUsd) },
     total_usd: usd(s3Usd + lambdaUsd + fargateUsd + sfnUsd),
     duration: {
-      workflow_seconds: Math.round(
+      workflow_seconds: round(
         ASSUMED.plan_step_seconds +
           ASSUMED.finalize_step_seconds +
           2 * ASSUMED.per_partition_step_seconds * P +
           makespan(itemSeconds, concurrency),
+        1,
       ),
-      cli_seconds: Math.round(bytes / rate),
+      cli_seconds: round(bytes / rate, 1),
       bytes_per_second: rate,
       rate_measured_at: BENCH_BACKUP_RATE.measured_at,
       rate_command: BENCH_BACKUP_RATE.command,

@@ -73,7 +73,11 @@ describe('estimateBackup', () => {
     expect(e.step_functions.usd).toBeCloseTo(0.00035, 6);
     expect(e.total_usd).toBeCloseTo(0.013444154, 6);
     // Plan and finalize 10.04 s, then the Fargate item (348.15 s) beside the Lambda one; one CLI at 10 MiB/s.
-    expect(e.duration).toMatchObject({ workflow_seconds: 358, cli_seconds: 286, bytes_per_second: 10 * MiB });
+    expect(e.duration).toMatchObject({
+      workflow_seconds: 358.2,
+      cli_seconds: 286.3,
+      bytes_per_second: 10 * MiB,
+    });
     expect(e.prices).toMatchObject({ region: 'us-east-1', as_of: PRICES_AS_OF });
     expect(e.prices.fallback_from).toBeUndefined();
   });
