@@ -29,9 +29,13 @@ export async function loadPlan(
 
 /**
  * Takes the cut and decides what to read: the first step of every backup. A plan already stored for this
- * backup id (a killed run) is returned unchanged, so a resumed backup keeps its original cut.
+ * backup id (a killed run) is returned unchanged, so a resumed backup keeps its original cut. `store: false`
+ * (a dry run, `kafka-backup plan`) only reads: the plan is returned, not stored.
  */
-export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan; resumed: boolean }> {
+export async function planBackup(
+  ctx: BackupContext,
+  opts: { store?: boolean } = {},
+): Promise<{ plan: BackupPlan; resumed: boolean }> {
   const { config, store, source, logger } = ctx;
   const backupId = config.backup_id;
   if (await store.head(Layout.manifest(backupId))) {
@@ -140,6 +144,7 @@ export async function planBackup(ctx: BackupContext): Promise<{ plan: BackupPlan
     topics,
     consumer_groups: groups,
   };
+  if (opts.store === false) return { plan, resumed: false };
   await store.put(Layout.plan(backupId), JSON.stringify(plan, null, 2));
   logger.info('backup planned', {
     backup_id: backupId,

@@ -9,6 +9,7 @@ import { drillCommand } from './commands/drill.ts';
 import { EVIDENCE_GROUP, EVIDENCE_SUBCOMMANDS } from './commands/evidence.ts';
 import { listCommand } from './commands/list.ts';
 import { offsetResetCommand } from './commands/offset-reset.ts';
+import { planCommand } from './commands/plan.ts';
 import { restoreCommand, threePhaseRestoreCommand } from './commands/restore.ts';
 import { restoreMetadataCommand } from './commands/restore-metadata.ts';
 import { stepCommand } from './commands/step.ts';
@@ -27,6 +28,7 @@ import {
 /** Every command, in the order `kafka-backup --help` lists them; `dr` has subcommands. */
 const COMMANDS: readonly (Command | { group: CommandGroupSpec; subcommands: readonly Command[] })[] = [
   backupCommand,
+  planCommand,
   listCommand,
   describeCommand,
   validateCommand,

@@ -1,4 +1,3 @@
-import { plannedPartition } from '../backup/backup-partitions.ts';
 import {
   acquireLease,
   type BackupContext,
@@ -23,6 +22,7 @@ import {
   schemaIdRewriteFor,
 } from '../metadata/index.ts';
 import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
+import { planItemsAndEstimate } from '../plan/index.ts';
 import {
   applyGroupReset,
   findRestorableBackup,
@@ -250,18 +250,15 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
       const minOffsets =
         e.options.fargate_min_offsets ??
         numberFromEnv(rt, STEP_ENV.fargateMinOffsets, DEFAULT_FARGATE_MIN_OFFSETS);
-      const items: BackupItem[] = planItems(plan)
-        .map((i) => {
-          const p = plannedPartition(plan, i);
-          const offsets = p.end_offset - p.read_from;
-          return { ...i, offsets, runner: offsets > minOffsets ? ('fargate' as const) : ('lambda' as const) };
-        })
-        // Nothing to read: finalize takes the partition from the plan (reused segments, or empty).
-        .filter((i) => i.offsets > 0);
+      // Items packed by bytes to read (lib/plan): many small partitions an item, a large one split by offset
+      // range; partitions with nothing to read are in none (finalize takes them from the plan).
+      const { items, estimate } = await planItemsAndEstimate(ctx, plan, { fargateMinOffsets: minOffsets });
       rt.logger.info('backup planned for the workflow', {
         items: items.length,
         on_fargate: items.filter((i) => i.runner === 'fargate').length,
         resumed,
+        bytes: estimate.read.bytes,
+        estimated_usd: estimate.total_usd,
       });
       return {
         backup_id: backupId,
@@ -270,7 +267,8 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         config_ref: configRef,
         lease: { owner: lease.owner, ttl_ms: ttlMs },
         partitions: planItems(plan).length,
-        items,
+        items: items satisfies BackupItem[],
+        estimate,
       };
     });
   } catch (err) {
@@ -291,33 +289,39 @@ async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRun
         throw new NotFoundError(`backup ${backupId} has no plan in ${ctx.store.location}`, {
           hint: 'It was finalized or removed meanwhile; start the workflow again.',
         });
-      let records = 0;
       const deadline = deadlineOf(rt);
-      const [r] = await backupPartitions(ctx, plan, [{ topic: e.item.topic, partition: e.item.partition }], {
+      // The item's partitions, each read from its stored progress to the cut. (Reading only an item's offset
+      // ranges is the engine's part of issue 15; until then a partition split over several items must not be.)
+      const partitions = [
+        ...new Map(
+          e.item.ranges.map((r) => [`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition }]),
+        ).values(),
+      ];
+      const recordsOf = new Map<string, number>();
+      const results = await backupPartitions(ctx, plan, partitions, {
         ...(deadline !== undefined ? { deadline } : {}),
         onProgress: (p) => {
-          records = p.records;
+          recordsOf.set(`${p.topic}/${p.partition}`, p.records);
         },
       });
       await alive.stop();
+      const records = [...recordsOf.values()].reduce((n, x) => n + x, 0);
       if (records > 0) rt.metrics.recordsBackedUp({ sourceClusterId: plan.source_cluster_id, records });
-      const result = { ...r!, records_now: records };
+      const done = results.every((r) => r.done);
+      const first = results[0]!;
+      const result = { ...first, done, records_now: records, partitions: results };
       if (!result.done && deadline === undefined) {
+        const open = results.find((r) => !r.done)!;
         throw new WorkNotFinishedError(
-          `${e.item.topic}/${e.item.partition} stopped at offset ${result.next_offset} of ${result.end_offset}`,
+          `${open.topic}/${open.partition} stopped at offset ${open.next_offset} of ${open.end_offset}`,
           { hint: 'Run the step again: it continues from the stored progress.' },
         );
       }
-      rt.logger.info(
-        result.done ? 'partition backed up' : 'time budget reached: continuing in a new invocation',
-        {
-          topic: result.topic,
-          partition: result.partition,
-          next_offset: result.next_offset,
-          end_offset: result.end_offset,
-          records_now: records,
-        },
-      );
+      rt.logger.info(result.done ? 'item backed up' : 'time budget reached: continuing in a new invocation', {
+        partitions: results.length,
+        unfinished: results.filter((r) => !r.done).length,
+        records_now: records,
+      });
       return result;
     } finally {
       await alive.stop().catch(() => undefined);

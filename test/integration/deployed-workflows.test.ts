@@ -15,6 +15,7 @@ import { STEP_BUNDLING } from '../../lib/infra/workflows/functions.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import type { BackupItem } from '../../lib/workflow/events.ts';
 import { REPO_ROOT, spawnCli } from '../support/cli.ts';
 import {
   type DeployedStack,
@@ -357,7 +358,7 @@ describe('the example deployment as deployed: bundled assets in their own proces
     firstBackup = out;
     const p0 = wf
       .callsOf('BackupPartition')
-      .filter((c) => (c.input['item'] as { partition: number }).partition === 0)
+      .filter((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 0))
       .map((c) => c.output as { done: boolean; next_offset: number });
     expect(p0.length).toBeGreaterThan(1);
     expect(p0.at(-1)).toMatchObject({ done: true, next_offset: P0_RECORDS });

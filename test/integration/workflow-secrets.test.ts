@@ -244,7 +244,7 @@ describe('workflow steps keep credentials in (deployed environment)', () => {
         now: new Date().toISOString(),
       },
       lease: { owner: 'o', ttl_ms: 60_000 },
-      item: { topic, partition: 0, offsets: 1, runner: 'lambda' },
+      item: { ranges: [{ topic, partition: 0, from: 0, to: 1 }], offsets: 1, bytes: 1, runner: 'lambda' },
     }).catch((x) => x);
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as Error).message).toContain('config_ref.storage.endpoint');

@@ -18,6 +18,7 @@ import { validateBackup } from '../../lib/format/validate-backup.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import type { BackupItem } from '../../lib/workflow/events.ts';
 import { STEP_ENV, WorkflowLayout } from '../../lib/workflow/index.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
@@ -159,7 +160,7 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     // The continuation loop: p0 took several invocations, each one further, the last one done.
     const p0 = wf
       .callsOf('BackupPartition')
-      .filter((c) => (c.input['item'] as { partition: number }).partition === 0)
+      .filter((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 0))
       .map((c) => c.output as { done: boolean; next_offset: number });
     expect(p0.length).toBeGreaterThan(1);
     console.info(`backup: partition 0 took ${p0.length} worker invocations`);
@@ -177,11 +178,13 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     expect(container.Command).toEqual(['step', 'backup-partition']);
     expect(container.Environment[0]!.Value.length).toBeLessThan(8 * 1024);
     expect(JSON.parse(container.Environment[0]!.Value)).toMatchObject({
-      item: { partition: 1, runner: 'fargate' },
+      item: { ranges: [{ partition: 1, from: 0, to: P1_RECORDS }], runner: 'fargate' },
     });
     expect(fargate[0]!.output).toMatchObject({ Containers: [{ ExitCode: 0 }] });
     expect(
-      wf.callsOf('BackupPartition').some((c) => (c.input['item'] as { partition: number }).partition === 1),
+      wf
+        .callsOf('BackupPartition')
+        .some((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 1)),
     ).toBe(false);
 
     const store = storeOf(west(prefix));

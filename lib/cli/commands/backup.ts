@@ -11,6 +11,7 @@ import { cliLogger } from '../logger.ts';
 import { startCliMetrics } from '../metrics-server.ts';
 import { formatBytes, formatDuration, jsonDocument, ProgressLine, percentAndEta } from '../output.ts';
 import { renderPartitionTable } from '../partition-table.ts';
+import { runPlanReport } from '../plan-report.ts';
 
 export const backupCommand = defineCommand(
   {
@@ -26,6 +27,11 @@ export const backupCommand = defineCommand(
       config: configFlag(
         'The backup config (YAML): mode: backup, backup_id, source, storage, backup, retention.',
       ),
+      'dry-run': {
+        type: 'boolean',
+        description:
+          'Plan only and print what `kafka-backup plan` prints (the cut, the items, the estimate); write nothing.',
+      },
       format: FORMAT_FLAG,
       'log-format': LOG_FORMAT_FLAG,
       ...METRICS_FLAGS,
@@ -42,6 +48,10 @@ export const backupCommand = defineCommand(
         does: 'Resume the interrupted run whose backup_id "primary-${TIMESTAMP}" had that stamp.',
       },
       {
+        command: 'kafka-backup backup -c primary-backup.yaml --dry-run',
+        does: 'What the next run would read and cost, writing nothing (as `kafka-backup plan`).',
+      },
+      {
         command: 'kafka-backup backup -c primary-backup.yaml --metrics-port 9464 --keep-serving',
         does: 'Serve its Prometheus metrics while it runs and afterwards, until Ctrl-C.',
       },
@@ -54,12 +64,17 @@ export const backupCommand = defineCommand(
       'AWS_PROFILE',
       'CI',
     ],
-    json: '{format_version, backup_id, location, resumed, stats: {records, stored_bytes, uploaded_bytes, segments_uploaded, segments_reused, duration_ms}, retention: {deleted_backups, deleted_segments, deleted_bytes, kept_locked, locked_segments}}',
+    json: '(--dry-run: as `kafka-backup plan`) {format_version, backup_id, location, resumed, stats: {records, stored_bytes, uploaded_bytes, segments_uploaded, segments_reused, duration_ms}, retention: {deleted_backups, deleted_segments, deleted_bytes, kept_locked, locked_segments}}',
     exitCodes: [ExitCode.usage, ExitCode.access, ExitCode.notFound, ExitCode.verificationFailed],
   },
   async ({ values }, out) => {
     const config = loadBackupConfig(values.config);
     const logger = cliLogger({ format: values['log-format'] });
+    if (values['dry-run']) {
+      // No metrics either: a dry run is no backup (no started, succeeded or failed backup to count).
+      await runPlanReport(config, logger, { format: values.format === 'json' ? 'json' : 'table' }, out);
+      return ExitCode.ok;
+    }
     const store = openStore(config.storage);
     const source = new KafkaCluster(config.source, 'source');
     const progress = new BackupProgress(config.backup_id);

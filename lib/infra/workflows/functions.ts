@@ -11,6 +11,7 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { FARGATE_TASK, LAMBDA_STEP, LAMBDA_WORKER } from '../../plan/runners.ts';
 import {
   BackupLayout,
   LOCATION_FOLDERS,
@@ -299,7 +300,9 @@ export class WorkflowFunctions extends Construct implements StepFunctionSet<Work
         ...props,
         environment,
         logKey: this.logKey,
-        memorySize: WORKER_STEPS.has(step) ? (props.memorySize ?? 2048) : 512,
+        memorySize: WORKER_STEPS.has(step)
+          ? (props.memorySize ?? LAMBDA_WORKER.memory_mb)
+          : LAMBDA_STEP.memory_mb,
         lambdaTimeout: this.lambdaTimeout,
         vpcSubnets: this.vpcSubnets,
       });
@@ -318,8 +321,8 @@ export class WorkflowFunctions extends Construct implements StepFunctionSet<Work
         containerInsightsV2: ecs.ContainerInsights.ENABLED,
       });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: 2048,
-      memoryLimitMiB: 8192,
+      cpu: FARGATE_TASK.cpu_units,
+      memoryLimitMiB: FARGATE_TASK.memory_mib,
       runtimePlatform: {
         cpuArchitecture: ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,

@@ -5,6 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ErrorName } from '../../errors.ts';
+import { DEFAULT_MAP_CONCURRENCY } from '../../plan/runners.ts';
 import { WorkflowFunctions } from './functions.ts';
 import type { WorkflowFunctionsProps } from './props.ts';
 import {
@@ -80,7 +81,7 @@ abstract class WorkflowBase extends Construct {
     const b: BuildContext = {
       scope: this,
       fns: this.functions,
-      maxConcurrency: props.maxConcurrency ?? 10,
+      maxConcurrency: props.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY,
       notificationTopic: props.notificationTopic,
       workflow,
       hooks: props.hooks,

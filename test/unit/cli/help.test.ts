@@ -13,6 +13,7 @@ describe('kafka-backup <command> --help', () => {
   it('covers every command, the dr subcommands and the hidden step included', () => {
     expect(SPECS.map((s) => s.name)).toEqual([
       'backup',
+      'plan',
       'list',
       'describe',
       'validate',
