@@ -19,11 +19,23 @@ const Options = z
 /** A workflow's lease (of the backup location, or of a restore): taken by the first step, renewed by the others. */
 export const Lease = z.object({ owner: z.string().min(1), ttl_ms: z.number().int().positive() });
 
-export const BackupItem = z.object({
+/** One offset range of one partition: read [from, to). Ranges of one partition never overlap; together they tile
+ *  the partition's planned [read_from, end_offset). */
+export const BackupRange = z.object({
   topic: z.string(),
   partition: z.number().int().nonnegative(),
-  /** Offsets left to read (the estimate that picks the runner). */
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(),
+});
+export type BackupRange = z.infer<typeof BackupRange>;
+
+export const BackupItem = z.object({
+  /** What this invocation reads: many small partitions, or one range of a large one. */
+  ranges: z.array(BackupRange).min(1),
+  /** Sum of (to - from) over ranges. */
   offsets: z.number().int().nonnegative(),
+  /** Estimated bytes to read (offsets x bytes per offset). */
+  bytes: z.number().int().nonnegative(),
   runner: z.enum(['lambda', 'fargate']),
 });
 export type BackupItem = z.infer<typeof BackupItem>;

@@ -1,4 +1,3 @@
-import { plannedPartition } from '../backup/backup-partitions.ts';
 import {
   acquireLease,
   type BackupContext,
@@ -9,7 +8,7 @@ import {
   leaseOf,
   loadPlan,
   planBackup,
-  planItems,
+  wholePartitionRanges,
 } from '../backup/index.ts';
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
 import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
@@ -250,14 +249,19 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
       const minOffsets =
         e.options.fargate_min_offsets ??
         numberFromEnv(rt, STEP_ENV.fargateMinOffsets, DEFAULT_FARGATE_MIN_OFFSETS);
-      const items: BackupItem[] = planItems(plan)
-        .map((i) => {
-          const p = plannedPartition(plan, i);
-          const offsets = p.end_offset - p.read_from;
-          return { ...i, offsets, runner: offsets > minOffsets ? ('fargate' as const) : ('lambda' as const) };
-        })
-        // Nothing to read: finalize takes the partition from the plan (reused segments, or empty).
-        .filter((i) => i.offsets > 0);
+      // One item per partition, its one range [read_from, end_offset); partitions with nothing to read are left
+      // out (finalize takes them from the plan: reused segments, or empty). Bytes are not estimated here.
+      const items: BackupItem[] = wholePartitionRanges(plan)
+        .filter((r) => r.to > r.from)
+        .map((r) => {
+          const offsets = r.to - r.from;
+          return {
+            ranges: [r],
+            offsets,
+            bytes: 0,
+            runner: offsets > minOffsets ? ('fargate' as const) : ('lambda' as const),
+          };
+        });
       rt.logger.info('backup planned for the workflow', {
         items: items.length,
         on_fargate: items.filter((i) => i.runner === 'fargate').length,
@@ -269,7 +273,7 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         resumed,
         config_ref: configRef,
         lease: { owner: lease.owner, ttl_ms: ttlMs },
-        partitions: planItems(plan).length,
+        partitions: wholePartitionRanges(plan).length,
         items,
       };
     });
@@ -291,33 +295,35 @@ async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRun
         throw new NotFoundError(`backup ${backupId} has no plan in ${ctx.store.location}`, {
           hint: 'It was finalized or removed meanwhile; start the workflow again.',
         });
-      let records = 0;
       const deadline = deadlineOf(rt);
-      const [r] = await backupPartitions(ctx, plan, [{ topic: e.item.topic, partition: e.item.partition }], {
+      const results = await backupPartitions(ctx, plan, e.item.ranges, {
         ...(deadline !== undefined ? { deadline } : {}),
-        onProgress: (p) => {
-          records = p.records;
-        },
       });
       await alive.stop();
+      const records = results.reduce((n, r) => n + r.records, 0);
       if (records > 0) rt.metrics.recordsBackedUp({ sourceClusterId: plan.source_cluster_id, records });
-      const result = { ...r!, records_now: records };
+      const unfinished = results.filter((r) => !r.done);
+      // Small whatever the item holds (it travels in the state machine's state): counts, not the ranges.
+      const result = {
+        done: unfinished.length === 0,
+        ranges: results.length,
+        ranges_done: results.length - unfinished.length,
+        offsets_left: unfinished.reduce((n, r) => n + (r.to - r.next_offset), 0),
+        records_now: records,
+      };
       if (!result.done && deadline === undefined) {
         throw new WorkNotFinishedError(
-          `${e.item.topic}/${e.item.partition} stopped at offset ${result.next_offset} of ${result.end_offset}`,
+          `${unfinished.length} of ${results.length} ranges stopped before their end: ${unfinished
+            .slice(0, 3)
+            .map((r) => `${r.topic}/${r.partition} at offset ${r.next_offset} of ${r.to}`)
+            .join(', ')}${unfinished.length > 3 ? ', …' : ''}`,
           { hint: 'Run the step again: it continues from the stored progress.' },
         );
       }
-      rt.logger.info(
-        result.done ? 'partition backed up' : 'time budget reached: continuing in a new invocation',
-        {
-          topic: result.topic,
-          partition: result.partition,
-          next_offset: result.next_offset,
-          end_offset: result.end_offset,
-          records_now: records,
-        },
-      );
+      rt.logger.info(result.done ? 'item backed up' : 'time budget reached: continuing in a new invocation', {
+        ...result,
+        first_range: e.item.ranges[0],
+      });
       return result;
     } finally {
       await alive.stop().catch(() => undefined);
