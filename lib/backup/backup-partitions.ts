@@ -111,7 +111,8 @@ function rounds(ranges: BackupRange[]): number[][] {
     const key = `${r.topic}/${r.partition}`;
     const round = seen.get(key) ?? 0;
     seen.set(key, round + 1);
-    (out[round] ??= []).push(i);
+    if (round === out.length) out.push([]);
+    out[round]!.push(i);
   });
   return out;
 }
