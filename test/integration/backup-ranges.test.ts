@@ -2,7 +2,13 @@
 // and its restore are the same as those of the unsplit partitions, record for record and offset for offset.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupPartitions, loadPlan, loadRangeProgress } from '../../lib/backup/index.ts';
+import {
+  backupPartitions,
+  finalizeBackup,
+  loadPlan,
+  loadRangeProgress,
+  planBackup,
+} from '../../lib/backup/index.ts';
 import { loadBackupConfig } from '../../lib/config/index.ts';
 import { loadManifest } from '../../lib/format/catalog.ts';
 import { Layout, type Manifest } from '../../lib/format/manifest.ts';
@@ -12,7 +18,7 @@ import { type BackupRecord, KafkaCluster, readPartitions } from '../../lib/kafka
 import { silentLogger } from '../../lib/log.ts';
 import { noopMetrics } from '../../lib/metrics/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
-import { S3Store } from '../../lib/storage/index.ts';
+import { FilesystemStore, S3Store } from '../../lib/storage/index.ts';
 import type { BackupItem } from '../../lib/workflow/events.ts';
 import { runStep, type StepRuntime } from '../../lib/workflow/index.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
@@ -430,4 +436,83 @@ describe('backup of partitions split into offset ranges', () => {
       },
     ]);
   });
+
+  it('records deleted by retention before a range was read, or while it was read, are gaps: joined across a cut as one worker would record them', async () => {
+    // Five batches of 200 records of 4 KiB: a fetch (2 MiB) holds two of them.
+    const topic = await createTopic(primary, { prefix: 'ranges-retention' });
+    for (let b = 0; b < 5; b++)
+      await produce(
+        primary,
+        topic,
+        Array.from({ length: 200 }, (_, i) => ({ key: buf(`${b}-${i}`), value: randomBytes(4 * 1024) })),
+      );
+    const path = `${tempDir()}/store`;
+    const config = loadBackupConfig(
+      writeConfig(
+        dir,
+        'retention.yaml',
+        JSON.stringify({
+          mode: 'backup',
+          backup_id: 'retention-1',
+          source: { bootstrap_servers: [ground().primary], topics: { include: [topic] } },
+          storage: { backend: 'filesystem', path },
+          backup: { compression_level: 1, segment_max_bytes: 1024 },
+        }),
+      ),
+    );
+    const store = new HookedStore(path);
+    const source = new KafkaCluster(config.source, 'source');
+    const deleteBefore = (offset: number) => () =>
+      primary.deleteRecordsBefore(topic, [{ partition: 0, offset }]);
+    try {
+      const ctx = { config, store, source, logger: silentLogger };
+      const { plan } = await planBackup(ctx);
+      const at = (from: number, to: number) => ({ topic, partition: 0, from, to });
+      const gapsOf = async (from: number, to: number) =>
+        (await loadRangeProgress(ctx, plan, at(from, to))).gaps.map((g) => [g.start_offset, g.end_offset]);
+      // Before any range is read, retention removes [0, 100): the first range starts with a gap.
+      await deleteBefore(100)();
+      expect(await backupPartitions(ctx, plan, [at(0, 150)])).toMatchObject([{ done: true, records: 50 }]);
+      expect(await gapsOf(0, 150)).toEqual([[0, 100]]);
+      // While a range is read (at its first stored segment; its first fetch read up to 400), retention removes
+      // what it was to read next: reading goes on at the new log start, the offsets between are a gap.
+      store.beforeNextSegment = deleteBefore(420);
+      expect(await backupPartitions(ctx, plan, [at(150, 450)])).toMatchObject([{ done: true, records: 280 }]);
+      expect(await gapsOf(150, 450)).toEqual([[400, 420]]);
+      // The same past the range's end (its first fetch read up to 800): the rest of the range is a gap, and the
+      // next range, read afterwards, starts with one.
+      store.beforeNextSegment = deleteBefore(950);
+      expect(await backupPartitions(ctx, plan, [at(450, 900)])).toMatchObject([{ done: true, records: 350 }]);
+      expect(await gapsOf(450, 900)).toEqual([[800, 900]]);
+      expect(await backupPartitions(ctx, plan, [at(900, 1_000)])).toMatchObject([
+        { done: true, records: 50 },
+      ]);
+      expect(store.beforeNextSegment).toBeUndefined();
+      const { manifest } = await finalizeBackup(ctx, plan);
+      const p = manifest.topics[0]!.partitions[0]!;
+      expect(p.gaps.map((g) => [g.start_offset, g.end_offset, g.reason])).toEqual([
+        [0, 100, 'retention'],
+        [400, 420, 'retention'],
+        [800, 950, 'retention'],
+      ]);
+      expect(p.records).toBe(730);
+      expect((await validateBackup(store, 'retention-1', { deep: true })).problems).toEqual([]);
+    } finally {
+      await source.close();
+    }
+  });
 });
+
+/** A folder store that runs a hook (once) before it stores the next segment: something happening mid-backup. */
+class HookedStore extends FilesystemStore {
+  beforeNextSegment: (() => Promise<unknown>) | undefined;
+
+  override async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }> {
+    const hook = this.beforeNextSegment;
+    if (hook && key.startsWith(Layout.segmentsPrefix)) {
+      this.beforeNextSegment = undefined;
+      await hook();
+    }
+    return super.putStream(key, body);
+  }
+}
