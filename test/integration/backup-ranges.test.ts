@@ -437,6 +437,45 @@ describe('backup of partitions split into offset ranges', () => {
     ]);
   });
 
+  it('one call given several ranges of a partition reads them one after another, into the same backup', async () => {
+    const path = `${tempDir()}/store`;
+    const config = loadBackupConfig(
+      writeConfig(
+        dir,
+        'one-call.yaml',
+        JSON.stringify({
+          ...backupConfig('one-call-1', 'unused'),
+          storage: { backend: 'filesystem', path },
+        }),
+      ),
+    );
+    const source = new KafkaCluster(config.source, 'source');
+    try {
+      const ctx = { config, store: new FilesystemStore(path), source, logger: silentLogger };
+      const { plan } = await planBackup(ctx);
+      const ranges = splitItems(
+        plan.topics.map((t) => ({
+          ranges: [{ topic: t.name, partition: 0, from: 0, to: t.partitions[0]!.end_offset }],
+          offsets: 0,
+          bytes: 0,
+          runner: 'lambda' as const,
+        })),
+        cuts,
+      ).map((i) => i.ranges[0]!);
+      const results = await backupPartitions(ctx, plan, ranges);
+      expect(results.map((r) => [r.topic, r.from, r.to, r.done])).toEqual(
+        ranges.map((r) => [r.topic, r.from, r.to, true]),
+      );
+      const { manifest } = await finalizeBackup(ctx, plan);
+      const plainRecords = manifest.topics.find((t) => t.name === plain)!.partitions[0]!.records;
+      expect(plainRecords).toBe(PLAIN_BATCHES * PLAIN_BATCH);
+      expect(results.filter((r) => r.topic === plain).reduce((n, r) => n + r.records, 0)).toBe(plainRecords);
+      expect((await validateBackup(ctx.store, 'one-call-1', { deep: true })).problems).toEqual([]);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('records deleted by retention before a range was read, or while it was read, are gaps: joined across a cut as one worker would record them', async () => {
     // Five batches of 200 records of 4 KiB: a fetch (2 MiB) holds two of them.
     const topic = await createTopic(primary, { prefix: 'ranges-retention' });
