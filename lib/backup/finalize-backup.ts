@@ -1,11 +1,13 @@
 import { UserError } from '../errors.ts';
 import { FORMAT_VERSION, Layout, type Manifest } from '../format/manifest.ts';
-import type { BackupPlan } from '../format/plan.ts';
+import { type BackupPlan, RangeProgress } from '../format/plan.ts';
+import { mapLimit } from '../map-limit.ts';
 import { storedMetadataRef } from '../metadata/index.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { loadProgress, planItems } from './backup-partitions.ts';
 import type { BackupContext } from './context.ts';
 import { nowOf } from './context.ts';
+import { joinRangeGaps, tileRanges } from './range-tiling.ts';
 import { applyRetention, type RetentionResult } from './retention.ts';
 
 export interface FinalizeResult {
@@ -28,22 +30,23 @@ export async function finalizeBackup(
   let segmentsUploaded = 0;
   let segmentsReused = 0;
   const topics: Manifest['topics'] = [];
+  const stored = await storedRanges(ctx, plan);
   for (const t of plan.topics) {
     const partitions: Manifest['topics'][number]['partitions'] = [];
     for (const p of t.partitions) {
-      const progress = await loadProgress(ctx, plan, { topic: t.name, partition: p.partition });
-      if (progress.next_offset < p.end_offset) {
-        throw new UserError(
-          `backup ${plan.backup_id} is not finished: ${t.name}/${p.partition} is at offset ${progress.next_offset} of ${p.end_offset}`,
-          { hint: 'Run the backup again with the same backup_id to resume it.' },
-        );
-      }
-      const newRecords = progress.segments.reduce((n, s) => n + s.records, 0);
-      const segments = [...p.reused_segments, ...progress.segments];
+      // The ranges its workers read, put together in offset order: exactly [read_from, end_offset) or an error.
+      const ranges = tileRanges(
+        plan.backup_id,
+        { topic: t.name, partition: p.partition, from: p.read_from, to: p.end_offset },
+        stored.get(`${t.name}/${p.partition}`) ?? [],
+      );
+      const read = ranges.flatMap((r) => r.segments);
+      const newRecords = read.reduce((n, s) => n + s.records, 0);
+      const segments = [...p.reused_segments, ...read];
       recordsTotal += p.reused_records + newRecords;
       storedBytes += segments.reduce((n, s) => n + s.size, 0);
-      uploadedBytes += progress.segments.reduce((n, s) => n + s.size, 0);
-      segmentsUploaded += progress.segments.length;
+      uploadedBytes += read.reduce((n, s) => n + s.size, 0);
+      segmentsUploaded += read.length;
       segmentsReused += p.reused_segments.length;
       partitions.push({
         partition: p.partition,
@@ -51,7 +54,7 @@ export async function finalizeBackup(
         end_offset: p.end_offset,
         records: p.reused_records + newRecords,
         segments,
-        gaps: [...p.reused_gaps, ...progress.gaps],
+        gaps: [...p.reused_gaps, ...joinRangeGaps(ranges)],
       });
     }
     topics.push({
@@ -99,11 +102,12 @@ export async function finalizeBackup(
       },
     );
   }
-  const leftovers = [
+  // The run state, every range's progress with it (ranges outside the tiling too: their segments are left to
+  // retention below, as no manifest names them).
+  await store.delete([
     Layout.plan(plan.backup_id),
-    ...planItems(plan).map((i) => Layout.progress(plan.backup_id, i.topic, i.partition)),
-  ];
-  await store.delete(leftovers);
+    ...(await store.list(Layout.progressPrefix(plan.backup_id))),
+  ]);
   logger.info('backup complete', {
     backup_id: plan.backup_id,
     records: recordsTotal,
@@ -114,4 +118,32 @@ export async function finalizeBackup(
   });
   const retention = await applyRetention(store, ctx.config.retention?.backups, logger);
   return { manifest, retention };
+}
+
+/** Progress objects read at once. */
+const READ_CONCURRENCY = 16;
+/** The last part of a range progress key: `<from>-<to>.json`, both 20 digits. */
+const RANGE_PROGRESS_NAME = /\/\d{20}-\d{20}\.json$/;
+
+/**
+ * Every range progress object of the run, by `topic/partition`: one listing of the run's progress folder (a few
+ * LIST requests for thousands of partitions) instead of probing a key per partition and range.
+ */
+async function storedRanges(
+  ctx: Pick<BackupContext, 'store'>,
+  plan: BackupPlan,
+): Promise<Map<string, RangeProgress[]>> {
+  // Range keys only: a whole-partition progress object of a version before ranges (`<partition>.json`) is not
+  // used by this version's workers, which read such a partition again as one range.
+  const keys = (await ctx.store.list(Layout.progressPrefix(plan.backup_id))).filter((k) =>
+    RANGE_PROGRESS_NAME.test(k),
+  );
+  const read = await mapLimit(keys, READ_CONCURRENCY, (key) => readStoredJson(ctx.store, key, RangeProgress));
+  const out = new Map<string, RangeProgress[]>();
+  for (const r of read) {
+    if (!r) continue;
+    const key = `${r.topic}/${r.partition}`;
+    out.set(key, [...(out.get(key) ?? []), r]);
+  }
+  return out;
 }

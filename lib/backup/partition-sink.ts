@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Layout, type SegmentRef } from '../format/manifest.ts';
-import type { PartitionProgress } from '../format/plan.ts';
+import type { RangeProgress } from '../format/plan.ts';
 import type { SegmentSummary } from '../format/segment.ts';
 import { SegmentWriter } from '../format/segment-writer.ts';
 import { SegmentWriterV1 } from '../format/segment-writer-v1.ts';
@@ -10,7 +10,6 @@ import type { ObjectStore } from '../storage/object-store.ts';
 export interface SinkOptions {
   store: ObjectStore;
   backupId: string;
-  end: number;
   compressionLevel: number;
   segmentMaxBytes: number;
   /** A segment open longer than this is stored even if small: bounds the work a crash can lose. */
@@ -56,11 +55,12 @@ function openSegment(format: 1 | 2, level: number): OpenSegment {
 }
 
 /**
- * Turns one partition's batches into stored segments and durable progress. Progress is written only after the
- * segments it lists are stored, so a resumed run never skips a record.
+ * Turns the batches of one offset range of a partition into stored segments and durable progress (the range's
+ * own progress object, so that other ranges of the partition can be read at the same time elsewhere). Progress
+ * is written only after the segments it lists are stored, so a resumed run never skips a record.
  */
 export class PartitionSink {
-  readonly progress: PartitionProgress;
+  readonly progress: RangeProgress;
   readonly #opts: SinkOptions;
   #writer: OpenSegment | undefined;
   #openedAt = 0;
@@ -68,14 +68,14 @@ export class PartitionSink {
   /** Offset after the last record handed to the open writer (or the last batch covered). */
   #covered: number;
 
-  constructor(progress: PartitionProgress, opts: SinkOptions) {
+  constructor(progress: RangeProgress, opts: SinkOptions) {
     this.progress = progress;
     this.#opts = opts;
     this.#covered = progress.next_offset;
   }
 
   get done(): boolean {
-    return this.progress.next_offset >= this.#opts.end;
+    return this.progress.next_offset >= this.progress.to;
   }
 
   #now(): number {
@@ -83,9 +83,10 @@ export class PartitionSink {
   }
 
   async accept(batch: ReadBatch): Promise<void> {
-    const first = batch.batches[0];
-    if (first && first.scan.firstOffset > batch.fetchedFrom)
-      await this.#checkRetentionGap(batch.fetchedFrom, first.scan.firstOffset);
+    // Offsets skipped before the first record kept (or by the whole delivery, when it kept none): retention, or
+    // an ordinary hole (compaction, transaction markers, aborted batches); the log start tells them apart.
+    const firstKept = batch.batches[0]?.scan.firstOffset ?? batch.nextOffset;
+    if (firstKept > batch.fetchedFrom) await this.#checkRetentionGap(batch.fetchedFrom, firstKept);
     for (const b of batch.batches) {
       if (!this.#writer) {
         this.#writer = openSegment(this.#opts.segmentFormat ?? 2, this.#opts.compressionLevel);
@@ -99,7 +100,7 @@ export class PartitionSink {
     const stale =
       this.#writer !== undefined && this.#now() - this.#openedAt >= this.#opts.checkpointIntervalMs;
     const progressStale = this.#now() - this.#lastProgressWrite >= this.#opts.checkpointIntervalMs;
-    if (batch.nextOffset >= this.#opts.end || stale || (progressStale && !this.#writer)) {
+    if (batch.nextOffset >= this.progress.to || stale || (progressStale && !this.#writer)) {
       await this.flush(this.#covered);
     }
   }
@@ -142,7 +143,13 @@ export class PartitionSink {
     this.progress.updated_at = new Date(this.#now()).toISOString();
     this.#lastProgressWrite = this.#now();
     await this.#opts.store.put(
-      Layout.progress(this.#opts.backupId, this.progress.topic, this.progress.partition),
+      Layout.rangeProgress(
+        this.#opts.backupId,
+        this.progress.topic,
+        this.progress.partition,
+        this.progress.from,
+        this.progress.to,
+      ),
       JSON.stringify(this.progress),
     );
   }

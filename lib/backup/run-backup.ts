@@ -4,8 +4,8 @@ import { captureBackupMetadata } from '../metadata/index.ts';
 import {
   type BackupPartitionsOptions,
   backupPartitions,
-  planItems,
-  type WorkItemResult,
+  type RangeResult,
+  wholePartitionRanges,
 } from './backup-partitions.ts';
 import type { BackupContext } from './context.ts';
 import { type FinalizeResult, finalizeBackup } from './finalize-backup.ts';
@@ -37,7 +37,8 @@ export async function runBackup(
     opts.onPlan?.(plan);
     // Schemas, ACLs, quotas, users (backup.metadata), read right after the cut; a resumed run keeps its own.
     await captureBackupMetadata(ctx);
-    const results = await backupPartitions(ctx, plan, planItems(plan), opts);
+    // One process reads every partition whole: splitting a partition only pays with several workers.
+    const results = await backupPartitions(ctx, plan, wholePartitionRanges(plan), opts);
     assertAllDone(results);
     await renewal.check();
     const final = await finalizeBackup(ctx, plan);
@@ -48,11 +49,11 @@ export async function runBackup(
   }
 }
 
-export function assertAllDone(results: WorkItemResult[]): void {
+export function assertAllDone(results: RangeResult[]): void {
   const unfinished = results.filter((r) => !r.done);
   if (unfinished.length > 0) {
     throw new Error(
-      `partitions not finished: ${unfinished.map((r) => `${r.topic}/${r.partition}`).join(', ')}`,
+      `ranges not finished: ${unfinished.map((r) => `${r.topic}/${r.partition} [${r.from}, ${r.to}) at ${r.next_offset}`).join(', ')}`,
     );
   }
 }

@@ -43,7 +43,7 @@ export const BackupPlan = z.object({
 });
 export type BackupPlan = z.infer<typeof BackupPlan>;
 
-/** Durable progress of one partition: never ahead of the segments it lists. */
+/** Durable progress of one partition (or of one offset range of it): never ahead of the segments it lists. */
 export const PartitionProgress = z.object({
   topic: z.string(),
   partition: z.number().int().nonnegative(),
@@ -54,3 +54,13 @@ export const PartitionProgress = z.object({
   updated_at: z.string(),
 });
 export type PartitionProgress = z.infer<typeof PartitionProgress>;
+
+/**
+ * Durable progress of one offset range [from, to) of a partition, read by one worker (a whole partition is one
+ * range). Several ranges of a partition may be read at once by different workers; finalize puts them together.
+ */
+export const RangeProgress = PartitionProgress.extend({
+  from: z.number().int().nonnegative(),
+  to: z.number().int().nonnegative(),
+});
+export type RangeProgress = z.infer<typeof RangeProgress>;

@@ -45,7 +45,10 @@ export interface ReadBatch {
   batches: FetchedBatch[];
   /** The records of `batches`, decoded on first use. */
   readonly records: BackupRecord[];
-  /** Where reading this batch started (the previous batch's nextOffset). */
+  /**
+   * Where reading this batch started: the previous batch's nextOffset, even when retention deleted offsets
+   * meanwhile and reading went on at the log start (the caller sees the jump and records a gap).
+   */
   fetchedFrom: number;
   /**
    * The offset after everything this batch covered, filtered records included. Offsets below it are read;
@@ -82,6 +85,8 @@ interface PartitionState {
   solo: boolean;
   /** Producers with an aborted transaction open at `next` (read_committed): their data batches are skipped. */
   aborting: Set<bigint>;
+  /** Where reading stood before retention moved it to the log start: the next delivery's fetchedFrom. */
+  jumpedFrom: number | undefined;
 }
 
 const errorName = (code: number): string => protocolErrorsCodesById[code] ?? `error code ${code}`;
@@ -113,6 +118,7 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         emptyFetches: 0,
         solo: false,
         aborting: new Set(),
+        jumpedFrom: undefined,
       }),
     );
   if (states.length === 0) return;
@@ -208,7 +214,8 @@ class PartitionFetcher {
   }
 
   async #deliver(s: PartitionState, batches: FetchedBatch[], nextOffset: number): Promise<void> {
-    const fetchedFrom = s.next;
+    const fetchedFrom = s.jumpedFrom ?? s.next;
+    s.jumpedFrom = undefined;
     s.next = Math.min(Math.max(s.next, nextOffset), s.range.to);
     if (s.next >= s.range.to) s.done = true;
     await this.#opts.onBatch(readBatch(s.range, batches, fetchedFrom, s.next));
@@ -223,6 +230,7 @@ class PartitionFetcher {
       )?.logStart;
       if (logStart === undefined || logStart <= s.next)
         throw new PartitionFetchError(s.range.topic, s.range.partition, 1);
+      s.jumpedFrom ??= s.next;
       if (logStart >= s.range.to) await this.#deliver(s, [], s.range.to);
       else s.next = logStart;
       return;

@@ -8,7 +8,7 @@ export const KEY_TEMPLATES = {
   manifest: 'backups/<backup_id>/manifest.json',
   metadata: 'backups/<backup_id>/metadata.json',
   plan: 'backups/<backup_id>/plan.json',
-  progress: 'backups/<backup_id>/progress/<topic>/<partition>.json',
+  rangeProgress: 'backups/<backup_id>/progress/<topic>/<partition>/<from>-<to>.json',
   segment: 'segments/<topic>/<partition>/<first>-<last>-<unique>.kbseg.zst',
   lease: 'lease.json',
   backupWorkflowConfig: 'backups/<backup_id>/workflow/config.json',
@@ -48,9 +48,12 @@ export const BackupLayout = {
   metadata: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/metadata.json`,
   /** The cut and everything decided before reading; written once when a backup starts. */
   plan: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/plan.json`,
-  /** One per partition, rewritten after each stored segment: what a resumed run continues from. */
-  progress: (backupId: string, topic: string, partition: number) =>
-    `${LOCATION_FOLDERS.backups}${backupId}/progress/${topic}/${partition}.json`,
+  /**
+   * One per offset range [from, to) of a partition that a worker reads (a whole partition is one range), rewritten
+   * after each stored segment: what a resumed run continues from. Offsets padded as in segment keys.
+   */
+  rangeProgress: (backupId: string, topic: string, partition: number, from: number, to: number) =>
+    `${LOCATION_FOLDERS.backups}${backupId}/progress/${topic}/${partition}/${pad(from)}-${pad(to)}.json`,
   progressPrefix: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/progress/`,
   segmentsPrefix: LOCATION_FOLDERS.segments,
   segment: (topic: string, partition: number, firstOffset: number, lastOffset: number, unique: string) =>

@@ -28,6 +28,7 @@ export const BackupRange = z.object({
   to: z.number().int().nonnegative(),
 });
 export type BackupRange = z.infer<typeof BackupRange>;
+
 export const BackupItem = z.object({
   /** What this invocation reads: many small partitions, or one range of a large one. */
   ranges: z.array(BackupRange).min(1),

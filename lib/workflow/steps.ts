@@ -8,7 +8,7 @@ import {
   leaseOf,
   loadPlan,
   planBackup,
-  planItems,
+  wholePartitionRanges,
 } from '../backup/index.ts';
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
 import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
@@ -266,7 +266,7 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         resumed,
         config_ref: configRef,
         lease: { owner: lease.owner, ttl_ms: ttlMs },
-        partitions: planItems(plan).length,
+        partitions: wholePartitionRanges(plan).length,
         items: items satisfies BackupItem[],
         estimate,
       };
@@ -290,37 +290,33 @@ async function backupPartitionStep(e: StepEvent<'backup-partition'>, rt: StepRun
           hint: 'It was finalized or removed meanwhile; start the workflow again.',
         });
       const deadline = deadlineOf(rt);
-      // The item's partitions, each read from its stored progress to the cut. (Reading only an item's offset
-      // ranges is the engine's part of issue 15; until then a partition split over several items must not be.)
-      const partitions = [
-        ...new Map(
-          e.item.ranges.map((r) => [`${r.topic}/${r.partition}`, { topic: r.topic, partition: r.partition }]),
-        ).values(),
-      ];
-      const recordsOf = new Map<string, number>();
-      const results = await backupPartitions(ctx, plan, partitions, {
+      const results = await backupPartitions(ctx, plan, e.item.ranges, {
         ...(deadline !== undefined ? { deadline } : {}),
-        onProgress: (p) => {
-          recordsOf.set(`${p.topic}/${p.partition}`, p.records);
-        },
       });
       await alive.stop();
-      const records = [...recordsOf.values()].reduce((n, x) => n + x, 0);
+      const records = results.reduce((n, r) => n + r.records, 0);
       if (records > 0) rt.metrics.recordsBackedUp({ sourceClusterId: plan.source_cluster_id, records });
-      const done = results.every((r) => r.done);
-      const first = results[0]!;
-      const result = { ...first, done, records_now: records, partitions: results };
+      const unfinished = results.filter((r) => !r.done);
+      // Small whatever the item holds (it travels in the state machine's state): counts, not the ranges.
+      const result = {
+        done: unfinished.length === 0,
+        ranges: results.length,
+        ranges_done: results.length - unfinished.length,
+        offsets_left: unfinished.reduce((n, r) => n + (r.to - r.next_offset), 0),
+        records_now: records,
+      };
       if (!result.done && deadline === undefined) {
-        const open = results.find((r) => !r.done)!;
         throw new WorkNotFinishedError(
-          `${open.topic}/${open.partition} stopped at offset ${open.next_offset} of ${open.end_offset}`,
+          `${unfinished.length} of ${results.length} ranges stopped before their end: ${unfinished
+            .slice(0, 3)
+            .map((r) => `${r.topic}/${r.partition} at offset ${r.next_offset} of ${r.to}`)
+            .join(', ')}${unfinished.length > 3 ? ', …' : ''}`,
           { hint: 'Run the step again: it continues from the stored progress.' },
         );
       }
       rt.logger.info(result.done ? 'item backed up' : 'time budget reached: continuing in a new invocation', {
-        partitions: results.length,
-        unfinished: results.filter((r) => !r.done).length,
-        records_now: records,
+        ...result,
+        first_range: e.item.ranges[0],
       });
       return result;
     } finally {

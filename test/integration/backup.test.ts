@@ -274,7 +274,7 @@ describe('backup', () => {
     const dir = tempDir();
     const path = join(dir, 'store');
     const { loadBackupConfig } = await import('../../lib/config/index.ts');
-    const { planBackup, backupPartitions, planItems, finalizeBackup } = await import(
+    const { planBackup, backupPartitions, wholePartitionRanges, finalizeBackup } = await import(
       '../../lib/backup/index.ts'
     );
     const config = loadBackupConfig(
@@ -289,7 +289,7 @@ describe('backup', () => {
     const { plan } = await planBackup(ctx);
     // Retention deletes the oldest 20 records after the cut was taken, before they are read.
     await cluster.deleteRecordsBefore(topic, [{ partition: 0, offset: 20 }]);
-    await backupPartitions(ctx, plan, planItems(plan));
+    await backupPartitions(ctx, plan, wholePartitionRanges(plan));
     const { manifest } = await finalizeBackup(ctx, plan);
     const p = manifest.topics[0]!.partitions[0]!;
     expect(p.gaps).toMatchObject([{ start_offset: 0, end_offset: 20, reason: 'retention' }]);

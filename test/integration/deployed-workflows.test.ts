@@ -358,10 +358,12 @@ describe('the example deployment as deployed: bundled assets in their own proces
     firstBackup = out;
     const p0 = wf
       .callsOf('BackupPartition')
-      .filter((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 0))
-      .map((c) => c.output as { done: boolean; next_offset: number });
+      .filter((c) =>
+        (c.input['item'] as { ranges: { partition: number }[] }).ranges.some((r) => r.partition === 0),
+      )
+      .map((c) => c.output as { done: boolean; offsets_left: number });
     expect(p0.length).toBeGreaterThan(1);
-    expect(p0.at(-1)).toMatchObject({ done: true, next_offset: P0_RECORDS });
+    expect(p0.at(-1)).toMatchObject({ done: true, offsets_left: 0 });
     const fargate = wf.callsOf('BackupPartitionOnFargate');
     expect(fargate).toHaveLength(1);
     expect(fargate[0]!.output, String((fargate[0]!.output as { Output?: string })?.Output)).toMatchObject({

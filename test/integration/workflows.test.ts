@@ -62,6 +62,10 @@ const metricDocs = (emf: Record<string, unknown>[], name: string) =>
     d._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)),
   );
 
+/** The partitions a BackupPartition call's item reads ranges of. */
+const itemPartitions = (input: Record<string, unknown>) =>
+  (input['item'] as { ranges: { partition: number }[] }).ranges.map((r) => r.partition);
+
 /** Every topic of a cluster but the internal ones, with its partitions' end offsets: what a drill must not change. */
 async function topicsAndEnds(cluster: KafkaCluster): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
@@ -160,13 +164,13 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     // The continuation loop: p0 took several invocations, each one further, the last one done.
     const p0 = wf
       .callsOf('BackupPartition')
-      .filter((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 0))
-      .map((c) => c.output as { done: boolean; next_offset: number });
+      .filter((c) => itemPartitions(c.input).includes(0))
+      .map((c) => c.output as { done: boolean; offsets_left: number });
     expect(p0.length).toBeGreaterThan(1);
     console.info(`backup: partition 0 took ${p0.length} worker invocations`);
-    for (let i = 1; i < p0.length; i++) expect(p0[i]!.next_offset).toBeGreaterThan(p0[i - 1]!.next_offset);
+    for (let i = 1; i < p0.length; i++) expect(p0[i]!.offsets_left).toBeLessThan(p0[i - 1]!.offsets_left);
     expect(p0.slice(0, -1).every((r) => !r.done)).toBe(true);
-    expect(p0.at(-1)).toMatchObject({ done: true, next_offset: P0_RECORDS });
+    expect(p0.at(-1)).toMatchObject({ done: true, ranges: 1, ranges_done: 1, offsets_left: 0 });
     // p1 went to Fargate: the container command was the CLI's, with a pointer event, not data.
     const fargate = wf.callsOf('BackupPartitionOnFargate');
     expect(fargate).toHaveLength(1);
@@ -178,14 +182,14 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     expect(container.Command).toEqual(['step', 'backup-partition']);
     expect(container.Environment[0]!.Value.length).toBeLessThan(8 * 1024);
     expect(JSON.parse(container.Environment[0]!.Value)).toMatchObject({
-      item: { ranges: [{ partition: 1, from: 0, to: P1_RECORDS }], runner: 'fargate' },
+      item: {
+        ranges: [{ topic, partition: 1, from: 0, to: P1_RECORDS }],
+        offsets: P1_RECORDS,
+        runner: 'fargate',
+      },
     });
     expect(fargate[0]!.output).toMatchObject({ Containers: [{ ExitCode: 0 }] });
-    expect(
-      wf
-        .callsOf('BackupPartition')
-        .some((c) => (c.input['item'] as BackupItem).ranges.some((r) => r.partition === 1)),
-    ).toBe(false);
+    expect(wf.callsOf('BackupPartition').some((c) => itemPartitions(c.input).includes(1))).toBe(false);
 
     const store = storeOf(west(prefix));
     const manifest = await loadManifest(store, out.backup_id);
@@ -664,7 +668,7 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     const failPrefix = uniqueName('wf-fail');
     const wf = new LocalWorkflow(definitions.backup);
     wf.inject = (state, input) => {
-      if (state === 'BackupPartition' && (input['item'] as { partition: number }).partition === 0)
+      if (state === 'BackupPartition' && itemPartitions(input).includes(0))
         throw Object.assign(new Error('injected: the worker crashed'), { name: 'InjectedWorkerFailure' });
     };
     const { error, emf } = await captureEmf(() =>

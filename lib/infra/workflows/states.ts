@@ -164,7 +164,7 @@ export interface Segment {
 }
 
 /**
- * Plan -> Map over partitions (Lambda worker looping on its continuation, or Fargate for large items) -> Finalize.
+ * Plan -> Map over work items (Lambda worker looping on its continuation, or Fargate for large items) -> Finalize.
  * Leaves `$.plan` and `$.result` (the finalized backup) in the state.
  */
 export function backupSegment(
@@ -172,7 +172,8 @@ export function backupSegment(
   opts: { configPath: string; onFailure: sfn.IChainable },
 ): Segment {
   const plan = invokeStep(b, 'PlanBackup', 'backup-plan', {
-    comment: 'Lease the location, resolve the topics, take the cut, one work item per partition',
+    comment:
+      'Lease the location, resolve the topics, take the cut, the work items (offset ranges of partitions)',
     payload: {
       config: sfn.JsonPath.objectAt(opts.configPath),
       schedule: sfn.JsonPath.stringAt('$.schedule'),
@@ -182,7 +183,7 @@ export function backupSegment(
   });
 
   const worker = invokeStep(b, 'BackupPartition', 'backup-partition', {
-    comment: 'Read one partition until the cut or until shortly before the Lambda timeout',
+    comment: "Read the item's offset ranges to their ends or until shortly before the Lambda timeout",
     payload: {
       config_ref: sfn.JsonPath.objectAt('$.config_ref'),
       lease: sfn.JsonPath.objectAt('$.lease'),
@@ -201,14 +202,14 @@ export function backupSegment(
         b,
         'BackupPartitionOnFargate',
         'backup-partition',
-        'A partition too large for Lambda',
+        'An item too large for Lambda',
         new sfn.Succeed(b.scope, 'PartitionBackedUpOnFargate'),
       ),
     )
     .otherwise(worker);
 
   const map = new sfn.DistributedMap(b.scope, 'BackupPartitions', {
-    comment: 'Every partition of the plan, in parallel',
+    comment: 'Every work item of the plan, in parallel',
     itemsPath: '$.plan.items',
     itemSelector: {
       config_ref: sfn.JsonPath.objectAt('$.plan.config_ref'),

@@ -42,12 +42,19 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
 
   it('writes each key as its template says', () => {
     const pad = (n: number) => String(n).padStart(20, '0');
-    const values = { ...SAMPLE, first: pad(42), last: pad(1041), unique: 'a1b2c3d4' };
+    const values = {
+      ...SAMPLE,
+      first: pad(42),
+      last: pad(1041),
+      unique: 'a1b2c3d4',
+      from: pad(42),
+      to: pad(1042),
+    };
     const written: Record<KeyName, string> = {
       manifest: BackupLayout.manifest(SAMPLE.backup_id),
       metadata: BackupLayout.metadata(SAMPLE.backup_id),
       plan: BackupLayout.plan(SAMPLE.backup_id),
-      progress: BackupLayout.progress(SAMPLE.backup_id, SAMPLE.topic, SAMPLE.partition),
+      rangeProgress: BackupLayout.rangeProgress(SAMPLE.backup_id, SAMPLE.topic, SAMPLE.partition, 42, 1042),
       backupWorkflowConfig: WorkflowLayout.backupConfig(SAMPLE.backup_id),
       segment: BackupLayout.segment(SAMPLE.topic, SAMPLE.partition, 42, 1041, 'a1b2c3d4'),
       lease: BackupLayout.lease,
@@ -64,6 +71,9 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
       expect([name, written[name]]).toEqual([name, fill(KEY_TEMPLATES[name], values)]);
     expect(written.segment).toBe(
       'segments/orders/3/00000000000000000042-00000000000000001041-a1b2c3d4.kbseg.zst',
+    );
+    expect(written.rangeProgress).toBe(
+      'backups/b-1/progress/orders/3/00000000000000000042-00000000000000001042.json',
     );
   });
 

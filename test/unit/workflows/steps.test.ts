@@ -145,6 +145,26 @@ describe('workflow steps', () => {
     expect((error as Error).message).toMatch(/config_ref\.storage/);
   });
 
+  it('takes a backup item of one or more offset ranges, and refuses one without a range', () => {
+    const event = {
+      config_ref: { storage: { backend: 'filesystem', path: '/b' }, key: 'k', now: '2026-12-02T00:00:00Z' },
+      lease: { owner: 'o', ttl_ms: 1_000 },
+      item: {
+        ranges: [
+          { topic: 'orders', partition: 0, from: 0, to: 500 },
+          { topic: 'audit', partition: 2, from: 10, to: 20 },
+        ],
+        offsets: 510,
+        bytes: 51_000,
+        runner: 'lambda',
+      },
+    };
+    expect(parseEvent('backup-partition', event).item.ranges).toHaveLength(2);
+    expect(() => parseEvent('backup-partition', { ...event, item: { ...event.item, ranges: [] } })).toThrow(
+      /item\.ranges: /,
+    );
+  });
+
   it('stops the margin before the runner would: the deadline of a Lambda step, none for the CLI', () => {
     const rt = { deadlineMarginMs: 30_000 } as Parameters<typeof deadlineOf>[0];
     expect(deadlineOf(rt)).toBeUndefined();
