@@ -15,7 +15,6 @@ import { STEP_BUNDLING } from '../../lib/infra/workflows/functions.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
-import type { BackupItem } from '../../lib/workflow/events.ts';
 import { REPO_ROOT, spawnCli } from '../support/cli.ts';
 import {
   type DeployedStack,

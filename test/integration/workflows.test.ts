@@ -18,7 +18,6 @@ import { validateBackup } from '../../lib/format/validate-backup.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
-import type { BackupItem } from '../../lib/workflow/events.ts';
 import { STEP_ENV, WorkflowLayout } from '../../lib/workflow/index.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
