@@ -96,6 +96,7 @@ export async function backupPartitions(
       end: planned.end_offset,
       compressionLevel: plan.compression.level,
       segmentMaxBytes: config.backup.segment_max_bytes,
+      storageClass: config.storage.storage_class,
       checkpointIntervalMs: config.backup.checkpoint_interval_secs * 1000,
       logStart: () => logStartOf(item.topic, item.partition, 0),
       ...(ctx.segmentFormat ? { segmentFormat: ctx.segmentFormat } : {}),
