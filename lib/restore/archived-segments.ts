@@ -4,10 +4,21 @@ import type { Manifest } from '../format/manifest.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { archivedHint } from '../storage/s3-errors.ts';
-import { describeStorageState, type ObjectStorageState } from '../storage/storage-class.ts';
+import {
+  ARCHIVE_STORAGE_CLASSES,
+  describeStorageState,
+  type ObjectStorageState,
+} from '../storage/storage-class.ts';
 
 /** HeadObjects in flight: a restore of thousands of segments checks them in seconds. */
 const HEAD_CONCURRENCY = 32;
+/** Topic folders listed at once. */
+const LIST_CONCURRENCY = 8;
+/**
+ * Classes whose objects a listing cannot clear: GLACIER and DEEP_ARCHIVE may have been retrieved, an
+ * Intelligent-Tiering object may sit in an archive tier. Each such segment is asked about with a HeadObject.
+ */
+const ASK_EACH = new Set<string>([...ARCHIVE_STORAGE_CLASSES, 'INTELLIGENT_TIERING']);
 /** Objects a message names (the count says how many there are). */
 const NAMED_OBJECTS = 3;
 
@@ -21,8 +32,9 @@ export interface SegmentsToCheck {
 /**
  * Refuses a restore whose segments S3 will not serve until they are retrieved (GLACIER, DEEP_ARCHIVE, an
  * Intelligent-Tiering archive tier: a bucket lifecycle rule may have moved them there), before anything is written
- * to the target: one HeadObject per segment the restore reads (work already done is skipped), which S3 answers
- * for archived objects too. The error names how many segments, in which classes, and the first few. Stores without
+ * to the target. It lists the segment folder of each topic read (ListObjectsV2 names every object's class, a
+ * thousand a request), then asks S3 with a HeadObject only about the segments in a class that may need a
+ * retrieval (and any a listing did not show); work already done is skipped. The error names how many segments, in which classes, and the first few. Stores without
  * storage classes (a folder, a server that keeps none) are not asked.
  */
 export async function checkSegmentsReadable(store: ObjectStore, plan: SegmentsToCheck): Promise<void> {
@@ -44,8 +56,9 @@ export async function checkSegmentsReadable(store: ObjectStore, plan: SegmentsTo
     }
   }
   const checked = [...keys];
-  const states = await mapLimit(checked, HEAD_CONCURRENCY, storageState);
-  const archived = checked
+  const toHead = await mayNeedRetrieval(store, checked);
+  const states = await mapLimit(toHead, HEAD_CONCURRENCY, storageState);
+  const archived = toHead
     .map((key, i) => ({ key, state: states[i] }))
     .filter((x): x is { key: string; state: ObjectStorageState } => x.state?.needsRetrieval === true);
   if (archived.length === 0) return;
@@ -62,9 +75,28 @@ export async function checkSegmentsReadable(store: ObjectStore, plan: SegmentsTo
   const more = archived.length > NAMED_OBJECTS ? `, and ${archived.length - NAMED_OBJECTS} more` : '';
   throw new ObjectArchivedError(
     `${archived.length} of the ${checked.length} segments this restore of backup ${plan.manifest.backup_id} reads ` +
-      `need a retrieval from an archive storage class before S3 serves them (${classes}` +
+      `${archived.length === 1 ? 'needs' : 'need'} a retrieval from an archive storage class before S3 serves them (${classes}` +
       `${inProgress > 0 ? `; a retrieval of ${inProgress} of them is in progress` : ''}): ${named.join(', ')}${more}. ` +
       'Nothing was written to the target.',
     { hint: archivedHint(named[0]!) },
   );
+}
+
+/**
+ * The segments whose class a listing of their topic folders (`segments/<topic>/`) does not clear: all of them when
+ * the store cannot list classes.
+ */
+async function mayNeedRetrieval(store: ObjectStore, keys: string[]): Promise<string[]> {
+  const listClasses = store.listStorageClasses?.bind(store);
+  if (!listClasses) return keys;
+  const folderOf = (key: string) => /^segments\/[^/]+\//.exec(key)?.[0];
+  const folders = [...new Set(keys.map(folderOf).filter((f) => f !== undefined))];
+  const classes = new Map<string, string>();
+  await mapLimit(folders, LIST_CONCURRENCY, async (folder) => {
+    for (const [key, storageClass] of await listClasses(folder)) classes.set(key, storageClass);
+  });
+  return keys.filter((key) => {
+    const storageClass = classes.get(key);
+    return storageClass === undefined || ASK_EACH.has(storageClass);
+  });
 }

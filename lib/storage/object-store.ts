@@ -53,6 +53,12 @@ export interface ObjectStore {
    * their objects are always readable.
    */
   storageState?(key: string): Promise<ObjectStorageState | undefined>;
+  /**
+   * The storage class of every object under `prefix` (S3 only: ListObjectsV2, a thousand objects a request), keys
+   * as `list` gives them. A class says whether an object may need a retrieval, not whether it does (a retrieved
+   * GLACIER object reads, an Intelligent-Tiering one may sit in an archive tier): `storageState` tells.
+   */
+  listStorageClasses?(prefix: string): Promise<Map<string, string>>;
   /** Every key starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */

@@ -310,10 +310,23 @@ export class S3Store implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const o of this.#listed(prefix)) keys.push(o.key);
+    // S3 already lists in this order; S3-compatible servers are not all so careful.
+    return sortKeys(keys);
+  }
+
+  async listStorageClasses(prefix: string): Promise<Map<string, string>> {
+    const classes = new Map<string, string>();
+    for await (const o of this.#listed(prefix)) classes.set(o.key, o.storageClass ?? 'STANDARD');
+    return classes;
+  }
+
+  /** Every object under `prefix` (keys relative to the location), page by page. */
+  async *#listed(prefix: string): AsyncGenerator<{ key: string; storageClass: string | undefined }> {
     checkPrefix(prefix);
     const Prefix = this.#prefix ? `${this.#prefix}/${prefix}` : prefix;
     const strip = this.#prefix ? this.#prefix.length + 1 : 0;
-    const keys: string[] = [];
     let ContinuationToken: string | undefined;
     do {
       const page = await this.#send(undefined, () =>
@@ -326,11 +339,10 @@ export class S3Store implements ObjectStore {
           }),
         ),
       );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(strip));
+      for (const o of page.Contents ?? [])
+        if (o.Key) yield { key: o.Key.slice(strip), storageClass: o.StorageClass };
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    // S3 already lists in this order; S3-compatible servers are not all so careful.
-    return sortKeys(keys);
   }
 
   async delete(keys: string[]): Promise<void> {

@@ -30,6 +30,7 @@ export class EncryptingStore implements ObjectStore {
   readonly objectLock?: () => Promise<ObjectLockInfo | null>;
   /** The stored object's class: encryption changes its bytes, not where S3 keeps them. */
   readonly storageState?: (key: string) => Promise<ObjectStorageState | undefined>;
+  readonly listStorageClasses?: (prefix: string) => Promise<Map<string, string>>;
   readonly #inner: ObjectStore;
   readonly #keys: KeySource;
   readonly #chunkSize: number;
@@ -42,6 +43,7 @@ export class EncryptingStore implements ObjectStore {
     if (inner.lockedUntil) this.lockedUntil = (key) => inner.lockedUntil!(key);
     if (inner.objectLock) this.objectLock = () => inner.objectLock!();
     if (inner.storageState) this.storageState = (key) => inner.storageState!(key);
+    if (inner.listStorageClasses) this.listStorageClasses = (prefix) => inner.listStorageClasses!(prefix);
   }
 
   /** What encrypts this location, for `describe` and messages (never key material). */

@@ -25,6 +25,7 @@ export class PlaintextStore implements ObjectStore {
     length: number,
   ) => Promise<{ size: number; bytes: Buffer; modifiedAt?: Date } | undefined>;
   readonly storageState?: (key: string) => Promise<ObjectStorageState | undefined>;
+  readonly listStorageClasses?: (prefix: string) => Promise<Map<string, string>>;
   readonly #inner: ObjectStore;
 
   constructor(inner: ObjectStore) {
@@ -34,6 +35,7 @@ export class PlaintextStore implements ObjectStore {
     if (inner.objectLock) this.objectLock = () => inner.objectLock!();
     if (inner.readStart) this.readStart = (key, length) => inner.readStart!(key, length);
     if (inner.storageState) this.storageState = (key) => inner.storageState!(key);
+    if (inner.listStorageClasses) this.listStorageClasses = (prefix) => inner.listStorageClasses!(prefix);
   }
 
   /** The store this one guards (what tests and short-lived processes may need, e.g. to close its sockets). */

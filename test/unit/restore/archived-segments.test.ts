@@ -117,6 +117,40 @@ describe('checkSegmentsReadable (a restore refused before it writes, when segmen
     expect(asked).toEqual(['segments/orders/1/10']);
   });
 
+  it('with a store that lists classes: one listing per topic folder, a HeadObject only where a class may need a retrieval', async () => {
+    const { store, asked } = storeWith({
+      'segments/orders/0/10': {
+        StorageClass: 'GLACIER',
+        Restore: 'ongoing-request="false", expiry-date="x"',
+      },
+      'segments/orders/1/0': { StorageClass: 'INTELLIGENT_TIERING', ArchiveStatus: 'DEEP_ARCHIVE_ACCESS' },
+    });
+    const listed: string[] = [];
+    const listing = new Map([
+      ['segments/orders/0/0', 'STANDARD_IA'],
+      ['segments/orders/0/10', 'GLACIER'],
+      ['segments/orders/0/20', 'GLACIER_IR'],
+      ['segments/orders/1/0', 'INTELLIGENT_TIERING'],
+      ['segments/orders/1/10', 'STANDARD'],
+      // segments/orders/1/20 is not listed (a server that lists lazily): asked about too.
+      ['segments/orders/9/0', 'DEEP_ARCHIVE'],
+    ]);
+    Object.assign(store, {
+      async listStorageClasses(prefix: string) {
+        listed.push(prefix);
+        return listing;
+      },
+    });
+    const e = await checkSegmentsReadable(store, { manifest, work, window: allTime }).catch(
+      (x: unknown) => x,
+    );
+    expect(listed).toEqual(['segments/orders/']);
+    expect(asked.sort()).toEqual(['segments/orders/0/10', 'segments/orders/1/0', 'segments/orders/1/20']);
+    expect((e as ObjectArchivedError).message).toMatch(
+      /^1 of the 6 segments this restore of backup b-1 reads needs a retrieval from an archive storage class before S3 serves them \(1 in INTELLIGENT_TIERING \(DEEP_ARCHIVE_ACCESS tier\)\): s3:\/\/bucket\/prefix\/segments\/orders\/1\/0\. /,
+    );
+  });
+
   it('asks nothing of a store without storage classes (a folder)', async () => {
     const store = { location: '/backups' } as unknown as ObjectStore;
     await expect(checkSegmentsReadable(store, { manifest, work, window: allTime })).resolves.toBeUndefined();
