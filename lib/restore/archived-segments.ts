@@ -34,8 +34,8 @@ export interface SegmentsToCheck {
  * Intelligent-Tiering archive tier: a bucket lifecycle rule may have moved them there), before anything is written
  * to the target. It lists the segment folder of each topic read (ListObjectsV2 names every object's class, a
  * thousand a request), then asks S3 with a HeadObject only about the segments in a class that may need a
- * retrieval (and any a listing did not show); work already done is skipped. The error names how many segments, in which classes, and the first few. Stores without
- * storage classes (a folder, a server that keeps none) are not asked.
+ * retrieval (and any a listing did not show); work already done is skipped. The error names how many segments,
+ * in which classes, and the first few. Stores without storage classes (a folder) are not asked.
  */
 export async function checkSegmentsReadable(store: ObjectStore, plan: SegmentsToCheck): Promise<void> {
   const storageState = store.storageState?.bind(store);
