@@ -31,7 +31,7 @@ export const EXIT_CODE_MEANING: Readonly<Record<ExitCode, string>> = {
   0: 'success',
   1: 'unexpected error (a bug: the output has a stack trace)',
   2: 'bad command line or config, or a refused action (the message names the flag, field or object)',
-  3: 'Kafka, storage or AWS unreachable, credentials refused, a transient Kafka error that outlasted the retries, or another run holds the lease',
+  3: 'Kafka, storage or AWS unreachable, credentials refused, a transient Kafka error that outlasted the retries, another run holds the lease, or stored objects need a retrieval from an archive storage class first',
   4: 'backup or object not found',
   5: 'validation found damaged or missing data, or a restore or drill did not verify',
   130: 'interrupted (Ctrl-C): a followed workflow execution goes on',
@@ -65,6 +65,11 @@ export const ERRORS = {
   /** lib/dr/sfn.ts: Step Functions refused us or could not be reached. */
   WorkflowAccessError: { retriable: false, exitCode: ExitCode.access },
   LeaseHeldError: { retriable: false, exitCode: ExitCode.access },
+  /**
+   * An object S3 keeps in an archive (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive tier): it must be
+   * retrieved (RestoreObject, minutes to hours) before it can be read, so running again at once cannot succeed.
+   */
+  ObjectArchivedError: { retriable: false, exitCode: ExitCode.access },
   NotFoundError: { retriable: false, exitCode: ExitCode.notFound },
   CorruptDataError: { retriable: false, exitCode: ExitCode.verificationFailed },
   /** The Fail state of the failover and failback workflows when VerifyRestore reports a mismatch. */
@@ -158,6 +163,14 @@ export class StorageAccessError extends UserError {
 /** A Schema Registry the process cannot reach, that refuses its credentials, or that refuses a request. */
 export class SchemaRegistryAccessError extends UserError {
   override readonly name: ErrorName = 'SchemaRegistryAccessError';
+}
+
+/**
+ * Stored objects S3 will not serve until they are retrieved from an archive storage class: the message names the
+ * object(s) and the class, the hint the retrieval (RestoreObject) to ask for.
+ */
+export class ObjectArchivedError extends UserError {
+  override readonly name: ErrorName = 'ObjectArchivedError';
 }
 
 /** Another run holds the lease: a backup the location's, or a run of the same restore the restore's. */

@@ -152,6 +152,7 @@ export async function backupPartitions(
       backupId: plan.backup_id,
       compressionLevel: plan.compression.level,
       segmentMaxBytes: config.backup.segment_max_bytes,
+      storageClass: config.storage.storage_class,
       checkpointIntervalMs: config.backup.checkpoint_interval_secs * 1000,
       logStart: () => logStartOf(range.topic, range.partition, 0),
       ...(ctx.segmentFormat ? { segmentFormat: ctx.segmentFormat } : {}),

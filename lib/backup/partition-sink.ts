@@ -6,6 +6,7 @@ import { SegmentWriter } from '../format/segment-writer.ts';
 import { SegmentWriterV1 } from '../format/segment-writer-v1.ts';
 import { decodeRecords, type FetchedBatch, type ReadBatch, recordsRegion } from '../kafka/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import type { SegmentStorageClass } from '../storage/storage-class.ts';
 
 export interface SinkOptions {
   store: ObjectStore;
@@ -23,6 +24,8 @@ export interface SinkOptions {
    * format 2 wrote). 1 exists for tests of backups that mix both.
    */
   segmentFormat?: 1 | 2;
+  /** storage.storage_class: segments only; progress stays STANDARD (tiny, rewritten after every segment). */
+  storageClass?: SegmentStorageClass | undefined;
 }
 
 /** An open segment of either format. */
@@ -118,7 +121,7 @@ export class PartitionSink {
         seg.last_offset,
         randomBytes(4).toString('hex'),
       );
-      await this.#opts.store.putStream(key, inOrder(seg.chunks));
+      await this.#opts.store.putStream(key, inOrder(seg.chunks), { storageClass: this.#opts.storageClass });
       const ref: SegmentRef = {
         key,
         first_offset: seg.first_offset,

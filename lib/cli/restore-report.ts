@@ -63,7 +63,9 @@ export function renderRestoreReport(r: RestoreReport): string {
       ),
     ),
     '',
-    renderGroupMoves(r.consumer_groups),
+    r.consumer_groups.length === 0 && r.consumer_groups_note
+      ? `consumer groups: ${r.consumer_groups_note}`
+      : renderGroupMoves(r.consumer_groups),
   );
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');

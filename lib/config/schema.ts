@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  ARCHIVE_STORAGE_CLASSES,
+  isSegmentStorageClass,
+  READABLE_STORAGE_CLASSES,
+  type SegmentStorageClass,
+} from '../storage/storage-class.ts';
 import { TimePoint } from './time-point.ts';
 
 // Field names are snake_case exactly as in the YAML files, in the parsed types too: one name per setting
@@ -203,10 +209,34 @@ export const StorageEncryptionConfig = z
   });
 export type StorageEncryptionConfig = z.infer<typeof StorageEncryptionConfig>;
 
+/**
+ * The S3 storage class segments are written in (manifests and every other small object stay STANDARD): one S3
+ * serves at once, so that a restore never waits on a retrieval. GLACIER and DEEP_ARCHIVE are refused with why.
+ */
+export const SegmentStorageClassConfig = upperCase(
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      if (isSegmentStorageClass(value)) return;
+      const archive = (ARCHIVE_STORAGE_CLASSES as readonly string[]).includes(value);
+      ctx.addIssue({
+        code: 'custom',
+        message: archive
+          ? `${value} is not readable without a retrieval (RestoreObject, minutes to hours): a restore would have to wait for every segment. Use GLACIER_IR (millisecond reads) or one of ${READABLE_STORAGE_CLASSES.join(', ')}`
+          : `must be one of ${READABLE_STORAGE_CLASSES.join(', ')}`,
+      });
+    })
+    .transform((value) => value as SegmentStorageClass),
+);
+
 export const FilesystemStorageConfig = z.strictObject({
   backend: z.literal('filesystem'),
   path: NonEmptyString,
   encryption: StorageEncryptionConfig.optional(),
+  // Refused rather than ignored: a config that asks for cheaper storage and silently gets none is a surprise.
+  storage_class: z
+    .never({ error: 'only used with backend s3: a folder has no storage classes (remove storage_class)' })
+    .optional(),
 });
 export type FilesystemStorageConfig = z.infer<typeof FilesystemStorageConfig>;
 
@@ -237,6 +267,11 @@ export const S3StorageConfig = z.strictObject({
     })
     .optional(),
   encryption: StorageEncryptionConfig.optional(),
+  /**
+   * S3 storage class of the segments (default STANDARD, or the bucket's default): e.g. STANDARD_IA or GLACIER_IR
+   * for backups kept for months. Manifests, plans, progress, leases and restore state stay STANDARD.
+   */
+  storage_class: SegmentStorageClassConfig.optional(),
 });
 export type S3StorageConfig = z.infer<typeof S3StorageConfig>;
 

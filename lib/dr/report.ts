@@ -53,6 +53,7 @@ const Report = z.object({
     }),
   ),
   consumer_groups: z.array(Group),
+  consumer_groups_note: z.string().optional(),
   warnings: z.array(z.string()),
   ok: z.boolean(),
 });

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../storage/object-store.ts';
-import type { PartitionManifest } from './manifest.ts';
+import type { PartitionManifest, SegmentRef } from './manifest.ts';
 import type { BackupRecord } from './record.ts';
 import { batchRecords, readSegmentItems, type SegmentBatch } from './segment-reader.ts';
 
@@ -35,10 +35,8 @@ export async function* readBackupPartitionItems(
   const inWindow = (t: number) =>
     (startTime === undefined || t >= startTime) && (endTime === undefined || t <= endTime);
   let next = from;
-  for (const s of p.segments) {
-    if (s.last_offset < next || s.first_offset >= p.end_offset) continue;
-    if (startTime !== undefined && s.max_timestamp < startTime) continue;
-    if (endTime !== undefined && s.min_timestamp > endTime) continue;
+  for (const s of segmentsToRead(p, window)) {
+    if (s.last_offset < next) continue;
     for await (const item of readSegmentItems(store.getStream(s.key), { ...s })) {
       if (item.kind === 'record') {
         const r = item.record;
@@ -75,6 +73,22 @@ export async function* readBackupPartitionItems(
       }
     }
   }
+}
+
+/**
+ * The segments a read of `p` in `window` downloads: those holding offsets in [from, end_offset) with records in
+ * the time window. What a restore checks is readable (not archived) before it writes anything.
+ */
+export function segmentsToRead(p: PartitionManifest, window: PartitionReadWindow = {}): SegmentRef[] {
+  const from = Math.max(p.start_offset, window.fromOffset ?? 0);
+  const { startTime, endTime } = window;
+  return p.segments.filter(
+    (s) =>
+      s.last_offset >= from &&
+      s.first_offset < p.end_offset &&
+      (startTime === undefined || s.max_timestamp >= startTime) &&
+      (endTime === undefined || s.min_timestamp <= endTime),
+  );
 }
 
 /** The records of one backed-up partition in offset order (stored batches decoded). */

@@ -76,15 +76,32 @@ export const KafkaClusterSpec = z
   });
 export type KafkaClusterSpec = z.input<typeof KafkaClusterSpec>;
 
-export const StorageSpec = z.strictObject({
-  storageType: z.literal('s3', { error: 'must be s3: the AWS deployment stores backups in S3' }),
+const StorageType = z.literal('s3', { error: 'must be s3: the AWS deployment stores backups in S3' });
+const S3Location = {
+  bucket: NonEmpty,
+  region: NonEmpty,
+  prefix: z.string().default(''),
+};
+
+export const StorageSpec = z.strictObject({ storageType: StorageType, s3: z.strictObject(S3Location) });
+export type StorageSpec = z.input<typeof StorageSpec>;
+
+/** Where a KafkaBackup writes: the location, and the S3 storage class of its segments. */
+export const BackupStorageSpec = z.strictObject({
+  storageType: StorageType,
   s3: z.strictObject({
-    bucket: NonEmpty,
-    region: NonEmpty,
-    prefix: z.string().default(''),
+    ...S3Location,
+    /**
+     * Not in the operator's spec: the engine's storage.storage_class, the S3 storage class of the segments
+     * (STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR; GLACIER and DEEP_ARCHIVE are refused,
+     * a restore could not read them without a retrieval). Manifests and every other small object stay STANDARD.
+     * S3 replication keeps each object's class in the DR buckets.
+     * @default the bucket's default class, STANDARD
+     */
+    storageClass: NonEmpty.optional(),
   }),
 });
-export type StorageSpec = z.input<typeof StorageSpec>;
+export type BackupStorageSpec = z.input<typeof BackupStorageSpec>;
 
 const CronSchedule = NonEmpty.superRefine((schedule, ctx) => {
   try {
@@ -113,7 +130,7 @@ export const KafkaBackupSpec = z.strictObject({
   kafkaCluster: KafkaClusterSpec,
   topics: z.array(NonEmpty).min(1),
   excludeTopics: z.array(NonEmpty).default([]),
-  storage: StorageSpec,
+  storage: BackupStorageSpec,
   compression: z.literal('zstd').default('zstd'),
   compressionLevel: z.int().min(1).max(22).default(3),
   includeOffsetHeaders: z.boolean().default(true),
@@ -203,12 +220,14 @@ function securityOf(cluster: z.output<typeof KafkaClusterSpec>) {
   };
 }
 
-function storageOf(storage: z.output<typeof StorageSpec>) {
+function storageOf(storage: z.output<typeof StorageSpec> | z.output<typeof BackupStorageSpec>) {
   return {
     backend: 's3' as const,
     bucket: storage.s3.bucket,
     region: storage.s3.region,
     prefix: storage.s3.prefix,
+    ...('storageClass' in storage.s3 &&
+      storage.s3.storageClass !== undefined && { storage_class: storage.s3.storageClass }),
   };
 }
 
@@ -294,6 +313,7 @@ const BACKUP_FIELD_NAMES: Readonly<Record<string, string>> = {
   'storage.bucket': 'storage.s3.bucket',
   'storage.region': 'storage.s3.region',
   'storage.prefix': 'storage.s3.prefix',
+  'storage.storage_class': 'storage.s3.storageClass',
   'backup.compression': 'compression',
   'backup.compression_level': 'compressionLevel',
   'backup.include_offset_headers': 'includeOffsetHeaders',

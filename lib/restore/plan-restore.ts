@@ -5,6 +5,7 @@ import { loadManifest, resolveBackupId } from '../format/catalog.ts';
 import type { Manifest, TopicManifest } from '../format/manifest.ts';
 import { RestoreLayout, RestorePartitionState } from '../format/restore-state.ts';
 import { readStoredJson } from '../storage/stored-json.ts';
+import { checkSegmentsReadable } from './archived-segments.ts';
 import type { RestoreContext } from './context.ts';
 import { oldRecordsWarning } from './retention-check.ts';
 
@@ -229,6 +230,8 @@ export async function planRestore(
       });
     }
   }
+  // Before anything is written: a restore that would stop at its first archived segment must not start.
+  await checkSegmentsReadable(store, { manifest, work, window });
   return {
     restore_id: restoreId,
     backup_id: backupId,

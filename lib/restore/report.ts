@@ -31,6 +31,8 @@ export interface RestoreReport {
     partitions: PartitionReport[];
   }[];
   consumer_groups: GroupResetResult[];
+  /** Why no group was moved when the restore was to move them, e.g. none in the backup and none named. */
+  consumer_groups_note?: string;
   warnings: string[];
   ok: boolean;
 }

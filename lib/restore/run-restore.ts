@@ -247,17 +247,28 @@ export async function planGroupReset(
 ): Promise<GroupResetPlan[] | undefined> {
   const r = ctx.config.restore;
   if (!opts.resetOffsets && !r.reset_consumer_offsets) return undefined;
+  const manifest = job.manifest ?? (await loadManifest(ctx.store, job.backup_id));
+  // No group named and none in the backup: the restore is done, there is no group to move (verifyRestore says so).
+  if (r.consumer_groups.length === 0 && manifest.consumer_groups.length === 0) {
+    ctx.logger.info(nothingToResetNote(job.backup_id));
+    return [];
+  }
   return planOffsetReset(ctx.target, {
     groups: r.consumer_groups,
     strategy: r.consumer_group_strategy,
     timestamp: r.reset_timestamp,
     explicit: r.explicit_offsets,
     restored: {
-      manifest: job.manifest ?? (await loadManifest(ctx.store, job.backup_id)),
+      manifest,
       topics: Object.fromEntries(job.topics.map((t) => [t.source_topic, t.target_topic])),
       partitions: outcomes.map((o) => o.state).filter((s): s is RestorePartitionState => s !== undefined),
     },
   });
+}
+
+/** Why a restore asked to move consumer groups moved none: not an error, but the report says it. */
+export function nothingToResetNote(backupId: string): string {
+  return `nothing to reset: backup ${backupId} recorded no consumer group offsets and restore.consumer_groups names none`;
 }
 
 /** Phase 3b: commits the planned offsets (in a dry run, reports what would happen). */
@@ -284,6 +295,7 @@ export async function verifyRestore(
   job: RestoreJob,
   outcomes: WorkOutcome[],
   groups: GroupResetResult[],
+  opts: { resetOffsets?: boolean } = {},
 ): Promise<RestoreReport> {
   const { store, target } = ctx;
   const dryRun = job.dry_run;
@@ -327,6 +339,12 @@ export async function verifyRestore(
     window: job.window,
     topics,
     consumer_groups: groups,
+    // Groups were to be moved, and none was named or in the backup (planGroupReset planned none).
+    ...(groups.length === 0 &&
+    (opts.resetOffsets || ctx.config.restore.reset_consumer_offsets) &&
+    ctx.config.restore.consumer_groups.length === 0
+      ? { consumer_groups_note: nothingToResetNote(job.backup_id) }
+      : {}),
     warnings: job.warnings,
     ok: topics.every((t) => t.partitions.every((p) => p.ok)) && groups.every((g) => g.status !== 'failed'),
   };
@@ -375,7 +393,9 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
     await renewal?.check();
     const plans = await planGroupReset(ctx, plan, outcomes, { resetOffsets: opts.resetOffsets });
     const groups = plans ? await applyGroupReset(ctx, plans) : [];
-    return await verifyRestore(ctx, restoreJobOf(plan), outcomes, groups);
+    return await verifyRestore(ctx, restoreJobOf(plan), outcomes, groups, {
+      resetOffsets: opts.resetOffsets,
+    });
   } finally {
     await renewal?.stop().catch(() => undefined);
     await plan.lease?.release().catch(() => undefined);

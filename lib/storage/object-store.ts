@@ -1,3 +1,5 @@
+import type { ObjectStorageState, PutOptions } from './storage-class.ts';
+
 /**
  * Where backups live: a flat namespace of keys under one location (a folder, or an S3 bucket + prefix).
  * Keys use '/' separators and never start with one; implementations map them below their root.
@@ -6,15 +8,18 @@ export interface ObjectStore {
   /** Human-readable location, e.g. `s3://bucket/prefix` or `/var/backups`; never carries credentials. */
   readonly location: string;
 
-  /** Writes the whole object; visible to readers only once complete (atomic replace). */
-  put(key: string, body: Uint8Array | string): Promise<void>;
+  /**
+   * Writes the whole object; visible to readers only once complete (atomic replace). `options.storageClass`: the
+   * S3 storage class (stores without classes ignore it).
+   */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;
   /**
    * Writes only if no object exists at `key` (S3 If-None-Match: *, O_EXCL on disk).
    * Returns false when one already exists.
    */
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
-  /** Streams a large object in (multipart on S3); visible only once complete. */
-  putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }>;
+  /** Streams a large object in (multipart on S3); visible only once complete. Options as for `put`. */
+  putStream(key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<{ size: number }>;
   /** Throws NotFoundError naming the location and key when absent. */
   get(key: string): Promise<Buffer>;
   /** Undefined when absent. */
@@ -42,6 +47,18 @@ export interface ObjectStore {
   plaintext?(): ObjectStore;
   /** How the location is encrypted on the client, for `describe` (absent: it is not). Never key material. */
   describeEncryption?(): string;
+  /**
+   * The object's storage class and whether it must be retrieved before it can be read (S3 only: one HeadObject,
+   * which S3 answers for archived objects too). Undefined when absent. Stores without classes need not have it:
+   * their objects are always readable.
+   */
+  storageState?(key: string): Promise<ObjectStorageState | undefined>;
+  /**
+   * The storage class of every object under `prefix` (S3 only: ListObjectsV2, a thousand objects a request), keys
+   * as `list` gives them. A class says whether an object may need a retrieval, not whether it does (a retrieved
+   * GLACIER object reads, an Intelligent-Tiering one may sit in an archive tier): `storageState` tells.
+   */
+  listStorageClasses?(prefix: string): Promise<Map<string, string>>;
   /** Every key starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deleting an absent key is not an error. */

@@ -1,4 +1,4 @@
-import { NotFoundError, StorageAccessError } from '../errors.ts';
+import { NotFoundError, ObjectArchivedError, StorageAccessError } from '../errors.ts';
 
 /** What an SDK error looks like from outside: the S3 code as `name`, the HTTP status in `$metadata`. */
 interface SdkError {
@@ -6,6 +6,9 @@ interface SdkError {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
+  /** InvalidObjectState: the object's class, and its Intelligent-Tiering access tier. */
+  StorageClass?: string;
+  AccessTier?: string;
 }
 
 export function s3ErrorCode(e: unknown): string | undefined {
@@ -48,7 +51,8 @@ const CREDENTIALS_HINT =
  * unchanged. Messages are built from error codes only: never from request details, which could carry secrets.
  */
 export function mapS3Error(e: unknown, where: { bucket: string; key?: string; endpoint?: string }): unknown {
-  if (e instanceof NotFoundError || e instanceof StorageAccessError) return e;
+  if (e instanceof NotFoundError || e instanceof StorageAccessError || e instanceof ObjectArchivedError)
+    return e;
   const code = s3ErrorCode(e);
   const status = s3Status(e);
   const bucket = `S3 bucket "${where.bucket}"${where.endpoint ? ` at ${where.endpoint}` : ''}`;
@@ -61,6 +65,17 @@ export function mapS3Error(e: unknown, where: { bucket: string; key?: string; en
   }
   if (code === 'NoSuchKey' || (code === 'NotFound' && where.key !== undefined)) {
     return new NotFoundError(`s3://${where.bucket}/${where.key ?? ''} does not exist`, { cause: e });
+  }
+  // A 403 too, but no matter of credentials: checked first.
+  if (code === 'InvalidObjectState') {
+    const sdk = e as SdkError;
+    const object = `s3://${where.bucket}/${where.key ?? ''}`;
+    const storageClass = sdk.StorageClass ?? 'an archive storage class';
+    const tier = sdk.AccessTier ? ` (${sdk.AccessTier} tier)` : '';
+    return new ObjectArchivedError(
+      `${object} is in ${storageClass}${tier}: S3 serves it only once it has been retrieved`,
+      { hint: archivedHint(object), cause: e },
+    );
   }
   if (code === 'CredentialsProviderError') {
     return new StorageAccessError(`no AWS credentials found to access ${bucket}`, {
@@ -95,4 +110,19 @@ export function mapS3Error(e: unknown, where: { bucket: string; key?: string; en
     });
   }
   return e;
+}
+
+/**
+ * What to do about archived objects: ask for a retrieval, then run again once it is done. Shared by the error of a
+ * read and the restore plan's check (lib/restore/archived-segments.ts). `example`: one object, as s3://bucket/key.
+ */
+export function archivedHint(example: string): string {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(example);
+  const [bucket, key] = m ? [m[1]!, m[2]!] : ['<bucket>', '<key>'];
+  return (
+    `Retrieve the objects first with S3 RestoreObject (e.g. aws s3api restore-object --bucket ${bucket} --key ${key} ` +
+    `--restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Standard"}}'; for an Intelligent-Tiering archive ` +
+    `tier --restore-request '{}'), then run again once HeadObject shows ongoing-request="false": minutes ` +
+    '(Expedited) to 48 hours (DEEP_ARCHIVE, Bulk).'
+  );
 }

@@ -18,6 +18,7 @@ import { NotFoundError } from '../errors.ts';
 import { checkKey, checkPrefix, sortKeys } from './keys.ts';
 import type { ObjectLockInfo, ObjectStore } from './object-store.ts';
 import { mapS3Error, s3ErrorCode, s3Status } from './s3-errors.ts';
+import { type ObjectStorageState, type PutOptions, storageStateOf } from './storage-class.ts';
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** S3's smallest allowed part (all but the last). */
@@ -135,10 +136,18 @@ export class S3Store implements ObjectStore {
     this.#client.destroy();
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<void> {
     const Key = this.#key(key);
     await this.#send(Key, () =>
-      this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ...this.#lock() })),
+      this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: body,
+          ...this.#lock(),
+          ...storageClassOf(options),
+        }),
+      ),
     );
   }
 
@@ -186,7 +195,11 @@ export class S3Store implements ObjectStore {
     return stored?.equals(bytes) === true;
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }> {
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: PutOptions = {},
+  ): Promise<{ size: number }> {
     const Key = this.#key(key);
     const parts = partsOf(body, this.#partSize);
     const first = await parts.next();
@@ -195,12 +208,18 @@ export class S3Store implements ObjectStore {
     if (second.done) {
       await this.#send(Key, () =>
         this.#client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key, Body: firstPart, ...this.#lock() }),
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key,
+            Body: firstPart,
+            ...this.#lock(),
+            ...storageClassOf(options),
+          }),
         ),
       );
       return { size: firstPart.length };
     }
-    return this.#multipart(Key, prepend([firstPart, second.value], parts));
+    return this.#multipart(Key, prepend([firstPart, second.value], parts), options);
   }
 
   async get(key: string): Promise<Buffer> {
@@ -232,6 +251,16 @@ export class S3Store implements ObjectStore {
       return { size: out.ContentLength ?? 0, ...(out.LastModified ? { modifiedAt: out.LastModified } : {}) };
     } catch (e) {
       // HEAD has no error body: a missing bucket also shows as a bare 404, and reads as "no object".
+      if (s3Status(e) === 404) return undefined;
+      throw this.#map(e, Key);
+    }
+  }
+
+  async storageState(key: string): Promise<ObjectStorageState | undefined> {
+    const Key = this.#key(key);
+    try {
+      return storageStateOf(await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+    } catch (e) {
       if (s3Status(e) === 404) return undefined;
       throw this.#map(e, Key);
     }
@@ -281,10 +310,23 @@ export class S3Store implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const o of this.#listed(prefix)) keys.push(o.key);
+    // S3 already lists in this order; S3-compatible servers are not all so careful.
+    return sortKeys(keys);
+  }
+
+  async listStorageClasses(prefix: string): Promise<Map<string, string>> {
+    const classes = new Map<string, string>();
+    for await (const o of this.#listed(prefix)) classes.set(o.key, o.storageClass ?? 'STANDARD');
+    return classes;
+  }
+
+  /** Every object under `prefix` (keys relative to the location), page by page. */
+  async *#listed(prefix: string): AsyncGenerator<{ key: string; storageClass: string | undefined }> {
     checkPrefix(prefix);
     const Prefix = this.#prefix ? `${this.#prefix}/${prefix}` : prefix;
     const strip = this.#prefix ? this.#prefix.length + 1 : 0;
-    const keys: string[] = [];
     let ContinuationToken: string | undefined;
     do {
       const page = await this.#send(undefined, () =>
@@ -297,11 +339,10 @@ export class S3Store implements ObjectStore {
           }),
         ),
       );
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(strip));
+      for (const o of page.Contents ?? [])
+        if (o.Key) yield { key: o.Key.slice(strip), storageClass: o.StorageClass };
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
-    // S3 already lists in this order; S3-compatible servers are not all so careful.
-    return sortKeys(keys);
   }
 
   async delete(keys: string[]): Promise<void> {
@@ -338,13 +379,24 @@ export class S3Store implements ObjectStore {
   }
 
   /** Parts go up a few at a time; each is a Buffer, so the SDK can resend it when it retries. */
-  async #multipart(Key: string, parts: AsyncIterable<Buffer>): Promise<{ size: number }> {
+  async #multipart(
+    Key: string,
+    parts: AsyncIterable<Buffer>,
+    options: PutOptions,
+  ): Promise<{ size: number }> {
     // Object Lock parameters need checksums on every request of the upload.
     const checksums = this.#objectLock !== undefined || (await this.#wantsChecksums());
     const algorithm = checksums ? ({ ChecksumAlgorithm: 'CRC32' } as const) : {};
     const created = await this.#send(Key, () =>
       this.#client.send(
-        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...this.#lock(), ...algorithm }),
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key,
+          ...this.#lock(),
+          ...algorithm,
+          // The upload's class is set here, once: the parts and the completion take none.
+          ...storageClassOf(options),
+        }),
       ),
     );
     const UploadId = created.UploadId!;
@@ -462,6 +514,12 @@ function createClient(options: S3StoreOptions, endpoint: string | undefined): S3
         }
       : { forcePathStyle: options.forcePathStyle ?? false, followRegionRedirects: true }),
   });
+}
+
+/** The StorageClass parameter of a write: none for STANDARD, the default, which not every S3-compatible server takes. */
+function storageClassOf(options: PutOptions): { StorageClass?: PutOptions['storageClass'] } {
+  const storageClass = options.storageClass;
+  return storageClass !== undefined && storageClass !== 'STANDARD' ? { StorageClass: storageClass } : {};
 }
 
 /** S3-compatible servers rarely care about the region, but the SDK will not sign without one. */

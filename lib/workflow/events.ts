@@ -186,6 +186,8 @@ export const StepEvents = {
     items: z.array(RestoreItem),
     restored: Written.default([]),
     groups: z.array(GroupResetResult).default([]),
+    /** Whether groups were to be moved (MapOffsets' reset_offsets): an empty `groups` is then reported as such. */
+    reset_offsets: z.boolean().default(true),
   }),
   'restore-failed': FailedState,
   'drill-run': z.object({

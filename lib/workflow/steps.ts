@@ -561,7 +561,7 @@ async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime
     const lease = jobLease(ctx.store, e.job);
     const job = { ...e.job, work: e.items.map((i) => i.work) };
     const outcomes = await loadWorkOutcomes(ctx, job, e.restored);
-    const report = await verifyRestore(ctx, job, outcomes, e.groups);
+    const report = await verifyRestore(ctx, job, outcomes, e.groups, { resetOffsets: e.reset_offsets });
     // The restore is over, verified or not: the next run of it need not wait for the lease to expire.
     await lease?.release();
     recordRestoreOutcome(rt.metrics, report);

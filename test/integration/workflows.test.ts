@@ -702,4 +702,58 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     expect(await store.head(Layout.manifest(backupId))).toBeUndefined();
     store.destroy();
   });
+  it('(f) failover of a backup without consumer groups: nothing to reset is no error, and the report says so', async () => {
+    // A topic no consumer has read: the backup records no group offsets, and the restore config names none.
+    const quiet = await createTopic(primary, { prefix: 'wf-nogroups', partitions: 2 });
+    await produce(
+      primary,
+      quiet,
+      Array.from({ length: 10 }, (_, i) => ({ key: null, value: buf(`v${i}`), partition: i % 2 })),
+    );
+    const quietPrefix = `${uniqueName('wf-nogroups')}/us-west-2/hourly`;
+    const backed = (await new LocalWorkflow(definitions.backup).run({
+      config: {
+        mode: 'backup',
+        backup_id: 'nogroups-${TIMESTAMP}',
+        source: { bootstrap_servers: [ground().primary], topics: { include: [quiet] } },
+        storage: west(quietPrefix),
+        backup: { source_cluster_id: 'prod-us-west-2' },
+      },
+    })) as { backup_id: string };
+    const from = storeOf(west(quietPrefix));
+    expect((await loadManifest(from, backed.backup_id)).consumer_groups).toEqual([]);
+    const to = storeOf(east(quietPrefix));
+    for (const key of await from.list('')) await to.put(key, await from.get(key));
+    from.destroy();
+    to.destroy();
+
+    const wf = new LocalWorkflow(definitions.failover);
+    const { result, error } = await captureEmf(() =>
+      wf.run({
+        config: {
+          mode: 'restore',
+          backup_id: '${BACKUP_ID}',
+          target: { bootstrap_servers: [ground().dr] },
+          storage: east(quietPrefix),
+          restore: { topic_mapping: { [quiet]: `${quiet}-dr` } },
+        },
+      }),
+    );
+    expect(error).toBeUndefined();
+    const report = result as RestoreReport;
+    expect(report.ok).toBe(true);
+    expect(report.topics[0]!.partitions.map((p) => p.restored)).toEqual([5, 5]);
+    expect(report.consumer_groups).toEqual([]);
+    expect(report.consumer_groups_note).toBe(
+      `nothing to reset: backup ${backed.backup_id} recorded no consumer group offsets and restore.consumer_groups names none`,
+    );
+    expect(wf.callsOf('MapOffsets')[0]!.output).toEqual({ requested: true, plans: [] });
+    expect(wf.callsOf('ResetConsumerGroups')[0]!.output).toEqual({
+      results: [],
+      summary: { reset: 0, unchanged: 0, skipped: 0, failed: 0 },
+    });
+    expect(wf.callsOf('NotifySuccess')[0]!.input).toMatchObject({
+      Message: { workflow: 'failover', outcome: 'succeeded', backup_id: backed.backup_id },
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectLockInfo, ObjectStore } from '../object-store.ts';
+import type { ObjectStorageState, PutOptions } from '../storage-class.ts';
 import {
   ChunkSealer,
   DEFAULT_CHUNK_SIZE,
@@ -27,6 +28,9 @@ export class EncryptingStore implements ObjectStore {
   readonly location: string;
   readonly lockedUntil?: (key: string) => Promise<Date | undefined>;
   readonly objectLock?: () => Promise<ObjectLockInfo | null>;
+  /** The stored object's class: encryption changes its bytes, not where S3 keeps them. */
+  readonly storageState?: (key: string) => Promise<ObjectStorageState | undefined>;
+  readonly listStorageClasses?: (prefix: string) => Promise<Map<string, string>>;
   readonly #inner: ObjectStore;
   readonly #keys: KeySource;
   readonly #chunkSize: number;
@@ -38,6 +42,8 @@ export class EncryptingStore implements ObjectStore {
     this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (inner.lockedUntil) this.lockedUntil = (key) => inner.lockedUntil!(key);
     if (inner.objectLock) this.objectLock = () => inner.objectLock!();
+    if (inner.storageState) this.storageState = (key) => inner.storageState!(key);
+    if (inner.listStorageClasses) this.listStorageClasses = (prefix) => inner.listStorageClasses!(prefix);
   }
 
   /** What encrypts this location, for `describe` and messages (never key material). */
@@ -49,15 +55,19 @@ export class EncryptingStore implements ObjectStore {
     return this.#inner.plaintext?.() ?? this.#inner;
   }
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
-    await this.#inner.put(key, await this.#sealWhole(key, body));
+  async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void> {
+    await this.#inner.put(key, await this.#sealWhole(key, body), options);
   }
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     return this.#inner.putIfAbsent(key, await this.#sealWhole(key, body));
   }
 
-  async putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }> {
+  async putStream(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options?: PutOptions,
+  ): Promise<{ size: number }> {
     const { header, sealer } = await this.#begin(key);
     let size = 0;
     await this.#inner.putStream(
@@ -65,6 +75,7 @@ export class EncryptingStore implements ObjectStore {
       sealStream(body, header, sealer, (n) => {
         size += n;
       }),
+      options,
     );
     return { size };
   }

@@ -1,4 +1,5 @@
 import type { ObjectLockInfo, ObjectStore } from '../object-store.ts';
+import type { ObjectStorageState, PutOptions } from '../storage-class.ts';
 import { EncryptionKeyRequiredError } from './errors.ts';
 import {
   ByteQueue,
@@ -23,6 +24,8 @@ export class PlaintextStore implements ObjectStore {
     key: string,
     length: number,
   ) => Promise<{ size: number; bytes: Buffer; modifiedAt?: Date } | undefined>;
+  readonly storageState?: (key: string) => Promise<ObjectStorageState | undefined>;
+  readonly listStorageClasses?: (prefix: string) => Promise<Map<string, string>>;
   readonly #inner: ObjectStore;
 
   constructor(inner: ObjectStore) {
@@ -31,6 +34,8 @@ export class PlaintextStore implements ObjectStore {
     if (inner.lockedUntil) this.lockedUntil = (key) => inner.lockedUntil!(key);
     if (inner.objectLock) this.objectLock = () => inner.objectLock!();
     if (inner.readStart) this.readStart = (key, length) => inner.readStart!(key, length);
+    if (inner.storageState) this.storageState = (key) => inner.storageState!(key);
+    if (inner.listStorageClasses) this.listStorageClasses = (prefix) => inner.listStorageClasses!(prefix);
   }
 
   /** The store this one guards (what tests and short-lived processes may need, e.g. to close its sockets). */
@@ -42,16 +47,16 @@ export class PlaintextStore implements ObjectStore {
     return this;
   }
 
-  put(key: string, body: Uint8Array | string): Promise<void> {
-    return this.#inner.put(key, body);
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<void> {
+    return this.#inner.put(key, body, options);
   }
 
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     return this.#inner.putIfAbsent(key, body);
   }
 
-  putStream(key: string, body: AsyncIterable<Uint8Array>): Promise<{ size: number }> {
-    return this.#inner.putStream(key, body);
+  putStream(key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<{ size: number }> {
+    return this.#inner.putStream(key, body, options);
   }
 
   async get(key: string): Promise<Buffer> {

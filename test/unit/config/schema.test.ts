@@ -217,6 +217,35 @@ describe('storage', () => {
       'storage.endpoint: must be an http:// or https:// URL',
     ]);
   });
+
+  it('takes a storage class for the segments of an S3 location, in any case', () => {
+    expect(storage('backend: s3\nbucket: my-bucket\nstorage_class: standard_ia')).toEqual({
+      backend: 's3',
+      bucket: 'my-bucket',
+      prefix: '',
+      storage_class: 'STANDARD_IA',
+    });
+    for (const c of ['STANDARD', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'])
+      expect(storage(`backend: s3\nbucket: my-bucket\nstorage_class: ${c}`)).toMatchObject({
+        storage_class: c,
+      });
+  });
+
+  it('refuses archive classes (saying why), unknown classes, and a storage class for a folder', () => {
+    const s3 = (c: string) =>
+      problems(backupYaml({ storage: `backend: s3\nbucket: my-bucket\nstorage_class: ${c}` }));
+    const readable = 'STANDARD, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR';
+    expect(s3('glacier')).toEqual([
+      `storage.storage_class: GLACIER is not readable without a retrieval (RestoreObject, minutes to hours): a restore would have to wait for every segment. Use GLACIER_IR (millisecond reads) or one of ${readable}`,
+    ]);
+    expect(s3('DEEP_ARCHIVE')[0]).toMatch(
+      /^storage\.storage_class: DEEP_ARCHIVE is not readable without a retrieval/,
+    );
+    expect(s3('REDUCED_REDUNDANCY')).toEqual([`storage.storage_class: must be one of ${readable}`]);
+    expect(problems(backupYaml({ storage: 'path: /backups\nstorage_class: STANDARD_IA' }))).toEqual([
+      'storage.storage_class: only used with backend s3: a folder has no storage classes (remove storage_class)',
+    ]);
+  });
 });
 
 describe('backup options', () => {

@@ -725,6 +725,35 @@ describe('KafkaBackup construct', { timeout: SYNTH_TIMEOUT }, () => {
   });
 });
 
+describe('storage class of the segments (storage.s3.storageClass)', { timeout: SYNTH_TIMEOUT }, () => {
+  it('goes into the scheduled config as storage.storage_class; the replication rule keeps each object its class', () => {
+    const data = structuredClone(EXAMPLE);
+    data.primary.backups[1].spec.storage.s3.storageClass = 'GLACIER_IR';
+    const { stacks } = build(data);
+    const primary = Template.fromStack(stacks.primary);
+    const inputs = Object.values(resourcesOf(primary, 'AWS::Scheduler::Schedule')).map((s) =>
+      JSON.parse(s.Properties['Target'].Input),
+    );
+    expect(inputs.map((i) => i.config.storage.storage_class)).toEqual([undefined, 'GLACIER_IR']);
+    // No destination class: S3 gives each replica its source object's class (segments GLACIER_IR, manifests STANDARD).
+    const bucket = only(
+      Object.values(resourcesOf(primary, 'AWS::S3::Bucket')).filter(
+        (b) => b.Properties['ReplicationConfiguration'],
+      ),
+    );
+    for (const rule of bucket.Properties['ReplicationConfiguration'].Rules)
+      expect(rule.Destination.StorageClass).toBeUndefined();
+  });
+
+  it('fails synth on an archive class, naming the spec field', () => {
+    const data = structuredClone(EXAMPLE);
+    data.primary.backups[0].spec.storage.s3.storageClass = 'DEEP_ARCHIVE';
+    expect(() => build(data)).toThrow(
+      /storage\.s3\.storageClass: DEEP_ARCHIVE is not readable without a retrieval/,
+    );
+  });
+});
+
 describe('deployment checks at synth', { timeout: SYNTH_TIMEOUT }, () => {
   it('refuses a backup that does not write to the primary bucket', () => {
     const data = structuredClone(EXAMPLE);

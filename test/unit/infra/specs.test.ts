@@ -101,6 +101,24 @@ describe('KafkaBackup spec -> engine backup config', () => {
     );
   });
 
+  it('takes the storage class of the segments (storage.s3.storageClass), and refuses an archive class naming the field', () => {
+    const withClass = (storageClass: string) => ({
+      ...hourly,
+      storage: { ...hourly.storage, s3: { ...hourly.storage.s3, storageClass } },
+    });
+    const config = backupConfigFromSpec('b', parseSpec(KafkaBackupSpec, withClass('STANDARD_IA'), 'b'));
+    expect(config.storage).toEqual({
+      backend: 's3',
+      bucket: 'kafka-backups-primary',
+      region: 'us-west-2',
+      prefix: 'us-west-2/hourly',
+      storage_class: 'STANDARD_IA',
+    });
+    expect(() => backupConfigFromSpec('b', parseSpec(KafkaBackupSpec, withClass('GLACIER'), 'b'))).toThrow(
+      /^KafkaBackup b: storage\.s3\.storageClass: GLACIER is not readable without a retrieval .*\(engine config storage\.storage_class\)$/,
+    );
+  });
+
   it('refuses unknown fields and bad schedules', () => {
     expect(() => parseSpec(KafkaBackupSpec, { ...hourly, compresion: 'zstd' }, 'b')).toThrow(
       /b\.compresion: unknown field/,
@@ -151,6 +169,13 @@ describe('KafkaRestore spec -> engine restore config', () => {
       consumerGroups: ['order-service', 'payment-processor', 'inventory-manager'],
     },
   };
+
+  it("refuses a storage class: a restore's storage names a location only", () => {
+    const s3 = { ...drRestore.storage.s3, storageClass: 'STANDARD_IA' };
+    expect(() =>
+      parseSpec(KafkaRestoreSpec, { ...drRestore, storage: { ...drRestore.storage, s3 } }, 'r'),
+    ).toThrow(/r\.storage\.s3\.storageClass: unknown field/);
+  });
 
   it('translates the guide spec into the fields of dr-restore.yaml', () => {
     const config = restoreConfigFromSpec('dr-restore', parseSpec(KafkaRestoreSpec, drRestore, 'r'));

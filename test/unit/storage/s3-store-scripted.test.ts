@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { StorageAccessError } from '../../../lib/errors.ts';
+import { ObjectArchivedError, StorageAccessError } from '../../../lib/errors.ts';
 import { S3Store } from '../../../lib/storage/s3-store.ts';
 
 interface Seen {
@@ -12,10 +12,14 @@ interface Seen {
   path: string;
   query: URLSearchParams;
   ifNoneMatch: string | undefined;
+  storageClass: string | undefined;
   bytes: number;
 }
 
-type Script = (req: Seen, attempt: number) => { status: number; body?: string; etag?: string } | undefined;
+type Script = (
+  req: Seen,
+  attempt: number,
+) => { status: number; body?: string; etag?: string; headers?: Record<string, string> } | undefined;
 
 let server: Server;
 let endpoint: string;
@@ -32,6 +36,7 @@ function respond(req: IncomingMessage, res: ServerResponse, bytes: number): void
     path: url.pathname,
     query: url.searchParams,
     ifNoneMatch: req.headers['if-none-match'],
+    storageClass: req.headers['x-amz-storage-class'] as string | undefined,
     bytes,
   };
   const attempt =
@@ -42,6 +47,7 @@ function respond(req: IncomingMessage, res: ServerResponse, bytes: number): void
     res.writeHead(scripted.status, {
       'content-type': 'application/xml',
       ...(scripted.etag ? { etag: scripted.etag } : {}),
+      ...scripted.headers,
     });
     res.end(scripted.body ?? '');
     return;
@@ -171,6 +177,82 @@ describe('S3Store putIfAbsent', () => {
     expect(seen.filter(put)).toHaveLength(2);
   });
 });
+
+describe('S3Store storage class (storage.storage_class)', () => {
+  const kind = (r: Seen) =>
+    r.query.has('partNumber')
+      ? 'UploadPart'
+      : r.query.has('uploads')
+        ? 'CreateMultipartUpload'
+        : r.query.has('uploadId')
+          ? 'CompleteMultipartUpload'
+          : 'PutObject';
+  const classes = () => seen.map((r) => [kind(r), r.storageClass ?? '-']);
+
+  it('sends the class with a PutObject and a CreateMultipartUpload, not with parts or the completion', async () => {
+    const s = store();
+    await s.put('small', 'hello', { storageClass: 'STANDARD_IA' });
+    expect(await s.putStream('one-part', body(MiB), { storageClass: 'GLACIER_IR' })).toEqual({ size: MiB });
+    expect(await s.putStream('big', body(11 * MiB), { storageClass: 'ONEZONE_IA' })).toEqual({
+      size: 11 * MiB,
+    });
+    s.destroy();
+    expect(classes()).toEqual([
+      ['PutObject', 'STANDARD_IA'],
+      ['PutObject', 'GLACIER_IR'],
+      ['CreateMultipartUpload', 'ONEZONE_IA'],
+      ['UploadPart', '-'],
+      ['UploadPart', '-'],
+      ['UploadPart', '-'],
+      ['CompleteMultipartUpload', '-'],
+    ]);
+  });
+
+  it('sends none without options, and none for STANDARD (the default, which not every server takes)', async () => {
+    const s = store();
+    await s.put('a', 'x');
+    await s.put('b', 'x', { storageClass: 'STANDARD' });
+    await s.putStream('c', body(11 * MiB), { storageClass: 'STANDARD' });
+    s.destroy();
+    expect(seen.every((r) => r.storageClass === undefined)).toBe(true);
+    expect(seen.length).toBeGreaterThan(3);
+  });
+
+  it('reads the class from HeadObject, and turns a GET refused with InvalidObjectState into ObjectArchivedError', async () => {
+    script = (r) => {
+      if (r.method === 'HEAD' && r.path === '/b/p/cold') return { status: 200, headers: COLD };
+      if (r.method === 'HEAD' && r.path === '/b/p/warm') return { status: 200 };
+      if (r.method === 'HEAD') return { status: 404 };
+      if (r.method === 'GET')
+        return {
+          status: 403,
+          body: '<?xml version="1.0"?><Error><Code>InvalidObjectState</Code><Message>The operation is not valid for the object\'s storage class</Message><StorageClass>DEEP_ARCHIVE</StorageClass></Error>',
+        };
+      return undefined;
+    };
+    const s = store();
+    expect(await s.storageState('cold')).toEqual({
+      storageClass: 'DEEP_ARCHIVE',
+      needsRetrieval: true,
+      retrievalInProgress: true,
+    });
+    expect(await s.storageState('warm')).toEqual({
+      storageClass: 'STANDARD',
+      needsRetrieval: false,
+      retrievalInProgress: false,
+    });
+    expect(await s.storageState('absent')).toBeUndefined();
+    const read = await s.get('cold').catch((e: unknown) => e);
+    s.destroy();
+    expect(read).toBeInstanceOf(ObjectArchivedError);
+    expect((read as ObjectArchivedError).message).toBe(
+      's3://b/p/cold is in DEEP_ARCHIVE: S3 serves it only once it has been retrieved',
+    );
+    expect((read as ObjectArchivedError).hint).toContain('aws s3api restore-object --bucket b --key p/cold');
+  });
+});
+
+const COLD = { 'x-amz-storage-class': 'DEEP_ARCHIVE', 'x-amz-restore': 'ongoing-request="true"' };
 
 describe('S3Store retries and aborts', () => {
   it('retries each multipart part that fails with 503 SlowDown or 500, then completes in order', async () => {

@@ -19,6 +19,11 @@ import { PlaintextStore } from '../../../../lib/storage/encryption/plaintext-sto
 import { FilesystemStore } from '../../../../lib/storage/filesystem-store.ts';
 import type { ObjectStore } from '../../../../lib/storage/object-store.ts';
 import { openStore } from '../../../../lib/storage/open-store.ts';
+import {
+  type ObjectStorageState,
+  type PutOptions,
+  storageStateOf,
+} from '../../../../lib/storage/storage-class.ts';
 
 let root: string;
 let keyPath: string;
@@ -247,5 +252,54 @@ describe('openStore with storage.encryption', () => {
     const plain = openStore({ backend: 'filesystem', path });
     expect(plain).toBeInstanceOf(PlaintextStore);
     expect(await failure(plain.get('backups/x/manifest.json'))).toBeInstanceOf(EncryptionKeyRequiredError);
+  });
+});
+
+describe('storage classes through the encrypting and plaintext stores', () => {
+  /** A folder that remembers the class each write asked for, and answers storageState with it. */
+  class ClassedStore extends FilesystemStore {
+    readonly classes = new Map<string, string | undefined>();
+    override put(key: string, body: Uint8Array | string, options?: PutOptions) {
+      this.classes.set(key, options?.storageClass);
+      return super.put(key, body);
+    }
+    override putStream(key: string, body: AsyncIterable<Uint8Array>, options?: PutOptions) {
+      this.classes.set(key, options?.storageClass);
+      return super.putStream(key, body);
+    }
+    async storageState(key: string): Promise<ObjectStorageState | undefined> {
+      return this.classes.has(key) ? storageStateOf({ StorageClass: this.classes.get(key) }) : undefined;
+    }
+  }
+
+  it('hands the class of put and putStream to the store below, and asks it for an object state', async () => {
+    const inner = new ClassedStore(join(root, 'classed'));
+    for (const outer of [
+      new EncryptingStore(inner, new KeyFileKeySource(keyPath)),
+      new PlaintextStore(inner),
+    ]) {
+      const tag = outer instanceof EncryptingStore ? 'enc' : 'plain';
+      await outer.putStream(`${tag}/seg`, pieces(randomBytes(5000), 700), { storageClass: 'GLACIER_IR' });
+      await outer.put(`${tag}/small`, 'x', { storageClass: 'ONEZONE_IA' });
+      await outer.put(`${tag}/manifest`, '{}');
+      expect(await outer.storageState!(`${tag}/seg`)).toMatchObject({
+        storageClass: 'GLACIER_IR',
+        needsRetrieval: false,
+      });
+      expect(await outer.storageState!(`${tag}/absent`)).toBeUndefined();
+    }
+    expect(Object.fromEntries(inner.classes)).toEqual({
+      'enc/seg': 'GLACIER_IR',
+      'enc/small': 'ONEZONE_IA',
+      'enc/manifest': undefined,
+      'plain/seg': 'GLACIER_IR',
+      'plain/small': 'ONEZONE_IA',
+      'plain/manifest': undefined,
+    });
+  });
+
+  it('has no storageState over a store without classes', () => {
+    expect(store.storageState).toBeUndefined();
+    expect(new PlaintextStore(raw).storageState).toBeUndefined();
   });
 });
