@@ -101,16 +101,18 @@ const content = (r: BackupRecord) => ({
 
 /** Cuts each whole-partition item of the plan step into ranges at the topic's cut points: one item per range. */
 function splitItems(items: BackupItem[], cuts: Map<string, number[]>): BackupItem[] {
-  return items.flatMap((item) => {
-    const [whole] = item.ranges;
-    const at = [whole!.from, ...(cuts.get(whole!.topic) ?? []), whole!.to];
-    return at.slice(1).map((to, i) => ({
-      ranges: [{ ...whole!, from: at[i]!, to }],
-      offsets: to - at[i]!,
-      bytes: 0,
-      runner: 'lambda' as const,
-    }));
-  });
+  // The plan may pack the small partitions into one item: each of its whole-partition ranges is cut.
+  return items.flatMap((item) =>
+    item.ranges.flatMap((whole) => {
+      const at = [whole.from, ...(cuts.get(whole.topic) ?? []), whole.to];
+      return at.slice(1).map((to, i) => ({
+        ranges: [{ ...whole, from: at[i]!, to }],
+        offsets: to - at[i]!,
+        bytes: 0,
+        runner: 'lambda' as const,
+      }));
+    }),
+  );
 }
 
 /** Runs one item as the state machine does: invocation after invocation until it reports done. */
@@ -254,7 +256,8 @@ describe('backup of partitions split into offset ranges', () => {
       { config: backupConfig('split-1', splitPrefix), schedule: 'test', options: {} },
       rt(),
     )) as Planned;
-    expect(plan.items.map((i) => i.ranges.length)).toEqual([1, 1, 1]);
+    // Three small partitions: packed into items, each partition one whole range.
+    expect(plan.items.flatMap((i) => i.ranges).map((r) => r.from)).toEqual([0, 0, 0]);
     const items = splitItems(plan.items, cuts);
     expect(items).toHaveLength(9);
     const runs = await Promise.all(items.map((item) => runItem(plan, item, MARGIN_MS + 1)));

@@ -193,8 +193,9 @@ ${storageYaml}restore:
           'lease.json',
           `backups/${id}/manifest.json`,
           `backups/${id}/plan.json`,
-          `backups/${id}/progress/${topic}/0.json`,
-          `backups/${id}/progress/${topic}/1.json`,
+          // One progress object per range read: here each partition is one range.
+          expect.stringMatching(new RegExp(`^backups/${id}/progress/${topic}/0/\\d{20}-\\d{20}\\.json$`)),
+          expect.stringMatching(new RegExp(`^backups/${id}/progress/${topic}/1/\\d{20}-\\d{20}\\.json$`)),
         ]),
       );
       expect(Object.fromEntries(control.map(([k, c]) => [k, [...c]]))).toEqual(
