@@ -256,3 +256,19 @@ async function writeResults(
   );
   return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket, Key: manifestKey } };
 }
+
+/** A Map Run's manifest and its children by status, read back from the store of its bucket (for assertions). */
+export async function readMapRun(
+  bucketRoot: ObjectStore,
+  manifestKey: string,
+): Promise<{
+  manifest: { DestinationBucket: string; MapRunArn: string; ResultFiles: Record<string, { Key: string }[]> };
+  children: Record<'SUCCEEDED' | 'FAILED', Record<string, unknown>[]>;
+}> {
+  const manifest = JSON.parse((await bucketRoot.get(manifestKey)).toString());
+  const children = { SUCCEEDED: [], FAILED: [] } as Record<'SUCCEEDED' | 'FAILED', Record<string, unknown>[]>;
+  for (const status of ['SUCCEEDED', 'FAILED'] as const)
+    for (const f of manifest.ResultFiles[status] as { Key: string }[])
+      children[status].push(...JSON.parse((await bucketRoot.get(f.Key)).toString()));
+  return { manifest, children };
+}

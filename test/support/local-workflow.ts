@@ -208,7 +208,7 @@ export interface WorkflowBindings {
  * The ground's buckets, as the state machine of the local tests reaches them: kafka-backups-primary on the us-west-2
  * server, the others on the us-east-1 one; a bucket that is an absolute path is a folder location.
  */
-export function groundBucket(bucket: string): ObjectStore {
+export function groundBucket(bucket: string): ObjectStore & { destroy?: () => void } {
   if (bucket.startsWith('/')) return new FilesystemStore(bucket);
   const west = bucket === 'kafka-backups-primary';
   return new S3Store({
