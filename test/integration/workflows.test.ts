@@ -327,6 +327,22 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       [P2_RECORDS, P2_RECORDS],
     ]);
 
+    // The restore's items and results went through the bucket; MapOffsets and VerifyRestore got the Map Run's
+    // manifest and read both from there (their results: what each partition wrote, as reported above).
+    const prepared = wf.callsOf('PrepareRestore')[0]!.output as {
+      map: { items: { key: string }; count: number };
+    };
+    expect(prepared).not.toHaveProperty('items');
+    expect(prepared.map).toMatchObject({
+      items: { key: `${prefix}/${WorkflowLayout.restoreItems(report.restore_id)}` },
+      count: 3,
+    });
+    const mapRun = wf.callsOf('RestorePartitions')[0]!.output;
+    for (const step of ['MapOffsets', 'VerifyRestore']) {
+      const event = wf.callsOf(step)[0]!.input;
+      expect(event['results']).toEqual(mapRun);
+      expect(event).not.toHaveProperty('items');
+    }
     // Groups: committed on DR where the manifest's source offsets map to, and a real consumer resumes there.
     const store = storeOf(east(prefix));
     const partitions = await Promise.all(
