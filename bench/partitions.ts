@@ -83,6 +83,20 @@ export async function benchPartitions(ctx: {
         }
       }
     }
+    // A broker busy creating thousands of partitions answers UNKNOWN_TOPIC_OR_PARTITION for a while: wait until
+    // every topic's partitions have leaders before timing anything.
+    for (const name of topics) {
+      for (let attempt = 1; ; attempt++) {
+        const known = await cluster.partitionOffsets(name).then(
+          (o) => o.length,
+          () => 0,
+        );
+        if (known === perTopic) break;
+        if (attempt >= 60)
+          throw new Error(`${name}: ${known} of ${perTopic} partitions known after 2 minutes`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
     const writer = new IdempotentWriter(cluster, { codec: 'none' });
     try {
       for (const name of topics)

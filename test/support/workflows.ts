@@ -84,7 +84,12 @@ export function extractDistributedMaps(definition: Record<string, unknown>): Dis
             toleratedFailurePercentage: state['ToleratedFailurePercentage'] as number | undefined,
             toleratedFailureCount: state['ToleratedFailureCount'] as number | undefined,
           });
-          const task: Record<string, unknown> = { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE };
+          // A Map state has no timeout; a Task's default is 60 s in aws-local-stepfunctions: the ASL maximum.
+          const task: Record<string, unknown> = {
+            Type: 'Task',
+            Resource: DISTRIBUTED_MAP_RESOURCE,
+            TimeoutSeconds: 99_999_999,
+          };
           for (const k of KEPT) if (k in state) task[k] = state[k];
           states[name] = task;
         }
