@@ -3,10 +3,10 @@
 // small record per partition; then
 //   1. the backup-plan step alone, as `kafka-backup step backup-plan` (what its Lambda function runs), measured as a
 //      child process: plan time, peak RSS, the size of its output (the state), the item count;
-//   2. the backup workflow run locally end to end (test/support/local-workflow.ts: aws-local-stepfunctions, the Map
+//   2. a CLI backup (`kafka-backup backup`) of the same topics, measured: wall time, peak RSS;
+//   3. the backup workflow run locally end to end (test/support/local-workflow.ts: aws-local-stepfunctions, the Map
 //      as a Map Run with its items and results in S3, every Task bound to the real handler in this process):
-//      wall time, worker invocations, records in the manifest;
-//   3. a CLI backup (`kafka-backup backup`) of the same topics, measured: wall time, peak RSS.
+//      wall time, worker invocations, records in the manifest.
 // Everything goes to the ground's S3 (kafka-backup-test, us-east-1) under the run's prefix, removed afterwards.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,8 +128,19 @@ export async function benchPartitions(ctx: {
     const plan = await ctx.runCli(['step', 'backup-plan', '--event', eventFile]);
     const planOut = JSON.parse(plan.stdout) as { map?: { count: number }; items?: unknown[] };
     const items = planOut.map?.count ?? planOut.items?.length ?? 0;
+    log(
+      `  plan step: ${plan.wall_s} s, peak RSS ${plan.peak_rss_mb} MiB, ${items} items, output ${Buffer.byteLength(plan.stdout.trim())} B`,
+    );
 
-    // 2. The workflow, locally end to end, in this process.
+    // 2. The CLI (before the workflow, the longer run: one invocation per item until items are packed).
+    log('  CLI backup (kafka-backup backup)');
+    const cliConfig = join(ctx.workDir, 'partitions-cli.json');
+    writeFileSync(cliConfig, JSON.stringify(config('bench-parts-cli', 'cli')));
+    const cli = await ctx.runCli(['backup', '--config', cliConfig, '--format', 'json']);
+    const cliOut = JSON.parse(cli.stdout) as { stats: { records: number } };
+
+    log(`  CLI backup: ${cli.wall_s} s, peak RSS ${cli.peak_rss_mb} MiB, ${cliOut.stats.records} records`);
+    // 3. The workflow, locally end to end, in this process.
     log('  backup workflow (local: aws-local-stepfunctions, Map Run with items and results in S3)');
     Object.assign(process.env, ctx.env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
     const wf = new LocalWorkflow(synthWorkflows().definitions.backup);
@@ -145,13 +156,6 @@ export async function benchPartitions(ctx: {
       records: out.stats.records,
       bench_process_peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
-
-    // 3. The CLI.
-    log('  CLI backup (kafka-backup backup)');
-    const cliConfig = join(ctx.workDir, 'partitions-cli.json');
-    writeFileSync(cliConfig, JSON.stringify(config('bench-parts-cli', 'cli')));
-    const cli = await ctx.runCli(['backup', '--config', cliConfig, '--format', 'json']);
-    const cliOut = JSON.parse(cli.stdout) as { stats: { records: number } };
 
     for (const [what, n] of [
       ['workflow', workflow.records],

@@ -84,11 +84,12 @@ export function extractDistributedMaps(definition: Record<string, unknown>): Dis
             toleratedFailurePercentage: state['ToleratedFailurePercentage'] as number | undefined,
             toleratedFailureCount: state['ToleratedFailureCount'] as number | undefined,
           });
-          // A Map state has no timeout; a Task's default is 60 s in aws-local-stepfunctions: the ASL maximum.
+          // A Map state has no timeout; a Task's default is 60 s in aws-local-stepfunctions: 23 days (what Node's
+          // timers hold, 2^31 ms, the limit).
           const task: Record<string, unknown> = {
             Type: 'Task',
             Resource: DISTRIBUTED_MAP_RESOURCE,
-            TimeoutSeconds: 99_999_999,
+            TimeoutSeconds: 2_000_000,
           };
           for (const k of KEPT) if (k in state) task[k] = state[k];
           states[name] = task;
