@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--sets 1k,100b,100k] [--profile] [--keep-ground] [--node-flags "..."]`
+// `npm run bench [-- --quick] [--sets 1k,100b,100k,partitions] [--profile] [--keep-ground] [--node-flags "..."]`
 //
 // Backup and restore throughput and memory against Kafka's own tools, measured in the same run on a ground of
 // its own (separate ports and folder, so it never disturbs the tests). For each data set: ProducerPerformance
@@ -6,7 +6,8 @@
 // and to S3 at zstd level 3 and to a folder at level 6, each a child process measured on its own;
 // ProducerPerformance writes the same data into `dr` (reference write); kafka-backup restores the folder backup
 // into `dr`. Then the set's topics, backups and S3 objects are deleted. Prints a table and writes
-// bench/results/bench-<time>.json.
+// bench/results/bench-<time>.json. `--sets partitions` (not in the default sets) is the 10,000-partition set of
+// bench/partitions.ts: planning and fan-out of the backup workflow and the CLI over many small partitions.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -21,6 +22,7 @@ import { endpointsToEnv, type GroundEndpoints, groundSettings } from '../tools/g
 import { type ProfileSummary, renderProfileSummary, summariseProfile } from './cpuprofile.ts';
 import { consumerPerf, producerPerf, type ToolRate } from './kafka-tools.ts';
 import { type Measured, runMeasured } from './measure.ts';
+import { benchPartitions, type PartitionsResult, renderPartitions } from './partitions.ts';
 import { ensurePayloadFile, type PayloadSpec } from './payloads.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -57,9 +59,10 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`usage: npm run bench [-- --quick] [--sets 1k,100b,100k] [--profile] [--keep-ground] [--node-flags FLAGS]
+  console.log(`usage: npm run bench [-- --quick] [--sets 1k,100b,100k,partitions] [--profile] [--keep-ground] [--node-flags FLAGS]
   --quick        1/20th of each data set
-  --sets         only these data sets
+  --sets         only these data sets (default 1k,100b,100k; partitions: 20 topics x 500 partitions, one record
+                 each, through the backup-plan step, the backup workflow run locally and a CLI backup)
   --profile      node --cpu-prof on the folder backup (zstd 3) and the restore; the top functions by self time
                  are printed and saved with the results
   --keep-ground  leave the bench's Kafka clusters and S3 server running afterwards
@@ -81,12 +84,17 @@ const ALL_SETS: DataSet[] = [
   { name: '100k', records: 5_000, partitions: 8, payload: { kind: 'logbatch', size: 102_400, count: 400 } },
 ];
 const wanted = args.sets?.split(',').map((s) => s.trim());
+const PARTITIONS_SET = 'partitions';
+const wantPartitions = wanted?.includes(PARTITIONS_SET) ?? false;
 const SETS = ALL_SETS.filter((s) => !wanted || wanted.includes(s.name)).map((s) => ({
   ...s,
   records: Math.round(s.records * SCALE),
 }));
-if (SETS.length === 0) {
-  console.error(`--sets ${args.sets}: the data sets are ${ALL_SETS.map((s) => s.name).join(', ')}`);
+const unknown = wanted?.filter((w) => w !== PARTITIONS_SET && !ALL_SETS.some((s) => s.name === w)) ?? [];
+if ((SETS.length === 0 && !wantPartitions) || unknown.length > 0) {
+  console.error(
+    `--sets ${args.sets}: the data sets are ${[...ALL_SETS.map((s) => s.name), PARTITIONS_SET].join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -150,6 +158,7 @@ const brokerGc: { set: string; primary_gc_s: number | null; dr_gc_s: number | nu
 const loadLog: { at: string; uptime: string }[] = [{ at: 'start', uptime: uptime() }];
 /** Environment of every kafka-backup child: the ground's endpoints and S3 credentials. */
 let childEnv: Record<string, string> = {};
+let partitions: PartitionsResult | undefined;
 
 function brokerPid(name: 'primary' | 'dr'): number | undefined {
   try {
@@ -549,6 +558,25 @@ async function main(): Promise<number> {
       await benchSet(set, { lib, e, s3 });
       printTable(rows.filter((r) => r.set === set.name));
     }
+    if (wantPartitions) {
+      loadLog.push({ at: 'before partitions', uptime: uptime() });
+      log(`data set partitions: ${Math.round(10_000 * SCALE)} partitions, one small record each`);
+      const prefix = `bench/${runId}/partitions`;
+      try {
+        partitions = await benchPartitions({
+          e,
+          env: childEnv,
+          workDir,
+          prefix,
+          scale: SCALE,
+          log,
+          runCli: (argv) => runCli(argv, undefined, { primary: brokerPid('primary') }),
+        });
+      } finally {
+        await emptyS3Prefix(s3, 'kafka-backup-test', prefix).catch((err) => log(`S3 cleanup: ${err}`));
+      }
+      for (const l of renderPartitions(partitions)) log(l);
+    }
   } finally {
     s3.destroy();
     rmSync(workDir, { recursive: true, force: true });
@@ -564,11 +592,14 @@ async function main(): Promise<number> {
   console.log(
     `\nkafka-backup benchmark ${runId}${args.quick ? ' (--quick: 1/20th of each data set)' : ''}${args['node-flags'] ? ` with node flags ${args['node-flags']}` : ''}`,
   );
-  printTable(rows);
-  console.log(
-    '\nvs ref: backup MiB/s over ConsumerPerformance MiB/s, restore over ProducerPerformance (into dr), same run.',
-  );
-  for (const l of summary()) console.log(l);
+  if (rows.length > 0) {
+    printTable(rows);
+    console.log(
+      '\nvs ref: backup MiB/s over ConsumerPerformance MiB/s, restore over ProducerPerformance (into dr), same run.',
+    );
+    for (const l of summary()) console.log(l);
+  }
+  if (partitions) for (const l of renderPartitions(partitions)) console.log(`\n${l}`);
   console.log(
     `broker GC seconds per data set (512 MiB heap): ${brokerGc.map((g) => `${g.set}: primary ${g.primary_gc_s ?? '?'}, dr ${g.dr_gc_s ?? '?'} in ${g.wall_s} s`).join('; ')}`,
   );
@@ -594,6 +625,7 @@ async function main(): Promise<number> {
     summary: summary().map((s) => s.trim()),
     broker_gc: brokerGc,
     profiles,
+    ...(partitions ? { partitions } : {}),
   };
   const out = join(resultsDir, `bench-${runId}${args.quick ? '-quick' : ''}.json`);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

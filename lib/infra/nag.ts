@@ -102,6 +102,14 @@ export const WORKFLOW_JUSTIFICATIONS: readonly Justification[] = [
       'tasks.EcsRunTask writes it.',
   },
   {
+    rule: /^AwsSolutions-IAM5\[Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\/\*(backups|restores)\/\*\/workflow\/(items\.json|results\/\*)\]$/,
+    path: /^[A-Za-z]+Workflow\/StateMachine\/Role\/DefaultPolicy\/Resource$/,
+    reason:
+      "A Distributed Map's items and results (lib/infra/workflows/map-io.ts): its ItemReader reads the run's " +
+      "workflow/items.json, its ResultWriter writes under the run's workflow/results/ (a folder per Map Run), under " +
+      'any location prefix and backup or restore id, which the execution chooses; nothing else of the bucket.',
+  },
+  {
     rule: /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:[a-z0-9-]+:\d{12}:execution:.*:\*\]$/,
     path: /^[A-Za-z]+Workflow\/StateMachine\/DistributedMapPolicy\/Resource$/,
     reason:

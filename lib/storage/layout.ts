@@ -12,11 +12,15 @@ export const KEY_TEMPLATES = {
   segment: 'segments/<topic>/<partition>/<first>-<last>-<unique>.kbseg.zst',
   lease: 'lease.json',
   backupWorkflowConfig: 'backups/<backup_id>/workflow/config.json',
+  backupWorkflowItems: 'backups/<backup_id>/workflow/items.json',
+  backupWorkflowResults: 'backups/<backup_id>/workflow/results/<map_run_id>/manifest.json',
   restorePlan: 'restores/<restore_id>/plan.json',
   restorePartition: 'restores/<restore_id>/partitions/<topic>/<partition>.json',
   restoreReport: 'restores/<restore_id>/report.json',
   restoreLease: 'restores/<restore_id>/lease.json',
   restoreWorkflowConfig: 'restores/<restore_id>/workflow/config.json',
+  restoreWorkflowItems: 'restores/<restore_id>/workflow/items.json',
+  restoreWorkflowResults: 'restores/<restore_id>/workflow/results/<map_run_id>/manifest.json',
   evidenceReport: 'evidence/<evidence_id>/report.json',
   evidenceMarkdown: 'evidence/<evidence_id>/report.md',
   evidenceSignature: 'evidence/<evidence_id>/signature.json',
@@ -76,10 +80,22 @@ export const RestoreLayout = {
   lease: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/lease.json`,
 } as const;
 
-/** Where a workflow run keeps its config: next to the backup, or next to the restore's state. */
+/**
+ * Where a workflow run keeps its config, and its Distributed Map's items (what ItemReader reads) and results (where
+ * ResultWriter writes: a folder per Map Run, `<map_run_id>/manifest.json` naming the result files beside it): next
+ * to the backup, or next to the restore's state.
+ */
 export const WorkflowLayout = {
   backupConfig: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/workflow/config.json`,
+  backupItems: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/workflow/items.json`,
+  backupResultsPrefix: (backupId: string) => `${LOCATION_FOLDERS.backups}${backupId}/workflow/results/`,
+  backupResults: (backupId: string, mapRunId: string) =>
+    `${LOCATION_FOLDERS.backups}${backupId}/workflow/results/${mapRunId}/manifest.json`,
   restoreConfig: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/config.json`,
+  restoreItems: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/items.json`,
+  restoreResultsPrefix: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/results/`,
+  restoreResults: (restoreId: string, mapRunId: string) =>
+    `${LOCATION_FOLDERS.restores}${restoreId}/workflow/results/${mapRunId}/manifest.json`,
 } as const;
 
 /** DR-drill evidence (lib/evidence): one folder per drill, never overwritten. */

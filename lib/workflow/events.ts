@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidEventError } from '../errors.ts';
 import { ConfigRef } from './config.ts';
+import { MapRunResults } from './map-storage.ts';
 
 /** What each step is handed by the state machine (and by `kafka-backup step <name> --event`). */
 
@@ -59,7 +60,7 @@ export type RestoreItem = z.infer<typeof RestoreItem>;
 
 const Window = z.object({ start_time: z.number().nullable(), end_time: z.number().nullable() });
 
-/** A prepared restore without its work list (that travels as the Map's items). */
+/** A prepared restore without its work list (that travels as the Map's items, in the location: map-storage.ts). */
 export const RestoreJobHeader = z.object({
   restore_id: z.string(),
   backup_id: z.string(),
@@ -76,7 +77,8 @@ export const RestoreJobHeader = z.object({
 });
 export type RestoreJobHeader = z.infer<typeof RestoreJobHeader>;
 
-const Written = z.array(
+/** What each RestorePartitions iteration returns (its PartitionRestored state): read back from its results. */
+export const Written = z.array(
   z.object({
     target_topic: z.string(),
     target_partition: z.number().int().nonnegative(),
@@ -171,8 +173,8 @@ export const StepEvents = {
   'restore-map-offsets': z.object({
     config_ref: ConfigRef,
     job: RestoreJobHeader,
-    items: z.array(RestoreItem),
-    restored: Written.default([]),
+    /** The RestorePartitions Map's output: its ResultWriter manifest (the items are in the restore's folder). */
+    results: MapRunResults,
     reset_offsets: z.boolean().default(true),
   }),
   'restore-reset-groups': z.object({
@@ -183,8 +185,7 @@ export const StepEvents = {
   'restore-verify': z.object({
     config_ref: ConfigRef,
     job: RestoreJobHeader,
-    items: z.array(RestoreItem),
-    restored: Written.default([]),
+    results: MapRunResults,
     groups: z.array(GroupResetResult).default([]),
     /** Whether groups were to be moved (MapOffsets' reset_offsets): an empty `groups` is then reported as such. */
     reset_offsets: z.boolean().default(true),

@@ -49,12 +49,13 @@ import {
 } from './config.ts';
 import { drillCleanupStep, drillRunStep } from './drill-steps.ts';
 import {
-  type BackupItem,
   parseEvent,
-  type RestoreItem,
+  RestoreItem,
   type RestoreJobHeader,
   type StepEvent,
+  Written,
 } from './events.ts';
+import { loadMapItems, loadMapResults, storeMapItems } from './map-storage.ts';
 import { STEP_ENV, type StepName } from './names.ts';
 import { checkStorage, configVariables, policyFromEnv } from './policy.ts';
 import { deadlineOf, numberFromEnv, type StepRuntime } from './runtime.ts';
@@ -260,6 +261,16 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         bytes: estimate.read.bytes,
         estimated_usd: estimate.total_usd,
       });
+      // The items go to the location, not into the state: BackupPartitions reads them there (ItemReader).
+      const map = await storeMapItems(
+        store,
+        config.storage,
+        {
+          items: WorkflowLayout.backupItems(backupId),
+          resultsPrefix: WorkflowLayout.backupResultsPrefix(backupId),
+        },
+        items,
+      );
       return {
         backup_id: backupId,
         source_cluster_id: plan.source_cluster_id,
@@ -267,7 +278,7 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         config_ref: configRef,
         lease: { owner: lease.owner, ttl_ms: ttlMs },
         partitions: wholePartitionRanges(plan).length,
-        items: items satisfies BackupItem[],
+        map,
         estimate,
       };
     });
@@ -472,7 +483,17 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
         on_fargate: items.filter((i) => i.runner === 'fargate').length,
         created_topics: prepared.topics.filter((t) => t.action === 'create').length,
       });
-      return { config_ref: configRef, job, items, ...(metadata ? { metadata } : {}) };
+      // One item per target partition, in the restore's folder: RestorePartitions reads them there (ItemReader).
+      const map = await storeMapItems(
+        store,
+        config.storage,
+        {
+          items: WorkflowLayout.restoreItems(prepared.restore_id),
+          resultsPrefix: WorkflowLayout.restoreResultsPrefix(prepared.restore_id),
+        },
+        items,
+      );
+      return { config_ref: configRef, job, map, ...(metadata ? { metadata } : {}) };
     } catch (err) {
       await prepared.lease?.release().catch(() => undefined);
       throw err;
@@ -531,11 +552,32 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
   });
 }
 
+/**
+ * The restore's work items (what PrepareRestore stored for RestorePartitions) and what each iteration wrote (the
+ * Map Run's results): both from the location, as 10,000 partitions do not fit in the execution state.
+ */
+async function restoredWork(ctx: RestoreContext, e: StepEvent<'restore-map-offsets' | 'restore-verify'>) {
+  const items = await loadMapItems(ctx.store, WorkflowLayout.restoreItems(e.job.restore_id), RestoreItem);
+  const results = await loadMapResults(
+    ctx.store,
+    ctx.config.storage,
+    e.results,
+    WorkflowLayout.restoreResultsPrefix(e.job.restore_id),
+  );
+  const written = Written.safeParse(results);
+  if (!written.success || written.data.length !== items.length)
+    throw new CorruptDataError(
+      `restore ${e.job.restore_id}: the RestorePartitions results (${results.length}) do not match its ${items.length} work items`,
+      { hint: "The Map Run results are not this restore run's: start the workflow again." },
+    );
+  return { work: items.map((i) => i.work), written: written.data };
+}
+
 async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
-    const work = e.items.map((i) => i.work);
+    const { work, written } = await restoredWork(ctx, e);
     await renewRestoreLease(ctx.store, e.job);
-    const outcomes = await loadWorkOutcomes(ctx, { restore_id: e.job.restore_id, work }, e.restored);
+    const outcomes = await loadWorkOutcomes(ctx, { restore_id: e.job.restore_id, work }, written);
     const plans = await planGroupReset(ctx, e.job, outcomes, { resetOffsets: e.reset_offsets });
     for (const p of plans ?? [])
       rt.logger.info('offset mapping', { group: p.group_id, moves: p.moves.length, problem: p.problem });
@@ -559,8 +601,9 @@ async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
     // Verifying only reads (and stores the report): not renewed, so a retry of this step after the release passes.
     const lease = jobLease(ctx.store, e.job);
-    const job = { ...e.job, work: e.items.map((i) => i.work) };
-    const outcomes = await loadWorkOutcomes(ctx, job, e.restored);
+    const { work, written } = await restoredWork(ctx, e);
+    const job = { ...e.job, work };
+    const outcomes = await loadWorkOutcomes(ctx, job, written);
     const report = await verifyRestore(ctx, job, outcomes, e.groups, { resetOffsets: e.reset_offsets });
     // The restore is over, verified or not: the next run of it need not wait for the lease to expire.
     await lease?.release();

@@ -106,8 +106,18 @@ describe('the example deployment as deployed: bundled assets in their own proces
   const adminStore = (bucket: string, region: string, p: string) =>
     new S3Store({ bucket, region, prefix: p, endpoint: iam.endpoint, credentials: admin });
 
-  /** Lambda Tasks to processes running the stack's bundled functions, the Fargate Task to the installed CLI. */
-  const bindings = (s: DeployedStack): WorkflowBindings => ({
+  /**
+   * Lambda Tasks to processes running the stack's bundled functions, the Fargate Task to the installed CLI, and the
+   * Distributed Maps' ItemReader and ResultWriter to the bucket as the state machine's role (its keys, its policy).
+   */
+  const bindings = (s: DeployedStack, stateMachine: string): WorkflowBindings => ({
+    storeFor: (bucket) =>
+      new S3Store({
+        bucket,
+        region: bucket === 'kafka-backups-primary' ? 'us-west-2' : 'us-east-1',
+        endpoint: iam.endpoint,
+        credentials: users.get(userName(s, s.stateMachineRole(stateMachine)))!,
+      }),
     lambda: async (logicalId, input, remainingMs) => {
       const fn = s.lambda(logicalId);
       let root = taskRoots.get(fn.assetDir);
@@ -185,9 +195,25 @@ describe('the example deployment as deployed: bundled assets in their own proces
     });
     stack(DR_STACK).bind(keyId![0], { arn: evidenceKeyArn });
     for (const s of [stack(PRIMARY_STACK), stack(DR_STACK)]) {
-      const roles = new Set([...s.lambdas().map((f) => f.roleId), s.task().taskRoleId]);
+      const machines = s.ofType('AWS::StepFunctions::StateMachine').map(([id]) => s.stateMachineRole(id));
+      const roles = new Set([...s.lambdas().map((f) => f.roleId), s.task().taskRoleId, ...machines]);
       for (const roleId of roles)
-        users.set(userName(s, roleId), await iam.user(userName(s, roleId), s.policyOf(roleId)));
+        users.set(
+          userName(s, roleId),
+          await iam.user(
+            userName(s, roleId),
+            // A state machine's role also names Lambda functions, the task, SNS and the state machine itself (its
+            // Distributed Map's child executions), references this test does not resolve: what runs as it here is
+            // its ItemReader and ResultWriter, so its S3 and KMS statements.
+            machines.includes(roleId)
+              ? s
+                  .policyOf(roleId)
+                  .filter((st) =>
+                    (Array.isArray(st.Action) ? st.Action : [st.Action]).every((a) => /^(s3|kms):/.test(a)),
+                  )
+              : s.policyOf(roleId),
+          ),
+        );
     }
     admin = await iam.user('test-admin', [{ Effect: 'Allow', Action: '*', Resource: '*' }]);
     await iam.open(false);
@@ -332,7 +358,10 @@ describe('the example deployment as deployed: bundled assets in their own proces
       COMMITTED.map((offset, partition) => ({ partition, offset })),
     );
     const s = stack(PRIMARY_STACK);
-    const wf = new LocalWorkflow(s.definition('BackupWorkflowStateMachine'), bindings(s));
+    const wf = new LocalWorkflow(
+      s.definition('BackupWorkflowStateMachine'),
+      bindings(s, 'BackupWorkflowStateMachine'),
+    );
     // The context leaves a worker 1 ms past its margin (STEP_DEADLINE_MARGIN_MS of the template): one fetch each.
     wf.remainingMs = Number(s.lambdas()[0]!.environment['STEP_DEADLINE_MARGIN_MS']) + 1;
     const started = Date.now();
@@ -391,7 +420,10 @@ describe('the example deployment as deployed: bundled assets in their own proces
     const to = adminStore('kafka-backups-dr', 'us-east-1', prefix);
     for (const key of await from.list('')) await to.put(key, await from.get(key));
     const s = stack(DR_STACK);
-    const wf = new LocalWorkflow(s.definition('FailoverWorkflowStateMachine'), bindings(s));
+    const wf = new LocalWorkflow(
+      s.definition('FailoverWorkflowStateMachine'),
+      bindings(s, 'FailoverWorkflowStateMachine'),
+    );
     wf.remainingMs = Number(s.lambdas()[0]!.environment['STEP_DEADLINE_MARGIN_MS']) + 1;
     const started = Date.now();
     const report = (await wf.run({
@@ -444,7 +476,10 @@ describe('the example deployment as deployed: bundled assets in their own proces
     const s = stack(DR_STACK);
     const run = s.lambdas().find((f) => f.handler === 'index.drillRun')!;
     expect(run.environment['KAFKA_BACKUP_EVIDENCE_KMS_KEY_ID']).toBe(evidenceKeyArn);
-    const wf = new LocalWorkflow(s.definition('DrillWorkflowStateMachine'), bindings(s));
+    const wf = new LocalWorkflow(
+      s.definition('DrillWorkflowStateMachine'),
+      bindings(s, 'DrillWorkflowStateMachine'),
+    );
     const started = Date.now();
     const out = (await wf.run({
       trigger: { via: 'schedule', principal: 'EventBridge Scheduler schedule kafka-backup/drill' },
@@ -604,7 +639,10 @@ describe('the example deployment as deployed: bundled assets in their own proces
     const primaryEnds = (await primary.partitionOffsets(topic)).map((o) => o.end);
     const drPrefix = `${uniqueName('dwf-failback')}/us-east-1/dr`;
     const s = stack(DR_STACK);
-    const wf = new LocalWorkflow(s.definition('FailbackWorkflowStateMachine'), bindings(s));
+    const wf = new LocalWorkflow(
+      s.definition('FailbackWorkflowStateMachine'),
+      bindings(s, 'FailbackWorkflowStateMachine'),
+    );
     const report = (await wf.run({
       backup_config: {
         mode: 'backup',
@@ -640,6 +678,12 @@ describe('the example deployment as deployed: bundled assets in their own proces
         roles.set(f.roleId, { what: f.handler, secret: f.environment['KAFKA_SECRET_ARN'] });
       const task = s.task();
       roles.set(task.taskRoleId, { what: 'Fargate task', secret: task.environment['KAFKA_SECRET_ARN'] });
+      // The state machines' roles: their Distributed Maps read items.json and wrote the results as these.
+      for (const [id] of s.ofType('AWS::StepFunctions::StateMachine'))
+        roles.set(s.stateMachineRole(id), {
+          what: id.replace(/StateMachine.*$/, ' (state machine)'),
+          secret: undefined,
+        });
       for (const [roleId, { what, secret }] of roles) {
         const statements = s.policyOf(roleId);
         const granted = statements
@@ -674,6 +718,31 @@ describe('the example deployment as deployed: bundled assets in their own proces
       }
     }
     console.info(`S3 actions per role:\n${lines.join('\n')}`);
+    // The Maps' items and results went through S3 as the state machines' roles: read items.json, wrote results/.
+    for (const [s, machine] of [
+      [stack(PRIMARY_STACK), 'BackupWorkflowStateMachine'],
+      [stack(DR_STACK), 'FailoverWorkflowStateMachine'],
+      [stack(DR_STACK), 'FailbackWorkflowStateMachine'],
+    ] as const) {
+      const user = userName(s, s.stateMachineRole(machine));
+      const calls = iam.calls.filter((c) => iam.ownerOf(c.accessKeyId) === user);
+      expect(
+        calls
+          .filter((c) => c.action === 's3:GetObject')
+          .every((c) => c.resource.endsWith('/workflow/items.json')),
+        user,
+      ).toBe(true);
+      expect(
+        calls.some((c) => c.action === 's3:GetObject'),
+        `${machine} read its items`,
+      ).toBe(true);
+      expect(
+        calls
+          .filter((c) => c.action === 's3:PutObject')
+          .map((c) => c.resource.replace(/^.*\/workflow\/results\/[0-9a-f-]{36}\//, '')),
+        `${machine} wrote its results`,
+      ).toEqual(expect.arrayContaining(['SUCCEEDED_0.json', 'manifest.json']));
+    }
     const cold = lambdaService.coldStarts.map((c) => c.initMs).sort((a, b) => a - b);
     const perStep = new Map<string, number[]>();
     for (const d of durations) perStep.set(d.step, [...(perStep.get(d.step) ?? []), d.ms]);

@@ -20,9 +20,10 @@ import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/
 import { S3Store } from '../../lib/storage/index.ts';
 import { STEP_ENV, WorkflowLayout } from '../../lib/workflow/index.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
+import { readMapRun } from '../support/distributed-map.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
-import { captureEmf, LocalWorkflow } from '../support/local-workflow.ts';
+import { captureEmf, groundBucket, LocalWorkflow } from '../support/local-workflow.ts';
 import { synthWorkflows, type WorkflowName } from '../support/workflow-stack.ts';
 
 // Local stand-ins for the two regions' buckets (see test/support/replicate.ts).
@@ -213,6 +214,34 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     ).toMatchObject({
       backup_id: out.backup_id,
     });
+    // The items went through the bucket: PlanBackup stored them and returned a pointer, the Map read them there
+    // (ItemReader) and wrote one result per item next to them (ResultWriter).
+    const planned = wf.callsOf('PlanBackup')[0]!.output as {
+      map: { items: { bucket: string; key: string }; results: { prefix: string }; count: number };
+    };
+    expect(planned.map.items).toEqual({
+      bucket: 'kafka-backups-primary',
+      key: `${prefix}/${WorkflowLayout.backupItems(out.backup_id)}`,
+    });
+    expect(planned).not.toHaveProperty('items');
+    const items = JSON.parse(
+      (await store.get(WorkflowLayout.backupItems(out.backup_id))).toString(),
+    ) as unknown[];
+    expect(items).toHaveLength(planned.map.count);
+    const mapRun = wf.callsOf('BackupPartitions')[0]!.output as {
+      ResultWriterDetails: { Bucket: string; Key: string };
+    };
+    expect(mapRun.ResultWriterDetails.Bucket).toBe('kafka-backups-primary');
+    expect(mapRun.ResultWriterDetails.Key).toMatch(
+      new RegExp(
+        `^${prefix}/${WorkflowLayout.backupResultsPrefix(out.backup_id)}[0-9a-f-]{36}/manifest\\.json$`,
+      ),
+    );
+    const bucketRoot = groundBucket('kafka-backups-primary');
+    const run = await readMapRun(bucketRoot, mapRun.ResultWriterDetails.Key);
+    expect(run.children.FAILED).toEqual([]);
+    expect(run.children.SUCCEEDED.map((c) => JSON.parse(String(c['Input'])).item)).toEqual(items);
+    bucketRoot.destroy?.();
 
     const succeeded = metricDocs(emf, 'kafka_backup_backups_total').filter((d) => d['Outcome'] === 'success');
     expect(succeeded.map((d) => [d['BackupId'], d['kafka_backup_backups_total']])).toContainEqual([
@@ -309,6 +338,22 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       [P2_RECORDS, P2_RECORDS],
     ]);
 
+    // The restore's items and results went through the bucket; MapOffsets and VerifyRestore got the Map Run's
+    // manifest and read both from there (their results: what each partition wrote, as reported above).
+    const prepared = wf.callsOf('PrepareRestore')[0]!.output as {
+      map: { items: { key: string }; count: number };
+    };
+    expect(prepared).not.toHaveProperty('items');
+    expect(prepared.map).toMatchObject({
+      items: { key: `${prefix}/${WorkflowLayout.restoreItems(report.restore_id)}` },
+      count: 3,
+    });
+    const mapRun = wf.callsOf('RestorePartitions')[0]!.output;
+    for (const step of ['MapOffsets', 'VerifyRestore']) {
+      const event = wf.callsOf(step)[0]!.input;
+      expect(event['results']).toEqual(mapRun);
+      expect(event).not.toHaveProperty('items');
+    }
     // Groups: committed on DR where the manifest's source offsets map to, and a real consumer resumes there.
     const store = storeOf(east(prefix));
     const partitions = await Promise.all(
@@ -687,8 +732,20 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       }),
     );
     expect((error as Error | undefined)?.name).toBe('ExecutionError');
-    expect(((error as Error).cause as Error).name).toBe('InjectedWorkerFailure');
+    // As in AWS: a failed child execution fails the Map Run (no failure tolerated), which the Map's Catch takes.
+    expect(((error as Error).cause as Error).name).toBe('States.ExceedToleratedFailureThreshold');
     const backupId = (wf.callsOf('PlanBackup')[0]!.output as { backup_id: string }).backup_id;
+    // The results name the child that failed and why.
+    const mapRun = wf.callsOf('BackupPartitions')[0]!;
+    expect(mapRun.error).toBe('States.ExceedToleratedFailureThreshold');
+    const bucketRoot = groundBucket('kafka-backups-primary');
+    const results = await bucketRoot.list(`${failPrefix}/${WorkflowLayout.backupResultsPrefix(backupId)}`);
+    const manifestKey = results.find((k) => k.endsWith('/manifest.json'))!;
+    const run = await readMapRun(bucketRoot, manifestKey);
+    expect(run.children.FAILED.map((c) => [c['Status'], c['Error'], c['Cause']])).toEqual([
+      ['FAILED', 'InjectedWorkerFailure', 'injected: the worker crashed'],
+    ]);
+    bucketRoot.destroy?.();
     expect(wf.callsOf('FinalizeBackup')).toHaveLength(0);
     expect(wf.callsOf('RecordBackupFailure')[0]!.output).toEqual({
       backup_id: backupId,
@@ -696,7 +753,11 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       lease_released: true,
     });
     expect(wf.callsOf('NotifyFailure')[0]!.input).toMatchObject({
-      Message: { workflow: 'backup', outcome: 'failed', error: { Error: 'InjectedWorkerFailure' } },
+      Message: {
+        workflow: 'backup',
+        outcome: 'failed',
+        error: { Error: 'States.ExceedToleratedFailureThreshold' },
+      },
     });
     const failed = metricDocs(emf, 'kafka_backup_backups_total').filter((d) => d['Outcome'] === 'failure');
     expect(failed.map((d) => [d['BackupId'], d['SourceClusterId'], d['kafka_backup_backups_total']])).toEqual(

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { main } from '../../lib/cli/main.ts';
+import { FilesystemStore } from '../../lib/storage/filesystem-store.ts';
+import type { ObjectStore } from '../../lib/storage/object-store.ts';
+import { S3Store } from '../../lib/storage/s3-store.ts';
 import { STEP_ENV, STEP_NAMES, type StepName } from '../../lib/workflow/names.ts';
+import { type DistributedMapSpec, runDistributedMap } from './distributed-map.ts';
+import { ground } from './ground-env.ts';
 import { allStates, localDefinition } from './workflows.ts';
 
 /** One Task state execution, in the order they happened. */
@@ -17,6 +22,8 @@ export interface TaskCall {
  * Lambda tasks to the real handlers (functions/<step>.ts, found from the task's function), the ecs:runTask.sync
  * tasks to the CLI's `step` command with the container override's command and environment (what the Fargate
  * task runs), and the remaining AWS integrations (SNS publish, ECS UpdateService, a user's Lambda) to a recorder.
+ * A Distributed Map runs as a Map Run (test/support/distributed-map.ts): its items read from the store its ItemReader
+ * names, a child execution per item, its results written where its ResultWriter points.
  */
 export class LocalWorkflow {
   readonly calls: TaskCall[] = [];
@@ -30,6 +37,8 @@ export class LocalWorkflow {
   inject: ((state: string, input: Record<string, unknown>) => void | Promise<void>) | undefined;
   readonly #machine: StateMachine;
   readonly #handlers: Record<string, (input: Record<string, unknown>) => Promise<unknown>> = {};
+  readonly #maps: DistributedMapSpec[];
+  readonly #storeFor: (bucket: string) => ObjectStore;
   #fargate: Promise<unknown> = Promise.resolve();
 
   /**
@@ -37,11 +46,17 @@ export class LocalWorkflow {
    * template (by logical id), `runTask` the ecs:runTask.sync tasks.
    */
   constructor(definitionString: unknown, bindings?: WorkflowBindings) {
-    const definition = localDefinition(definitionString);
+    const { definition, maps } = localDefinition(definitionString);
     this.#machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    this.#maps = maps;
+    this.#storeFor = bindings?.storeFor ?? groundBucket;
     const steps = new Map(STEP_NAMES.map((s) => [pascal(s), s]));
-    for (const [name, state] of allStates(definition)) {
-      if (state['Type'] !== 'Task') continue;
+    const tasks = [
+      ...allStates(definition),
+      ...maps.flatMap((m) => [...allStates({ States: m.processor.States })]),
+    ];
+    for (const [name, state] of tasks) {
+      if (state['Type'] !== 'Task' || maps.some((m) => m.name === name)) continue;
       const resource = String(state['Resource']);
       const logicalId = /:([A-Za-z0-9]+)\/Arn$/.exec(resource)?.[1];
       const fn = /Functions([A-Za-z]+)[0-9A-F]{8}\/Arn$/.exec(resource)?.[1];
@@ -80,24 +95,40 @@ export class LocalWorkflow {
 
   async run(input: unknown): Promise<unknown> {
     const name = randomUUID();
+    const context = {
+      Execution: {
+        Id: `arn:aws:states:us-east-1:123456789012:execution:local:${name}`,
+        Name: name,
+        Input: input,
+        StartTime: new Date().toISOString(),
+        RoleArn: 'arn:aws:iam::123456789012:role/local',
+      },
+      StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:local', Name: 'local' },
+    };
+    // The Distributed Maps' stand-in Task states: a Map Run each, its children bound like the parent's Tasks.
+    const stores = new Map<string, ObjectStore>();
+    const storeFor = (bucket: string) => {
+      if (!stores.has(bucket)) stores.set(bucket, this.#storeFor(bucket));
+      return stores.get(bucket)!;
+    };
+    const handlers = { ...this.#handlers };
+    for (const spec of this.#maps)
+      handlers[spec.name] = this.#record(spec.name, (mapInput) =>
+        runDistributedMap(spec, mapInput, { storeFor, handlers: this.#handlers, context }),
+      );
     const execution = this.#machine.run(input as never, {
-      context: {
-        Execution: {
-          Id: `arn:aws:states:us-east-1:123456789012:execution:local:${name}`,
-          Name: name,
-          Input: input as never,
-          StartTime: new Date().toISOString(),
-          RoleArn: 'arn:aws:iam::123456789012:role/local',
-        },
-        StateMachine: { Id: 'arn:aws:states:us-east-1:123456789012:stateMachine:local', Name: 'local' },
-      } as never,
+      context: context as never,
       overrides: {
-        taskResourceLocalHandlers: this.#handlers as never,
+        taskResourceLocalHandlers: handlers as never,
         // Retry waits (10 s and more) would only slow the tests down.
-        retryIntervalOverrides: Object.fromEntries(Object.keys(this.#handlers).map((k) => [k, 0])),
+        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((k) => [k, 0])),
       },
     });
-    return execution.result;
+    try {
+      return await execution.result;
+    } finally {
+      for (const store of stores.values()) (store as { destroy?: () => void }).destroy?.();
+    }
   }
 
   callsOf(state: string): TaskCall[] {
@@ -169,6 +200,22 @@ export class LocalWorkflow {
 export interface WorkflowBindings {
   lambda: (logicalId: string, input: Record<string, unknown>, remainingMs: number) => Promise<unknown>;
   runTask: (override: ContainerOverride) => Promise<{ code: number; out: string }>;
+  /** Where a Distributed Map reads its items and writes its results (as the state machine's role). */
+  storeFor?: (bucket: string) => ObjectStore;
+}
+
+/**
+ * The ground's buckets, as the state machine of the local tests reaches them: kafka-backups-primary on the us-west-2
+ * server, the others on the us-east-1 one; a bucket that is an absolute path is a folder location.
+ */
+export function groundBucket(bucket: string): ObjectStore & { destroy?: () => void } {
+  if (bucket.startsWith('/')) return new FilesystemStore(bucket);
+  const west = bucket === 'kafka-backups-primary';
+  return new S3Store({
+    bucket,
+    region: west ? 'us-west-2' : 'us-east-1',
+    endpoint: west ? ground().s3WestEndpoint : ground().s3Endpoint,
+  });
 }
 
 export interface ContainerOverride {

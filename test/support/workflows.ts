@@ -1,7 +1,10 @@
+import type { DistributedMapSpec } from './distributed-map.ts';
+
 /**
  * Turns a synthesized state machine definition (the template's DefinitionString) into one aws-local-stepfunctions
- * runs: CloudFormation tokens become placeholder ARNs, Distributed Maps become inline Maps over the same
- * ItemProcessor (Distributed Map runs its iterations as child executions, which the local runner cannot).
+ * runs: CloudFormation tokens become placeholder ARNs, Distributed Maps become Task states that
+ * test/support/distributed-map.ts runs as Map Runs (the local runner has inline Maps only, without ItemReader and
+ * ResultWriter).
  */
 
 const REGION = 'us-east-1';
@@ -36,31 +39,61 @@ export function resolveDefinition(definitionString: unknown): Record<string, unk
   return JSON.parse(resolveToken(definitionString)) as Record<string, unknown>;
 }
 
-const DISTRIBUTED_ONLY = [
-  'Label',
-  'ItemReader',
-  'ItemBatcher',
-  'ResultWriter',
-  'ToleratedFailurePercentage',
-  'ToleratedFailurePercentagePath',
-  'ToleratedFailureCount',
-  'ToleratedFailureCountPath',
+/** Where the local definition's Task states stand in for Distributed Maps (an activity ARN: never called). */
+export const DISTRIBUTED_MAP_RESOURCE = `arn:aws:states:${REGION}:${ACCOUNT}:activity:local-distributed-map`;
+
+/** What a Task state keeps of a Map state: how it connects, where its result goes, how failures are caught. */
+const KEPT = [
+  'Comment',
+  'InputPath',
+  'OutputPath',
+  'ResultPath',
+  'ResultSelector',
+  'Next',
+  'End',
+  'Retry',
+  'Catch',
 ];
 
-/** Every Distributed Map (at any depth) as an inline Map with the same ItemProcessor. Returns the count. */
-export function inlineDistributedMaps(definition: Record<string, unknown>): number {
-  let converted = 0;
+/**
+ * Every Distributed Map (at any depth) replaced by a Task state of the same name that test/support/distributed-map.ts
+ * runs as Step Functions runs a Map Run (items from the ItemReader's object, a child execution per item, results
+ * where the ResultWriter points). Returns what each Map was: its reader, selector, writer and ItemProcessor.
+ */
+export function extractDistributedMaps(definition: Record<string, unknown>): DistributedMapSpec[] {
+  const specs: DistributedMapSpec[] = [];
   const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const state of Object.values(states)) {
+    for (const [name, state] of Object.entries(states)) {
       if (state['Type'] === 'Map') {
         const processor = state['ItemProcessor'] as Record<string, unknown>;
         const config = processor['ProcessorConfig'] as Record<string, unknown> | undefined;
+        const processorStates = processor['States'] as Record<string, Record<string, unknown>>;
+        visit(processorStates);
         if (config?.['Mode'] === 'DISTRIBUTED') {
-          processor['ProcessorConfig'] = { Mode: 'INLINE' };
-          for (const k of DISTRIBUTED_ONLY) delete state[k];
-          converted++;
+          if (state['ItemBatcher'] || state['Parameters'])
+            throw new Error(`${name}: ItemBatcher and Parameters are not emulated`);
+          specs.push({
+            name,
+            label: state['Label'] as string | undefined,
+            itemReader: state['ItemReader'] as Record<string, unknown> | undefined,
+            itemsPath: state['ItemsPath'] as string | undefined,
+            itemSelector: state['ItemSelector'] as Record<string, unknown> | undefined,
+            resultWriter: state['ResultWriter'] as Record<string, unknown> | undefined,
+            processor: { StartAt: processor['StartAt'] as string, States: processorStates },
+            maxConcurrency: Number(state['MaxConcurrency'] ?? 0),
+            toleratedFailurePercentage: state['ToleratedFailurePercentage'] as number | undefined,
+            toleratedFailureCount: state['ToleratedFailureCount'] as number | undefined,
+          });
+          // A Map state has no timeout; a Task's default is 60 s in aws-local-stepfunctions: 23 days (what Node's
+          // timers hold, 2^31 ms, the limit).
+          const task: Record<string, unknown> = {
+            Type: 'Task',
+            Resource: DISTRIBUTED_MAP_RESOURCE,
+            TimeoutSeconds: 2_000_000,
+          };
+          for (const k of KEPT) if (k in state) task[k] = state[k];
+          states[name] = task;
         }
-        visit(processor['States'] as Record<string, Record<string, unknown>>);
       }
       if (state['Type'] === 'Parallel') {
         for (const b of state['Branches'] as { States: Record<string, Record<string, unknown>> }[])
@@ -69,7 +102,7 @@ export function inlineDistributedMaps(definition: Record<string, unknown>): numb
     }
   };
   visit(definition['States'] as Record<string, Record<string, unknown>>);
-  return converted;
+  return specs;
 }
 
 /** Every state name (at any depth) with its definition. */
@@ -89,8 +122,11 @@ export function allStates(definition: Record<string, unknown>): Map<string, Reco
   return out;
 }
 
-export function localDefinition(definitionString: unknown): Record<string, unknown> {
-  const d = resolveDefinition(definitionString);
-  inlineDistributedMaps(d);
-  return d;
+/** The definition as aws-local-stepfunctions runs it, and the Distributed Maps it emulates (distributed-map.ts). */
+export function localDefinition(definitionString: unknown): {
+  definition: Record<string, unknown>;
+  maps: DistributedMapSpec[];
+} {
+  const definition = resolveDefinition(definitionString);
+  return { definition, maps: extractDistributedMaps(definition) };
 }

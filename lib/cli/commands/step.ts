@@ -88,8 +88,13 @@ export const stepCommand = defineCommand(
       },
       {
         command:
-          "jq '{config_ref, lease, item: .items[0]}' plan.json | kafka-backup step backup-partition --event - --budget-ms 60000",
-        does: 'Back up the first partition of that plan for at most a minute, then return a continuation.',
+          'aws s3 cp "s3://$(jq -r .map.items.bucket plan.json)/$(jq -r .map.items.key plan.json)" items.json',
+        does: 'Fetch its work items: the plan step stores them in the bucket (what the Map reads) and returns where.',
+      },
+      {
+        command:
+          "jq --slurpfile items items.json '{config_ref, lease, item: $items[0][0]}' plan.json | kafka-backup step backup-partition --event - --budget-ms 60000",
+        does: 'Back up the first work item of that plan for at most a minute, then return a continuation.',
       },
     ],
     env: [

@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -7,6 +8,7 @@ import type { Construct } from 'constructs';
 import { type ErrorName, RETRIABLE_ERROR_NAMES } from '../../errors.ts';
 import { STEP_ENV, type StepName } from '../../workflow/names.ts';
 import type { StepFunctionSet, WorkflowFunctions } from './functions.ts';
+import { storedMapIo } from './map-io.ts';
 import type { WorkflowHooks } from './props.ts';
 
 /**
@@ -38,6 +40,8 @@ export const TRANSIENT_ERRORS: readonly string[] = [...RETRIABLE_ERROR_NAMES, ..
 export interface BuildContext {
   scope: Construct;
   fns: WorkflowFunctions;
+  /** The backup bucket: the Distributed Maps read their items from it and write their results to it. */
+  bucket: s3.IBucket;
   maxConcurrency: number;
   notificationTopic: sns.ITopic | undefined;
   workflow: 'backup' | 'failover' | 'failback' | 'drill';
@@ -209,8 +213,9 @@ export function backupSegment(
     .otherwise(worker);
 
   const map = new sfn.DistributedMap(b.scope, 'BackupPartitions', {
-    comment: 'Every work item of the plan, in parallel',
-    itemsPath: '$.plan.items',
+    comment: 'Every work item of the plan, in parallel: items read from and results written to the bucket',
+    // The items and results stay in the bucket (backups/<id>/workflow/): 10,000 partitions do not fit the state.
+    ...storedMapIo(b.bucket, 'backups', '$.plan.map'),
     itemSelector: {
       config_ref: sfn.JsonPath.objectAt('$.plan.config_ref'),
       lease: sfn.JsonPath.objectAt('$.plan.lease'),
@@ -220,6 +225,7 @@ export function backupSegment(
     mapExecutionType: sfn.StateMachineType.STANDARD,
     toleratedFailurePercentage: 0,
     label: 'BackupPartitions',
+    // FinalizeBackup reads every partition's progress from the location: it needs no results.
     resultPath: sfn.JsonPath.DISCARD,
   });
   map.itemProcessor(route);
@@ -445,8 +451,9 @@ export function restoreSegment(
     .otherwise(worker);
 
   const map = new sfn.DistributedMap(b.scope, 'RestorePartitions', {
-    comment: 'Every target partition, in parallel',
-    itemsPath: '$.prepared.items',
+    comment: 'Every target partition, in parallel: items read from and results written to the bucket',
+    // restores/<id>/workflow/: the items, and what each partition wrote (read back by MapOffsets and VerifyRestore).
+    ...storedMapIo(b.bucket, 'restores', '$.prepared.map'),
     itemSelector: {
       config_ref: sfn.JsonPath.objectAt('$.prepared.config_ref'),
       job: sfn.JsonPath.objectAt('$.prepared.job'),
@@ -457,6 +464,7 @@ export function restoreSegment(
     mapExecutionType: sfn.StateMachineType.STANDARD,
     toleratedFailurePercentage: 0,
     label: 'RestorePartitions',
+    // {MapRunArn, ResultWriterDetails: {Bucket, Key}}: where the Map Run's manifest is.
     resultPath: '$.restored',
   });
   map.itemProcessor(route);
@@ -464,8 +472,7 @@ export function restoreSegment(
   const common = {
     config_ref: sfn.JsonPath.objectAt('$.prepared.config_ref'),
     job: sfn.JsonPath.objectAt('$.prepared.job'),
-    items: sfn.JsonPath.objectAt('$.prepared.items'),
-    restored: sfn.JsonPath.objectAt('$.restored'),
+    results: sfn.JsonPath.objectAt('$.restored'),
   };
   const mapOffsets = invokeStep(b, 'MapOffsets', 'restore-map-offsets', {
     comment: 'Offset mapping: where each consumer group resumes on the target',

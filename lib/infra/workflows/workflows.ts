@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2 } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { ErrorName } from '../../errors.ts';
 import { DEFAULT_MAP_CONCURRENCY } from '../../plan/runners.ts';
@@ -77,10 +78,14 @@ abstract class WorkflowBase extends Construct {
     build: (b: BuildContext) => sfn.IChainable,
   ) {
     super(scope, id);
+    // The Distributed Maps' ResultWriter (results in the bucket) is CDK's ResultWriterV2, rendered only under this
+    // feature flag: set here, for this construct's tree, so the workflows do not depend on the app's cdk.json.
+    this.node.setContext(STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
     this.functions = props.functions ?? new WorkflowFunctions(this, 'Functions', props);
     const b: BuildContext = {
       scope: this,
       fns: this.functions,
+      bucket: props.bucket,
       maxConcurrency: props.maxConcurrency ?? DEFAULT_MAP_CONCURRENCY,
       notificationTopic: props.notificationTopic,
       workflow,

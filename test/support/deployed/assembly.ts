@@ -174,6 +174,13 @@ export class DeployedStack {
     return found[0]![1]['DefinitionString'];
   }
 
+  /** The role of the state machine whose logical id starts with `prefix` (what its ItemReader and ResultWriter use). */
+  stateMachineRole(prefix: string): string {
+    const found = this.ofType('AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith(prefix));
+    if (found.length !== 1) throw new Error(`${this.name}: ${found.length} state machines named ${prefix}*`);
+    return (found[0]![1]['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  }
+
   lambda(logicalId: string): DeployedFunction {
     const r = this.resources[logicalId];
     if (r?.Type !== 'AWS::Lambda::Function') throw new Error(`${this.name}: ${logicalId} is not a function`);

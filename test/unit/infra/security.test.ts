@@ -140,6 +140,37 @@ describe('least privilege and encrypted logs in the example app', { timeout: SYN
     }
   });
 
+  it('the state machines read only their Maps’ items.json and write only under their results/ (ItemReader, ResultWriter)', () => {
+    let maps = 0;
+    for (const { name, template, stack } of templates) {
+      const restoreOnly = stacks.restoreTargets.includes(stack as never);
+      for (const s of statementsOf(template)) {
+        if (!/StateMachineRoleDefaultPolicy/.test(s.policy)) continue;
+        const s3 = s.actions.filter((a) => a.startsWith('s3:'));
+        if (s3.length === 0) continue;
+        const where = `${name} ${s.policy}: ${s.actions.join(',')} on ${s.resources.join(',')}`;
+        maps++;
+        if (s3.every((a) => a === 's3:GetObject') && s.resources.every((r) => r.endsWith('/items.json'))) {
+          for (const r of s.resources)
+            expect(r, where).toMatch(/\/\*(backups|restores)\/\*\/workflow\/items\.json$/);
+        } else {
+          // What AWS lists for ResultWriter: put (multipart: list parts, abort) and get, on the results folders.
+          expect(s3.sort(), where).toEqual([
+            's3:AbortMultipartUpload',
+            's3:GetObject',
+            's3:ListMultipartUploadParts',
+            's3:PutObject',
+          ]);
+          for (const r of s.resources)
+            expect(r, where).toMatch(/\/\*(backups|restores)\/\*\/workflow\/results\/\*$/);
+        }
+        if (restoreOnly) for (const r of s.resources) expect(r, where).toMatch(/\/\*restores\/\*/);
+      }
+    }
+    // Backup in the primary, failover and failback in DR, a restore in each target: each Map reads and writes.
+    expect(maps).toBeGreaterThanOrEqual(8);
+  });
+
   it('the drill functions read the bucket, put only evidence and restore state, delete at most their restore lease; only RunDrill signs', () => {
     const dr = templates.find((t) => t.stack === stacks.dr[0])!.template;
     const drill = statementsOf(dr).filter((s) => s.policy.startsWith('DrillWorkflowFunctions'));

@@ -29,6 +29,7 @@ const SAMPLE = {
   evidence_id: 'drill-20261202-010203-ab12',
   topic: 'orders',
   partition: 3,
+  map_run_id: '6dbfba93-bcff-410b-9b5c-abf41ae9eddb',
 };
 
 function fill(template: string, values: Record<string, string | number>): string {
@@ -56,6 +57,8 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
       plan: BackupLayout.plan(SAMPLE.backup_id),
       rangeProgress: BackupLayout.rangeProgress(SAMPLE.backup_id, SAMPLE.topic, SAMPLE.partition, 42, 1042),
       backupWorkflowConfig: WorkflowLayout.backupConfig(SAMPLE.backup_id),
+      backupWorkflowItems: WorkflowLayout.backupItems(SAMPLE.backup_id),
+      backupWorkflowResults: WorkflowLayout.backupResults(SAMPLE.backup_id, SAMPLE.map_run_id),
       segment: BackupLayout.segment(SAMPLE.topic, SAMPLE.partition, 42, 1041, 'a1b2c3d4'),
       lease: BackupLayout.lease,
       restorePlan: RestoreLayout.plan(SAMPLE.restore_id),
@@ -63,6 +66,8 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
       restoreReport: RestoreLayout.report(SAMPLE.restore_id),
       restoreLease: RestoreLayout.lease(SAMPLE.restore_id),
       restoreWorkflowConfig: WorkflowLayout.restoreConfig(SAMPLE.restore_id),
+      restoreWorkflowItems: WorkflowLayout.restoreItems(SAMPLE.restore_id),
+      restoreWorkflowResults: WorkflowLayout.restoreResults(SAMPLE.restore_id, SAMPLE.map_run_id),
       evidenceReport: EvidenceKeys.report(SAMPLE.evidence_id),
       evidenceMarkdown: EvidenceKeys.markdown(SAMPLE.evidence_id),
       evidenceSignature: EvidenceKeys.signature(SAMPLE.evidence_id),

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STEP_NAMES } from '../../../lib/workflow/names.ts';
 import { synthWorkflows, type WorkflowName } from '../../support/workflow-stack.ts';
-import { allStates, inlineDistributedMaps, resolveDefinition } from '../../support/workflows.ts';
+import { allStates, extractDistributedMaps, resolveDefinition } from '../../support/workflows.ts';
 
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (
   definition: unknown,
@@ -26,11 +26,52 @@ describe('workflow state machines', () => {
       expect(r.isValid).toBe(true);
     });
 
-    it(`${name}: the local variant (inline Maps) passes asl-validator too`, () => {
+    it(`${name}: the local variant (each Distributed Map a Task, its processor a machine of its own) passes asl-validator too`, () => {
       const d = resolveDefinition(definitions[name]);
-      expect(inlineDistributedMaps(d)).toBeGreaterThan(0);
-      const r = aslValidator(d, { checkPaths: true, checkArn: true });
-      expect(r.errorsText('\n')).toBe('');
+      const maps = extractDistributedMaps(d);
+      expect(maps.length).toBeGreaterThan(0);
+      expect(aslValidator(d, { checkPaths: true, checkArn: true }).errorsText('\n')).toBe('');
+      for (const m of maps) {
+        expect(allStates(d).get(m.name)).toMatchObject({
+          Type: 'Task',
+          Catch: [{ ErrorEquals: ['States.ALL'] }],
+        });
+        expect(aslValidator(m.processor, { checkPaths: true, checkArn: true }).errorsText('\n')).toBe('');
+      }
+    });
+
+    it(`${name}: the Distributed Maps read their items from and write their results to the bucket, by the pointer the step before returned`, () => {
+      const d = resolveDefinition(definitions[name]);
+      const maps = [...allStates(d)].filter(([, s]) => s['Type'] === 'Map' && s['Label']);
+      expect(maps.map(([n]) => n).sort()).toEqual(
+        name === 'backup'
+          ? ['BackupPartitions']
+          : name === 'failover'
+            ? ['RestorePartitions']
+            : ['BackupPartitions', 'RestorePartitions'],
+      );
+      for (const [mapName, m] of maps) {
+        const pointer = mapName === 'BackupPartitions' ? '$.plan.map' : '$.prepared.map';
+        expect(m['ItemsPath']).toBeUndefined();
+        expect(m['ItemReader']).toEqual({
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig: { InputType: 'JSON' },
+          Parameters: { 'Bucket.$': `${pointer}.items.bucket`, 'Key.$': `${pointer}.items.key` },
+        });
+        expect(m['ResultWriter']).toEqual({
+          Resource: 'arn:aws:states:::s3:putObject',
+          Parameters: { 'Bucket.$': `${pointer}.results.bucket`, 'Prefix.$': `${pointer}.results.prefix` },
+        });
+        // Each iteration still gets what it needs from the state, the item from the object.
+        expect(m['ItemSelector']).toMatchObject({
+          'config_ref.$': `${pointer.replace('.map', '')}.config_ref`,
+          'item.$': '$$.Map.Item.Value',
+        });
+      }
+      // The steps after the restore Map get the Map Run's manifest, not the items or the results themselves.
+      if (name !== 'backup')
+        for (const step of ['MapOffsets', 'VerifyRestore'])
+          expect(allStates(d).get(step)!['Parameters']).toMatchObject({ 'results.$': '$.restored' });
     });
 
     it(`${name}: JSONPath only, Distributed Maps with bounded concurrency and standard child executions`, () => {
