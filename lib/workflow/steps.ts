@@ -48,13 +48,7 @@ import {
   WorkflowLayout,
 } from './config.ts';
 import { drillCleanupStep, drillRunStep } from './drill-steps.ts';
-import {
-  parseEvent,
-  RestoreItem,
-  type RestoreJobHeader,
-  type StepEvent,
-  Written,
-} from './events.ts';
+import { parseEvent, RestoreItem, type RestoreJobHeader, type StepEvent, Written } from './events.ts';
 import { loadMapItems, loadMapResults, storeMapItems } from './map-storage.ts';
 import { STEP_ENV, type StepName } from './names.ts';
 import { checkStorage, configVariables, policyFromEnv } from './policy.ts';

@@ -19,8 +19,10 @@ import { silentLogger } from '../../lib/log.ts';
 import { noopMetrics } from '../../lib/metrics/index.ts';
 import type { RestoreReport } from '../../lib/restore/index.ts';
 import { FilesystemStore, S3Store } from '../../lib/storage/index.ts';
-import type { BackupItem } from '../../lib/workflow/events.ts';
+import { WorkflowLayout } from '../../lib/storage/layout.ts';
+import { BackupItem } from '../../lib/workflow/events.ts';
 import { runStep, type StepRuntime } from '../../lib/workflow/index.ts';
+import { loadMapItems } from '../../lib/workflow/map-storage.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import {
@@ -63,8 +65,11 @@ interface Planned {
   backup_id: string;
   config_ref: unknown;
   lease: unknown;
-  items: BackupItem[];
 }
+
+/** The plan step's items, from where it stored them (the Distributed Map's ItemReader reads them there). */
+const itemsOf = (prefix: string, plan: Planned) =>
+  loadMapItems(storeOf(prefix), WorkflowLayout.backupItems(plan.backup_id), BackupItem);
 interface StepResult {
   done: boolean;
   ranges: number;
@@ -257,8 +262,9 @@ describe('backup of partitions split into offset ranges', () => {
       rt(),
     )) as Planned;
     // Three small partitions: packed into items, each partition one whole range.
-    expect(plan.items.flatMap((i) => i.ranges).map((r) => r.from)).toEqual([0, 0, 0]);
-    const items = splitItems(plan.items, cuts);
+    const planned = await itemsOf(splitPrefix, plan);
+    expect(planned.flatMap((i) => i.ranges).map((r) => r.from)).toEqual([0, 0, 0]);
+    const items = splitItems(planned, cuts);
     expect(items).toHaveLength(9);
     const runs = await Promise.all(items.map((item) => runItem(plan, item, MARGIN_MS + 1)));
     // The big plain ranges took several invocations, each one further, without reading anything twice.
@@ -303,6 +309,8 @@ describe('backup of partitions split into offset ranges', () => {
     expect(await splitStore.list(Layout.backupPrefix('split-1'))).toEqual([
       Layout.manifest('split-1'),
       `backups/split-1/workflow/config.json`,
+      // The Map's items stay with the config: what the run was asked to read.
+      `backups/split-1/workflow/items.json`,
     ]);
     const report = await validateBackup(splitStore, 'split-1', { deep: true });
     expect(report.problems).toEqual([]);
@@ -371,7 +379,7 @@ describe('backup of partitions split into offset ranges', () => {
       { config: backupConfig(id, prefix), schedule: 'test', options: {} },
       rt(),
     )) as Planned;
-    const items = splitItems(plan.items, cuts);
+    const items = splitItems(await itemsOf(prefix, plan), cuts);
     const [c1, c2] = cuts.get(plain)! as [number, number];
     const isMissing = (i: BackupItem) => i.ranges[0]!.topic === plain && i.ranges[0]!.from === c1;
     await Promise.all(items.filter((i) => !isMissing(i)).map((item) => runItem(plan, item)));

@@ -6,7 +6,10 @@ import { KafkaCluster } from '../../lib/kafka/index.ts';
 import type { Logger } from '../../lib/log.ts';
 import { EmfMetrics } from '../../lib/metrics/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import { WorkflowLayout } from '../../lib/storage/layout.ts';
+import { BackupItem } from '../../lib/workflow/events.ts';
 import { runStep, STEP_ENV, type StepName, type StepRuntime } from '../../lib/workflow/index.ts';
+import { loadMapItems } from '../../lib/workflow/map-storage.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, primarySettings, produce } from '../support/kafka-fixtures.ts';
 
@@ -118,14 +121,18 @@ describe('workflow steps keep credentials in (deployed environment)', () => {
   it('a whole backup: nothing of the role credentials or the Kafka password in any stored object, output or metric', async () => {
     const prefix = uniqueName('sec-ok');
     const plan = (await step('backup-plan', { config: config(prefix), schedule: 'test', options: {} })) as {
+      backup_id: string;
       config_ref: unknown;
       lease: unknown;
-      items: unknown[];
       source_cluster_id: string;
     };
     expect(plan.source_cluster_id).toBe('prod-secrets-test');
     const outputs: unknown[] = [plan];
-    for (const item of plan.items)
+    // The items, where the plan step stored them (what the Distributed Map's ItemReader reads).
+    const store = new S3Store({ bucket: BUCKET, region: 'us-east-1', prefix, endpoint: ground().s3Endpoint });
+    const items = await loadMapItems(store, WorkflowLayout.backupItems(plan.backup_id), BackupItem);
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items)
       outputs.push(await step('backup-partition', { config_ref: plan.config_ref, lease: plan.lease, item }));
     const done = (await step('backup-finalize', { config_ref: plan.config_ref, lease: plan.lease })) as {
       backup_id: string;
