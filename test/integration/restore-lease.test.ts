@@ -15,6 +15,7 @@ import { OriginHeader, type RestoreReport, runRestore } from '../../lib/restore/
 import { S3Store } from '../../lib/storage/index.ts';
 import { runStep, type StepRuntime } from '../../lib/workflow/index.ts';
 import { runCli, spawnCli, tempDir, writeConfig } from '../support/cli.ts';
+import { type Child, putMapRunResults } from '../support/distributed-map.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import {
   createTopic,
@@ -23,6 +24,7 @@ import {
   produce,
   type TestMessage,
 } from '../support/kafka-fixtures.ts';
+import { groundBucket } from '../support/local-workflow.ts';
 
 const PARTITIONS = 4;
 const PER_PARTITION = 50_000;
@@ -254,8 +256,14 @@ describe('restore lease: one run of a restore at a time', () => {
     type Prepared = {
       config_ref: unknown;
       job: { restore_id: string; lease?: { owner: string; ttl_ms: number } };
-      items: { work: { target_topic: string; target_partition: number } }[];
+      map: { items: { bucket: string; key: string }; results: { bucket: string; prefix: string } };
     };
+    // The bucket's root: where the Distributed Map's ItemReader and ResultWriter read and write.
+    const bucketRoot = groundBucket('kafka-backup-test');
+    const itemsOf = async (prepared: Prepared) =>
+      JSON.parse((await bucketRoot.get(prepared.map.items.key)).toString()) as {
+        work: { target_topic: string; target_partition: number };
+      }[];
     const first = (await runStep('restore-prepare', prepareEvent, rt)) as Prepared;
     expect(first.job.lease).toMatchObject({ owner: expect.any(String), ttl_ms: 30 * 60_000 });
     const key = RestoreLayout.lease(first.job.restore_id);
@@ -291,8 +299,10 @@ describe('restore lease: one run of a restore at a time', () => {
     expect(await store.head(key)).toBeUndefined();
 
     const p = (await runStep('restore-prepare', prepareEvent, rt)) as Prepared;
-    const restored = [];
-    for (const item of p.items) {
+    const items = await itemsOf(p);
+    const children: Child[] = [];
+    for (const item of items) {
+      const start = new Date();
       const r = (await runStep('restore-partition', { config_ref: p.config_ref, job: p.job, item }, rt)) as {
         done: boolean;
         written: number;
@@ -300,18 +310,30 @@ describe('restore lease: one run of a restore at a time', () => {
         target_partition: number;
       };
       expect(r.done).toBe(true);
-      restored.push({
-        target_topic: r.target_topic,
-        target_partition: r.target_partition,
-        written: r.written,
+      const input = { config_ref: p.config_ref, job: p.job, item };
+      children.push({
+        index: children.length,
+        name: `child-${children.length}`,
+        input,
+        start,
+        stop: new Date(),
+        output: r,
       });
     }
+    // What the RestorePartitions Map's ResultWriter would have stored for these iterations.
+    const results = await putMapRunResults(bucketRoot, p.map.results.bucket, p.map.results.prefix, {
+      mapRunId: 'lease-test',
+      mapRunArn: 'arn:aws:states:us-east-1:123456789012:mapRun:local/RestorePartitions:lease-test',
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:local',
+      mapName: 'RestorePartitions',
+      children,
+    });
     // A worker of another execution's lease (here: a stale owner token) is refused, not let write.
     const stale = { ...p.job, lease: { owner: first.job.lease!.owner, ttl_ms: 60_000 } };
     await expect(
-      runStep('restore-partition', { config_ref: p.config_ref, job: stale, item: p.items[0] }, rt),
+      runStep('restore-partition', { config_ref: p.config_ref, job: stale, item: items[0] }, rt),
     ).rejects.toBeInstanceOf(LeaseHeldError);
-    const common = { config_ref: p.config_ref, job: p.job, items: p.items, restored };
+    const common = { config_ref: p.config_ref, job: p.job, results };
     const offsets = (await runStep('restore-map-offsets', { ...common, reset_offsets: false }, rt)) as {
       plans: unknown[];
     };

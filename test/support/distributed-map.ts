@@ -46,7 +46,7 @@ export interface MapRunBindings {
   context: Record<string, unknown>;
 }
 
-interface Child {
+export interface Child {
   index: number;
   name: string;
   input: unknown;
@@ -218,7 +218,20 @@ async function writeResults(
     Bucket: string;
     Prefix?: string;
   };
-  const store = bindings.storeFor(Bucket);
+  return putMapRunResults(bindings.storeFor(Bucket), Bucket, Prefix, { ...run, mapName: spec.name });
+}
+
+/**
+ * What ResultWriter stores for a Map Run: SUCCEEDED_0.json / FAILED_0.json and manifest.json under
+ * `<prefix>/<map run id>/` of the bucket (`store` is the bucket's root). Returns the Map state's output. Tests that
+ * run a workflow's steps one by one call it with the children they ran, as the Map would have.
+ */
+export async function putMapRunResults(
+  store: ObjectStore,
+  Bucket: string,
+  Prefix: string,
+  run: { mapRunId: string; mapRunArn: string; stateMachineArn: string; mapName: string; children: Child[] },
+): Promise<{ MapRunArn: string; ResultWriterDetails: { Bucket: string; Key: string } }> {
   const folder = `${Prefix === '' || Prefix.endsWith('/') ? Prefix : `${Prefix}/`}${run.mapRunId}/`;
   const entry = (c: Child) => ({
     ExecutionArn: `${run.mapRunArn.replace(':mapRun:', ':execution:')}:${c.name}`,
@@ -232,7 +245,7 @@ async function writeResults(
     RedriveStatus: c.error ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
     RedriveStatusReason: c.error ? '' : 'Execution is SUCCEEDED and cannot be redriven',
     StartDate: c.start.toISOString(),
-    StateMachineArn: `${run.stateMachineArn}/${spec.name}`,
+    StateMachineArn: `${run.stateMachineArn}/${run.mapName}`,
     Status: c.error ? 'FAILED' : 'SUCCEEDED',
     StopDate: c.stop.toISOString(),
   });
