@@ -91,9 +91,6 @@ export async function restorePartition(
   const compression = config.restore.compression;
   let k = 0;
   let written = 0;
-  // A batch in flight counts as written: it is settled before the call returns.
-  const outOfTime = () =>
-    opts.deadline !== undefined && (written > 0 || inFlight !== undefined) && Date.now() >= opts.deadline;
   // Room for a full batch plus the varints a join may grow by: allocated once per batch, never regrown.
   const newBatch = () => new OutgoingBatch(opts.batchBytes + (opts.batchBytes >> 4));
   let batch = newBatch();
@@ -106,6 +103,9 @@ export async function restorePartition(
    * stops the restore before anything after it is sent).
    */
   let inFlight: Promise<void> | undefined;
+  // A batch in flight counts as written: it is settled before the call returns.
+  const outOfTime = () =>
+    opts.deadline !== undefined && (written > 0 || inFlight !== undefined) && Date.now() >= opts.deadline;
   const settle = async () => {
     const p = inFlight;
     inFlight = undefined;

@@ -7,7 +7,7 @@ import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ERRORS, exitCodeFor } from '../../lib/errors.ts';
 import type { BackupRecord } from '../../lib/format/record.ts';
-import { KafkaCluster, readPartitions } from '../../lib/kafka/index.ts';
+import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { EmfMetrics } from '../../lib/metrics/index.ts';
 import { keyFileId } from '../../lib/storage/encryption/key-file.ts';
 import { KmsKeySource } from '../../lib/storage/encryption/kms.ts';
@@ -18,6 +18,7 @@ import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
 import { type MotoServer, startMotoServer } from '../support/moto-server.ts';
 import { replicatePrimaryToDr } from '../support/replicate.ts';
+import { contentOf, readTopic } from '../support/topic-content.ts';
 
 /**
  * Client-side encryption (storage.encryption) end to end through the CLI: backups into the ground's S3 server
@@ -28,39 +29,6 @@ import { replicatePrimaryToDr } from '../support/replicate.ts';
 
 /** Random bytes do not compress: zstd stores them as they are, so a plaintext segment holds them verbatim. */
 const MARKER = randomBytes(256);
-
-async function readTopic(cluster: KafkaCluster, topic: string): Promise<Map<number, BackupRecord[]>> {
-  const offsets = await cluster.partitionOffsets(topic);
-  const got = new Map<number, BackupRecord[]>();
-  await readPartitions(
-    cluster,
-    offsets.map((o) => ({ topic, partition: o.partition, from: o.logStart, to: o.end })),
-    {
-      isolation: 'read_committed',
-      concurrency: 2,
-      onBatch: async (b) => {
-        got.set(b.partition, [...(got.get(b.partition) ?? []), ...b.records]);
-      },
-    },
-  );
-  return got;
-}
-
-/** What a restore must reproduce byte for byte: key, value, headers in order, per partition in order. */
-function contentOf(records: Map<number, BackupRecord[]>) {
-  return [...records.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([p, rs]) => ({
-      partition: p,
-      records: rs.map((r) => ({
-        key: r.key?.toString('base64') ?? null,
-        value: r.value?.toString('base64') ?? null,
-        headers: r.headers
-          .filter((h) => !h.key.startsWith('kafka-backup.'))
-          .map((h) => [h.key, h.value?.toString('base64') ?? null]),
-      })),
-    }));
-}
 
 /** Every object stored under `prefix`, raw (as S3 holds it), leases aside. */
 async function storedObjects(bucket: string, prefix: string, region: string, endpoint: string) {

@@ -12,12 +12,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../lib/errors.ts';
 import type { BackupRecord } from '../../lib/format/record.ts';
-import { KafkaCluster, readPartitions } from '../../lib/kafka/index.ts';
+import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
 import { runCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
 import { buf, createTopic, drSettings, primarySettings, produce } from '../support/kafka-fixtures.ts';
 import { type MotoServer, startMotoServer } from '../support/moto-server.ts';
+import { contentOf, readTopic } from '../support/topic-content.ts';
 
 /**
  * storage.storage_class end to end through the CLI, against moto's S3, which keeps each object's class (HeadObject
@@ -29,39 +30,6 @@ import { type MotoServer, startMotoServer } from '../support/moto-server.ts';
 
 const BUCKET = 'kafka-backup-classes';
 const REGION = 'us-east-1';
-
-async function readTopic(cluster: KafkaCluster, topic: string): Promise<Map<number, BackupRecord[]>> {
-  const offsets = await cluster.partitionOffsets(topic);
-  const got = new Map<number, BackupRecord[]>();
-  await readPartitions(
-    cluster,
-    offsets.map((o) => ({ topic, partition: o.partition, from: o.logStart, to: o.end })),
-    {
-      isolation: 'read_committed',
-      concurrency: 2,
-      onBatch: async (b) => {
-        got.set(b.partition, [...(got.get(b.partition) ?? []), ...b.records]);
-      },
-    },
-  );
-  return got;
-}
-
-/** What a restore must reproduce byte for byte: key, value, headers in order, per partition in order. */
-function contentOf(records: Map<number, BackupRecord[]>) {
-  return [...records.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([p, rs]) => ({
-      partition: p,
-      records: rs.map((r) => ({
-        key: r.key?.toString('base64') ?? null,
-        value: r.value?.toString('base64') ?? null,
-        headers: r.headers
-          .filter((h) => !h.key.startsWith('kafka-backup.'))
-          .map((h) => [h.key, h.value?.toString('base64') ?? null]),
-      })),
-    }));
-}
 
 describe('storage.storage_class', () => {
   const primary = new KafkaCluster(primarySettings(), 'source');
