@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaCluster } from '../../lib/kafka/index.ts';
+import { alterClientQuotas, KafkaCluster } from '../../lib/kafka/index.ts';
 import { OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
 import { runCli, spawnCli, tempDir, writeConfig } from '../support/cli.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
@@ -509,6 +509,11 @@ describe('restore', () => {
       ).code,
     ).toBe(0);
     const target = uniqueName('kill-restored');
+    // The DR broker throttles this client id (a produce quota of 200 KB/s against ~12 MB to restore), so the
+    // restore is certain to be mid-way when the poll below sees its first records, however fast it writes.
+    const clientId = uniqueName('kill-restore');
+    const quota = [{ type: 'client-id' as const, name: clientId }];
+    await alterClientQuotas(dr, [{ entity: quota, set: { producer_byte_rate: 200_000 } }]);
     const cfg = writeConfig(
       dir,
       'r.yaml',
@@ -516,7 +521,7 @@ describe('restore', () => {
         id: 'k1',
         path,
         restore: `topic_mapping: { "${topic}": "${target}" }\nmax_concurrent_partitions: 1`,
-      }),
+      }).replace('target:\n', `target:\n  client_id: ${clientId}\n`),
     );
     const { child, exited } = spawnCli(['restore', '--config', cfg]);
     // Kill it once some but not all records are on the target.
@@ -534,6 +539,7 @@ describe('restore', () => {
     const partial = (await dr.partitionOffsets(target)).reduce((s, o) => s + o.end, 0);
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(n);
+    await alterClientQuotas(dr, [{ entity: quota, set: {}, remove: ['producer_byte_rate'] }]);
 
     const again = await runCli(['restore', '--config', cfg, '--format', 'json']);
     expect(again.code, again.stderr).toBe(0);
