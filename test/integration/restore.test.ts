@@ -35,11 +35,11 @@ storage:
 `;
 }
 
-function restoreYaml(o: { id: string; path: string; restore: string }): string {
+function restoreYaml(o: { id: string; path: string; restore: string; clientId?: string }): string {
   return `mode: restore
 backup_id: ${o.id}
 target:
-  bootstrap_servers: ["${ground().dr}"]
+  bootstrap_servers: ["${ground().dr}"]${o.clientId ? `\n  client_id: ${o.clientId}` : ''}
 storage:
   path: ${o.path}
 restore:
@@ -521,7 +521,8 @@ describe('restore', () => {
         id: 'k1',
         path,
         restore: `topic_mapping: { "${topic}": "${target}" }\nmax_concurrent_partitions: 1`,
-      }).replace('target:\n', `target:\n  client_id: ${clientId}\n`),
+        clientId,
+      }),
     );
     const { child, exited } = spawnCli(['restore', '--config', cfg]);
     // Kill it once some but not all records are on the target.
