@@ -1,5 +1,6 @@
 import { FetchIsolationLevels, protocolErrorsCodesById } from '@platformatic/kafka';
 import { CorruptDataError, UserError } from '../errors.ts';
+import { allSettledOrThrow, mapLimit } from '../map-limit.ts';
 import { connectionOf, type IsolationLevel, type KafkaCluster } from './cluster.ts';
 import { classifyKafkaError, translateKafkaError } from './errors.ts';
 import type { StoredBatch } from './protocol/batch-builder.ts';
@@ -59,7 +60,11 @@ export interface ReadBatch {
 
 export interface ReadOptions {
   isolation: IsolationLevel;
-  /** Partitions fetched and handled at once. */
+  /**
+   * Partitions read at once: at most this many have been handed on in part (an open segment each, downstream).
+   * Partitions beyond them ride along in the same fetches as probes, and one whose whole range a probe brings is
+   * handed on and finished at once, so thousands of small partitions take a few fetches, not thousands.
+   */
   concurrency: number;
   maxBytesPerPartition?: number;
   /** Called once per fetched batch, in offset order per partition; reading waits for it (backpressure). */
@@ -75,6 +80,11 @@ export interface ReadOptions {
  */
 const EMPTY_FETCHES_BEFORE_DONE = 3;
 const MAX_WAIT_MS = 250;
+/**
+ * Probes per fetch request (per leader). A consumer fetches every partition it is assigned on a broker at once;
+ * a few thousand is ordinary for a broker, and a probe past the response's byte budget costs it one index lookup.
+ */
+const MAX_PROBES_PER_FETCH = 2_000;
 
 interface PartitionState {
   range: PartitionRange;
@@ -83,6 +93,10 @@ interface PartitionState {
   emptyFetches: number;
   /** Fetch it in a request of its own (it came back empty or with a partial batch among others). */
   solo: boolean;
+  /** Something of it was handed on and it is not done: it holds one of the `concurrency` places. */
+  opened: boolean;
+  /** A probe brought records of it but not its whole range: it waits for a place instead of being probed again. */
+  tooLargeToProbe: boolean;
   /** Producers with an aborted transaction open at `next` (read_committed): their data batches are skipped. */
   aborting: Set<bigint>;
   /** Where reading stood before retention moved it to the log start: the next delivery's fetchedFrom. */
@@ -117,13 +131,17 @@ export async function readPartitions(cluster: KafkaCluster, ranges: PartitionRan
         done: false,
         emptyFetches: 0,
         solo: false,
+        opened: false,
+        tooLargeToProbe: false,
         aborting: new Set(),
         jumpedFrom: undefined,
       }),
     );
-  if (states.length === 0) return;
+  if (states.length === 0) return { fetches: 0 };
   await cluster.requireSupportedBroker();
-  await new PartitionFetcher(cluster, opts).run(states);
+  const fetcher = new PartitionFetcher(cluster, opts);
+  await fetcher.run(states);
+  return { fetches: fetcher.fetches };
 }
 
 /** Per topic: its id when reading started (a different one later means it was re-created) and its leaders. */
@@ -132,9 +150,16 @@ interface TopicState {
   leaders: Map<number, number> | undefined;
 }
 
+/** A fetch request's partitions: those read (`active`, handed on as fetched) first, then the probes. */
+interface FetchGroup {
+  active: PartitionState[];
+  probes: PartitionState[];
+}
+
 /**
- * One readPartitions call: fetches the active partitions grouped by leader (a partition gone quiet alone), hands
- * each partition's batches to `onBatch` in order, and retries transient errors within the retry deadline.
+ * One readPartitions call: fetches the active partitions grouped by leader (a partition gone quiet alone), with
+ * as many further partitions as probes, hands each partition's batches to `onBatch` in order, and retries
+ * transient errors within the retry deadline.
  */
 class PartitionFetcher {
   readonly #cluster: KafkaCluster;
@@ -153,6 +178,9 @@ class PartitionFetcher {
         : FetchIsolationLevels.READ_UNCOMMITTED;
   }
 
+  /** Fetch requests sent. */
+  fetches = 0;
+
   async run(states: PartitionState[]): Promise<void> {
     const cluster = this.#cluster;
     const maxActive = Math.max(1, this.#opts.concurrency);
@@ -161,16 +189,35 @@ class PartitionFetcher {
     const signal = this.#opts.signal;
     while (states.some((s) => !s.done)) {
       if (signal?.aborted) throw signal.reason ?? new Error('read aborted');
-      const active = states.filter((s) => !s.done).slice(0, maxActive);
-      const before = active.map((s) => s.next);
+      const waiting = states.filter((s) => !s.done);
+      // The open partitions keep their places; free places go to the next partitions in order.
+      let places = maxActive - waiting.filter((s) => s.opened).length;
+      const active = waiting.filter((s) => s.opened || places-- > 0);
+      const activeSet = new Set(active);
+      const candidates = waiting.filter((s) => !activeSet.has(s) && !s.tooLargeToProbe);
+      const included = [...active];
+      const before = new Map<PartitionState, number>();
       try {
-        const requests: [number, PartitionState[]][] = [];
-        const byLeader = new Map<number, PartitionState[]>();
+        const requests: [number, FetchGroup][] = [];
+        const byLeader = new Map<number, FetchGroup>();
+        const groupOf = (leader: number) => {
+          const g = byLeader.get(leader) ?? { active: [], probes: [] };
+          byLeader.set(leader, g);
+          return g;
+        };
         for (const s of active) {
           const leader = await this.#leaderOf(s.range.topic, s.range.partition);
-          if (s.solo) requests.push([leader, [s]]);
-          else byLeader.set(leader, [...(byLeader.get(leader) ?? []), s]);
+          if (s.solo) requests.push([leader, { active: [s], probes: [] }]);
+          else groupOf(leader).active.push(s);
         }
+        for (const s of candidates) {
+          const g = groupOf(await this.#leaderOf(s.range.topic, s.range.partition));
+          if (g.probes.length < MAX_PROBES_PER_FETCH) {
+            g.probes.push(s);
+            included.push(s);
+          }
+        }
+        for (const s of included) before.set(s, s.next);
         await Promise.all(
           [...requests, ...byLeader].map(([leader, group]) => this.#fetchFrom(leader, group)),
         );
@@ -187,7 +234,7 @@ class PartitionFetcher {
         this.#forgetLeaders();
         await sleep(backoffDelay(DEFAULT_RETRY, ++attempt), signal);
       }
-      if (active.some((s, i) => s.next !== before[i])) lastProgress = Date.now();
+      if ([...before].some(([s, next]) => s.next !== next)) lastProgress = Date.now();
     }
   }
 
@@ -218,7 +265,25 @@ class PartitionFetcher {
     s.jumpedFrom = undefined;
     s.next = Math.min(Math.max(s.next, nextOffset), s.range.to);
     if (s.next >= s.range.to) s.done = true;
+    s.opened = !s.done;
     await this.#opts.onBatch(readBatch(s.range, batches, fetchedFrom, s.next));
+  }
+
+  /**
+   * A probe's answer: handed on only when it holds the rest of the partition's range (the partition is then done
+   * and takes no place); otherwise dropped, the partition then read in its turn. An empty answer (the response's
+   * byte budget ran out before it, or an error) leaves it to be probed again.
+   */
+  async #handleProbe(s: PartitionState, p: FetchedPartition): Promise<void> {
+    if (p.errorCode !== 0 || p.records.length === 0) return;
+    const aborting = new Set(s.aborting);
+    const { batches, covered } = this.#keptBatches(s, p);
+    if (covered >= s.range.to) {
+      await this.#deliver(s, batches, covered);
+      return;
+    }
+    s.aborting = aborting; // as it was: the partition is read again from `next`
+    s.tooLargeToProbe = true;
   }
 
   async #handle(s: PartitionState, p: FetchedPartition, alone: boolean): Promise<void> {
@@ -312,15 +377,20 @@ class PartitionFetcher {
     return { batches, covered };
   }
 
-  async #fetchFrom(leader: number, group: PartitionState[]): Promise<void> {
+  async #fetchFrom(leader: number, group: FetchGroup): Promise<void> {
+    const all = [...group.active, ...group.probes];
     const byTopic = new Map<string, PartitionState[]>();
-    for (const s of group) byTopic.set(s.range.topic, [...(byTopic.get(s.range.topic) ?? []), s]);
+    for (const s of all) byTopic.set(s.range.topic, [...(byTopic.get(s.range.topic) ?? []), s]);
     const connection = await this.#cluster[connectionOf](leader);
+    // The broker fills the response in request order up to its byte budget: the active partitions first, a
+    // partition's worth for the probes after them. A partition past the budget comes back empty.
+    const budget = this.#partitionMaxBytes * (group.active.length + (group.probes.length > 0 ? 1 : 0));
+    this.fetches++;
     const response = await fetchRecordsV13.async(
       connection,
       MAX_WAIT_MS,
       1,
-      Math.min(256 * 1024 * 1024, this.#partitionMaxBytes * group.length),
+      Math.min(256 * 1024 * 1024, budget),
       this.#isolation,
       0,
       -1,
@@ -339,16 +409,21 @@ class PartitionFetcher {
     );
     if (response.errorCode !== 0) throw new PartitionFetchError('*', -1, response.errorCode);
     const byId = new Map([...this.#topics].map(([name, t]) => [t.topicId, name]));
-    await Promise.all(
-      response.responses.flatMap((t) =>
-        t.partitions.map(async (p) => {
-          const s = group.find(
-            (x) => x.range.topic === byId.get(t.topicId) && x.range.partition === p.partition,
-          );
-          if (s && !s.done) await this.#handle(s, p, group.length === 1);
-        }),
-      ),
+    const key = (topic: string | undefined, partition: number) => `${topic}/${partition}`;
+    const answers = new Map<string, FetchedPartition>();
+    for (const t of response.responses)
+      for (const p of t.partitions) answers.set(key(byId.get(t.topicId), p.partition), p);
+    const answerOf = (s: PartitionState) => answers.get(key(s.range.topic, s.range.partition));
+    const alone = all.length === 1;
+    await allSettledOrThrow(
+      group.active.map(async (s) => {
+        const p = answerOf(s);
+        if (p && !s.done) await this.#handle(s, p, alone);
+      }),
     );
+    // Finished probes are handed on `concurrency` at a time: each is a segment to store downstream.
+    const finished = group.probes.filter((s) => !s.done && answerOf(s) !== undefined);
+    await mapLimit(finished, Math.max(1, this.#opts.concurrency), (s) => this.#handleProbe(s, answerOf(s)!));
   }
 }
 

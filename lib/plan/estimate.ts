@@ -1,3 +1,4 @@
+import { PROGRESS_LIST_MIN_RANGES } from '../backup/backup-partitions.ts';
 import { BENCH_BACKUP_RATE } from './bench-rate.ts';
 import type { BackupItem } from './packing.ts';
 import { PRICE_SOURCES, PRICES_AS_OF, pricesFor } from './prices.ts';
@@ -166,9 +167,19 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
   let segments = 0;
   let onFargate = 0;
   const itemSeconds: number[] = [];
+  const partitionsOfTopic = new Map<string, number>();
+  for (const x of input.partitions) partitionsOfTopic.set(x.topic, (partitionsOfTopic.get(x.topic) ?? 0) + 1);
   for (const item of input.items) {
     offsets += item.offsets;
     bytes += item.bytes;
+    // The ranges' progress when the item starts: looked up one by one, or for a topic with many ranges in the
+    // item listed (backupPartitions, PROGRESS_LIST_MIN_RANGES); a first run finds none to read.
+    const rangesOfTopic = new Map<string, number>();
+    for (const r of item.ranges) rangesOfTopic.set(r.topic, (rangesOfTopic.get(r.topic) ?? 0) + 1);
+    for (const [topic, n] of rangesOfTopic) {
+      if (n > PROGRESS_LIST_MIN_RANGES) list += listPages(partitionsOfTopic.get(topic) ?? n);
+      else get += n;
+    }
     let seconds = ASSUMED.invocation_start_seconds + ASSUMED.per_range_seconds * item.ranges.length;
     for (const r of item.ranges) {
       const part = byKey.get(key(r.topic, r.partition));
@@ -180,9 +191,8 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
       });
       segments += s.segments;
       stored += s.stored;
-      // The segments, a progress PUT after each; the range's progress GET.
+      // The segments, a progress PUT after each.
       put += s.puts + s.segments;
-      get += 1;
       seconds += rangeBytes / rate;
     }
     if (item.runner === 'fargate') {

@@ -4,7 +4,14 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupProgressEvent, runBackup } from '../../lib/backup/index.ts';
+import {
+  type BackupProgressEvent,
+  backupPartitions,
+  finalizeBackup,
+  planBackup,
+  runBackup,
+  wholePartitionRanges,
+} from '../../lib/backup/index.ts';
 import { loadBackupConfig } from '../../lib/config/index.ts';
 import { readBackupPartition } from '../../lib/format/backup-reader.ts';
 import { loadManifest } from '../../lib/format/catalog.ts';
@@ -20,7 +27,7 @@ import { readPid } from '../../tools/ground/processes.ts';
 import { groundSettings, tlsDir } from '../../tools/ground/settings.ts';
 import { runCli, spawnCli, tempDir, writeConfig } from '../support/cli.ts';
 import { ground } from '../support/ground-env.ts';
-import { createTopic, primarySettings, produce } from '../support/kafka-fixtures.ts';
+import { buf, createTopic, primarySettings, produce } from '../support/kafka-fixtures.ts';
 
 const PARTITIONS = 3;
 
@@ -255,6 +262,85 @@ describe('backup resume', () => {
 
     const validate = await runCli(['validate', '--path', path, '--backup-id', id, '--deep']);
     expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+  });
+
+  // A worker given hundreds of small partitions lists their progress objects (one request per 1,000) rather than
+  // asking for each, and reads only those that exist: the resumed call must still continue every partition
+  // stored before from its progress, and read the rest from the start.
+  it('a call with many small partitions lists their progress once, reads what exists, and resumes without a duplicate', async () => {
+    const partitions = 40;
+    const topic = await createTopic(cluster, { prefix: 'many', partitions });
+    await produce(
+      cluster,
+      topic,
+      Array.from({ length: partitions * 3 }, (_, i) => ({
+        key: buf(`k${i}`),
+        value: buf(`v${i}`),
+        partition: i % partitions,
+      })),
+    );
+    const dir = tempDir();
+    const path = join(dir, 'store');
+    const id = 'many-1';
+    const config = loadBackupConfig(
+      writeConfig(dir, 'b.yaml', backupConfig({ id, path, topic, segmentMaxBytes: 64 * 1024 })),
+    );
+    const calls: [string, string][] = [];
+    const fs = new FilesystemStore(path);
+    const store = new Proxy(fs, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          calls.push([String(prop), String(args[0])]);
+          return v.apply(target, args);
+        };
+      },
+    }) as ObjectStore;
+    const source = new KafkaCluster(config.source, 'source');
+    try {
+      const ctx = { config, store, source, logger: silentLogger };
+      const { plan } = await planBackup(ctx);
+      const ranges = wholePartitionRanges(plan);
+      expect(ranges).toHaveLength(partitions);
+
+      // The first call dies after a dozen partitions are stored (all 40 come in one fetch: it dies handling it).
+      const finished = new Set<number>();
+      await expect(
+        backupPartitions(ctx, plan, ranges, {
+          onProgress: (e) => {
+            if (e.next_offset >= e.end_offset) finished.add(e.partition);
+            if (finished.size >= 12) throw new Error('killed');
+          },
+        }),
+      ).rejects.toThrow('killed');
+      const progressPrefix = `${Layout.progressPrefix(id)}${topic}/`;
+      const stored = (await fs.list(progressPrefix)).length;
+      expect(stored).toBeGreaterThanOrEqual(12);
+      expect(stored).toBeLessThan(partitions);
+
+      calls.length = 0;
+      const results = await backupPartitions(ctx, plan, ranges);
+      const progressReads = calls.filter(
+        ([op, key]) => op === 'getIfExists' && key.startsWith(progressPrefix),
+      );
+      expect(calls.filter(([op]) => op === 'list')).toEqual([['list', progressPrefix]]);
+      expect(progressReads).toHaveLength(stored);
+      expect(results.every((r) => r.done)).toBe(true);
+      // What the first call stored is not read again: the second reads exactly the rest.
+      expect(results.reduce((n, r) => n + r.records, 0)).toBe(partitions * 3 - 3 * stored);
+      const { manifest } = await finalizeBackup(ctx, plan);
+      expect(manifest.topics[0]!.partitions.map((p) => p.records)).toEqual(Array(partitions).fill(3));
+      for (const p of manifest.topics[0]!.partitions) {
+        const keys: string[] = [];
+        for await (const r of readBackupPartition(fs, p)) keys.push(r.key!.toString());
+        expect(keys, `partition ${p.partition}`).toEqual(
+          [0, 1, 2].map((j) => `k${p.partition + j * partitions}`),
+        );
+      }
+    } finally {
+      await source.close();
+    }
   });
 
   // Restarts a broker of its own (the shared ground's may have been started by another clone or session, which

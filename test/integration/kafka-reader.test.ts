@@ -187,6 +187,60 @@ describe('lib/kafka partition reader', () => {
     );
   });
 
+  // Thousands of small partitions (a large estate's usual shape) must not take a fetch round each: the partitions
+  // past the `concurrency` places ride along as probes and finish in the fetch that brings their whole range. A
+  // large partition among them is probed once, dropped, and read in its turn.
+  it('reads many small partitions in a few fetches, and a large one among them in its turn', async () => {
+    const topic = await createTopic(cluster, { prefix: 'small', partitions: 120 });
+    await produce(
+      cluster,
+      topic,
+      Array.from({ length: 120 }, (_, p) => ({ key: buf(`k${p}`), value: buf(`v${p}`), partition: p })),
+    );
+    // Partition 7 is larger than one fetch: 30 batches of 40 records of 1 KB, against a 64 KiB fetch limit.
+    for (let round = 0; round < 30; round++)
+      await produce(
+        cluster,
+        topic,
+        Array.from({ length: 40 }, (_, i) => ({
+          key: buf(`r${round}-${i}`),
+          value: Buffer.alloc(1_000, i),
+          partition: 7,
+        })),
+      );
+    const offsets = await cluster.partitionOffsets(topic);
+    const got = new Map<number, string[]>();
+    const open = new Set<number>();
+    let maxOpen = 0;
+    const { fetches } = await readPartitions(
+      cluster,
+      offsets.map((o) => ({ topic, partition: o.partition, from: 0, to: o.end })),
+      {
+        isolation: 'read_committed',
+        concurrency: 2,
+        maxBytesPerPartition: 64 * 1024,
+        onBatch: async (b) => {
+          got.set(b.partition, [...(got.get(b.partition) ?? []), ...b.records.map((r) => r.key!.toString())]);
+          // A partition handed on in part holds one of the `concurrency` places until it is done.
+          if (b.nextOffset < offsets[b.partition]!.end) open.add(b.partition);
+          else open.delete(b.partition);
+          maxOpen = Math.max(maxOpen, open.size);
+        },
+      },
+    );
+    for (let p = 0; p < 120; p++) {
+      const expected =
+        p === 7
+          ? ['k7', ...Array.from({ length: 1_200 }, (_, i) => `r${Math.floor(i / 40)}-${i % 40}`)]
+          : [`k${p}`];
+      expect(got.get(p), `partition ${p}`).toEqual(expected);
+    }
+    expect(maxOpen).toBeGreaterThan(0); // partition 7 took more than one fetch
+    expect(maxOpen).toBeLessThanOrEqual(2);
+    // 120 partitions at 2 a round would be 60 rounds or more; partition 7 alone needs about 1.2 MB / 64 KiB = 19.
+    expect(fetches).toBeLessThan(40);
+  });
+
   it('reads a partition larger than one fetch to its end', async () => {
     const topic = await createTopic(cluster, { prefix: 'large' });
     const value = Buffer.alloc(100_000, 7);
