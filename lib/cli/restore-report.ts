@@ -1,5 +1,5 @@
 import type { GroupResetPlan, GroupResetResult } from '../offsets/index.ts';
-import type { RestoreReport } from '../restore/index.ts';
+import type { AbridgedRestoreReport } from '../restore/index.ts';
 import { formatDuration, renderTable } from './output.ts';
 
 export function renderGroupMoves(groups: (GroupResetPlan | GroupResetResult)[]): string {
@@ -23,7 +23,7 @@ export function renderGroupMoves(groups: (GroupResetPlan | GroupResetResult)[]):
   );
 }
 
-export function renderRestoreReport(r: RestoreReport): string {
+export function renderRestoreReport(r: AbridgedRestoreReport): string {
   const lines = [
     `${r.dry_run ? 'DRY RUN (nothing written): ' : ''}restore of backup ${r.backup_id} into cluster ${r.target_cluster_id}: ${r.ok ? 'OK' : 'FAILED'}`,
     `  restore id ${r.restore_id}; ${formatDuration(r.duration_ms)}`,
@@ -67,6 +67,12 @@ export function renderRestoreReport(r: RestoreReport): string {
       ? `consumer groups: ${r.consumer_groups_note}`
       : renderGroupMoves(r.consumer_groups),
   );
+  if (r.abridged) {
+    const a = r.abridged;
+    lines.push(
+      `abridged: ${a.partitions - a.partitions_omitted} of ${a.partitions} partitions listed (those that did not verify first), ${a.groups_omitted} consumer groups and ${a.moves_omitted} offset moves left out; the whole report: ${a.location}`,
+    );
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -10,7 +10,13 @@ export {
   type RestorePlan,
   type TopicAction,
 } from './plan-restore.ts';
-export type { PartitionReport, RestoreReport } from './report.ts';
+export {
+  type AbridgedRestoreReport,
+  abridgeReport,
+  type PartitionReport,
+  type ReportAbridgement,
+  type RestoreReport,
+} from './report.ts';
 export {
   acquireRestoreLease,
   DEFAULT_RESTORE_LEASE_TTL_MS,

@@ -96,6 +96,14 @@ export const WorkflowLayout = {
   restoreResultsPrefix: (restoreId: string) => `${LOCATION_FOLDERS.restores}${restoreId}/workflow/results/`,
   restoreResults: (restoreId: string, mapRunId: string) =>
     `${LOCATION_FOLDERS.restores}${restoreId}/workflow/results/${mapRunId}/manifest.json`,
+  /**
+   * MapOffsets' plans (where each group resumes: a move per group and partition) and ResetConsumerGroups'
+   * results: kept here, not in the execution state, which 10,000 partitions' moves do not fit.
+   */
+  restoreOffsetPlans: (restoreId: string) =>
+    `${LOCATION_FOLDERS.restores}${restoreId}/workflow/offset-plans.json`,
+  restoreGroupResults: (restoreId: string) =>
+    `${LOCATION_FOLDERS.restores}${restoreId}/workflow/group-results.json`,
 } as const;
 
 /** DR-drill evidence (lib/evidence): one folder per drill, never overwritten. */

@@ -86,7 +86,7 @@ export const Written = z.array(
   }),
 );
 
-const GroupResetPlan = z.object({
+export const GroupResetPlan = z.object({
   group_id: z.string(),
   state: z.string(),
   members: z.number().int().nonnegative(),
@@ -101,7 +101,7 @@ const GroupResetPlan = z.object({
   ),
   problem: z.string().nullable(),
 });
-const GroupResetResult = GroupResetPlan.extend({
+export const GroupResetResult = GroupResetPlan.extend({
   status: z.enum(['reset', 'skipped', 'failed', 'unchanged']),
 });
 
@@ -177,16 +177,15 @@ export const StepEvents = {
     results: MapRunResults,
     reset_offsets: z.boolean().default(true),
   }),
+  /** The plans are MapOffsets', in the restore's folder (WorkflowLayout.restoreOffsetPlans). */
   'restore-reset-groups': z.object({
     config_ref: ConfigRef,
     job: RestoreJobHeader,
-    plans: z.array(GroupResetPlan),
   }),
   'restore-verify': z.object({
     config_ref: ConfigRef,
     job: RestoreJobHeader,
     results: MapRunResults,
-    groups: z.array(GroupResetResult).default([]),
     /** Whether groups were to be moved (MapOffsets' reset_offsets): an empty `groups` is then reported as such. */
     reset_offsets: z.boolean().default(true),
   }),

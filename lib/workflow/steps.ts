@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   acquireLease,
   type BackupContext,
@@ -12,7 +13,6 @@ import {
 } from '../backup/index.ts';
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
 import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
-import { loadManifest } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import { KafkaCluster } from '../kafka/index.ts';
 import {
@@ -24,6 +24,7 @@ import {
 import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
 import { planItemsAndEstimate } from '../plan/index.ts';
 import {
+  abridgeReport,
   applyGroupReset,
   findRestorableBackup,
   loadWorkOutcomes,
@@ -36,7 +37,9 @@ import {
   verifyRestore,
 } from '../restore/index.ts';
 import { openStore } from '../storage/index.ts';
+import { RestoreLayout } from '../storage/layout.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { readStoredJson } from '../storage/stored-json.ts';
 import {
   assertNoLiteralSecrets,
   type ConfigRef,
@@ -48,7 +51,16 @@ import {
   WorkflowLayout,
 } from './config.ts';
 import { drillCleanupStep, drillRunStep } from './drill-steps.ts';
-import { parseEvent, RestoreItem, type RestoreJobHeader, type StepEvent, Written } from './events.ts';
+import {
+  GroupResetPlan,
+  GroupResetResult,
+  parseEvent,
+  RestoreItem,
+  type RestoreJobHeader,
+  type StepEvent,
+  Written,
+} from './events.ts';
+import { loadManifestCached } from './manifest-cache.ts';
 import { loadMapItems, loadMapResults, storeMapItems } from './map-storage.ts';
 import { STEP_ENV, type StepName } from './names.ts';
 import { checkStorage, configVariables, policyFromEnv } from './policy.ts';
@@ -507,7 +519,7 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
     const work = e.progress.next ?? e.item.work;
     const deadline = deadlineOf(rt);
     try {
-      const manifest = await loadManifest(ctx.store, e.job.backup_id);
+      const manifest = await loadManifestCached(ctx.store, e.job.backup_id);
       // restore.rewrite_schema_ids: ids looked up in the target registry, where restore-prepare put the schemas.
       const rewrite = await schemaIdRewriteFor({ config: ctx.config, store: ctx.store });
       const withRewrite = rewrite && rewrite.remapped > 0 ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
@@ -567,6 +579,30 @@ async function restoredWork(ctx: RestoreContext, e: StepEvent<'restore-map-offse
   return { work: items.map((i) => i.work), written: written.data };
 }
 
+/**
+ * The largest restore report carried whole in the execution state (256 KiB in all, with the config reference, the
+ * job and the other steps' outputs); a larger one is abridged (abridgeReport).
+ */
+const REPORT_IN_STATE_BYTES = 64 * 1024;
+
+/** Groups listed by name in a step's output; the rest are counted (the whole lists are in the restore's folder). */
+const GROUPS_IN_STATE = 50;
+
+/** The JSON of `key` in the restore's folder, checked against `schema`; a missing one names the step that writes it. */
+async function loadRestoreStepOutput<T>(
+  store: ObjectStore,
+  key: string,
+  schema: z.ZodType<T>,
+  writer: string,
+) {
+  const found = await readStoredJson(store, key, schema);
+  if (found === undefined)
+    throw new NotFoundError(`${store.location}/${key} is missing: ${writer} stores it`, {
+      hint: `Run the restore workflow from its start: ${writer} runs before this step.`,
+    });
+  return found;
+}
+
 async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
     const { work, written } = await restoredWork(ctx, e);
@@ -575,19 +611,46 @@ async function restoreMapOffsetsStep(e: StepEvent<'restore-map-offsets'>, rt: St
     const plans = await planGroupReset(ctx, e.job, outcomes, { resetOffsets: e.reset_offsets });
     for (const p of plans ?? [])
       rt.logger.info('offset mapping', { group: p.group_id, moves: p.moves.length, problem: p.problem });
-    return { requested: plans !== undefined, plans: plans ?? [] };
+    // A move per group and partition: kept in the restore's folder for ResetConsumerGroups, counted here.
+    await ctx.store.put(WorkflowLayout.restoreOffsetPlans(e.job.restore_id), JSON.stringify(plans ?? []));
+    return {
+      requested: plans !== undefined,
+      groups: plans?.length ?? 0,
+      moves: (plans ?? []).reduce((n, p) => n + p.moves.length, 0),
+      blocked: (plans ?? [])
+        .filter((p) => p.problem !== null)
+        .slice(0, GROUPS_IN_STATE)
+        .map((p) => ({ group_id: p.group_id, problem: p.problem })),
+    };
   });
 }
 
 async function restoreResetGroupsStep(e: StepEvent<'restore-reset-groups'>, rt: StepRuntime) {
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
     await renewRestoreLease(ctx.store, e.job);
-    const results = await applyGroupReset(ctx, e.plans);
+    const plans = await loadRestoreStepOutput(
+      ctx.store,
+      WorkflowLayout.restoreOffsetPlans(e.job.restore_id),
+      z.array(GroupResetPlan),
+      'MapOffsets',
+    );
+    const results = await applyGroupReset(ctx, plans);
+    await ctx.store.put(WorkflowLayout.restoreGroupResults(e.job.restore_id), JSON.stringify(results));
     const summary: Record<string, number> = { reset: 0, unchanged: 0, skipped: 0, failed: 0 };
     for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
     for (const r of results.filter((x) => x.status === 'failed'))
       rt.logger.warn('consumer group not reset', { group: r.group_id, problem: r.problem });
-    return { results, summary };
+    const listed = [
+      ...results.filter((r) => r.status === 'failed'),
+      ...results.filter((r) => r.status !== 'failed'),
+    ];
+    return {
+      summary,
+      groups: listed
+        .slice(0, GROUPS_IN_STATE)
+        .map((r) => ({ group_id: r.group_id, status: r.status, moves: r.moves.length, problem: r.problem })),
+      groups_omitted: Math.max(0, results.length - GROUPS_IN_STATE),
+    };
   });
 }
 
@@ -598,18 +661,32 @@ async function restoreVerifyStep(e: StepEvent<'restore-verify'>, rt: StepRuntime
     const { work, written } = await restoredWork(ctx, e);
     const job = { ...e.job, work };
     const outcomes = await loadWorkOutcomes(ctx, job, written);
-    const report = await verifyRestore(ctx, job, outcomes, e.groups, { resetOffsets: e.reset_offsets });
+    const groups = await loadRestoreStepOutput(
+      ctx.store,
+      WorkflowLayout.restoreGroupResults(e.job.restore_id),
+      z.array(GroupResetResult),
+      'ResetConsumerGroups',
+    );
+    const report = await verifyRestore(ctx, job, outcomes, groups, { resetOffsets: e.reset_offsets });
     // The restore is over, verified or not: the next run of it need not wait for the lease to expire.
     await lease?.release();
     recordRestoreOutcome(rt.metrics, report);
     if (!report.ok) {
       rt.logger.error('restore verification failed', {
-        partitions: report.topics.flatMap((t) =>
-          t.partitions.filter((p) => !p.ok).map((p) => `${t.target_topic}/${p.target_partition}`),
-        ),
+        partitions: report.topics
+          .flatMap((t) =>
+            t.partitions.filter((p) => !p.ok).map((p) => `${t.target_topic}/${p.target_partition}`),
+          )
+          .slice(0, 100),
       });
     }
-    return report;
+    // The execution's output (failover's and failback's): whole while it is small, else abridged; whole in the
+    // restore's folder either way.
+    return abridgeReport(
+      report,
+      REPORT_IN_STATE_BYTES,
+      `${ctx.store.location}/${RestoreLayout.report(e.job.restore_id)}`,
+    );
   });
 }
 

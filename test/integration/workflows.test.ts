@@ -374,6 +374,14 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     for (const [p, offset] of COMMITTED.entries())
       expect(header(got.get(p)![0]!, OriginHeader.offset), `partition ${p}`).toBe(String(offset));
     expect(report.consumer_groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'reset']]);
+    // The moves travel through the restore's folder, not the execution state: the steps' outputs count them.
+    const moves = report.consumer_groups[0]!.moves.length;
+    expect(moves).toBe(3);
+    expect(wf.callsOf('MapOffsets')[0]!.output).toEqual({ requested: true, groups: 1, moves, blocked: [] });
+    expect(wf.callsOf('ResetConsumerGroups')[0]!.output).toMatchObject({
+      groups: [{ group_id: group, status: 'reset', moves, problem: null }],
+    });
+    expect(wf.callsOf('ResetConsumerGroups')[0]!.input).not.toHaveProperty('plans');
 
     // Hooks in the seed's order: scale down before writing, scale up after verifying; then the notification.
     const order = wf.calls.map((c) => c.state);
@@ -813,10 +821,16 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     expect(report.consumer_groups_note).toBe(
       `nothing to reset: backup ${backed.backup_id} recorded no consumer group offsets and restore.consumer_groups names none`,
     );
-    expect(wf.callsOf('MapOffsets')[0]!.output).toEqual({ requested: true, plans: [] });
+    expect(wf.callsOf('MapOffsets')[0]!.output).toEqual({
+      requested: true,
+      groups: 0,
+      moves: 0,
+      blocked: [],
+    });
     expect(wf.callsOf('ResetConsumerGroups')[0]!.output).toEqual({
-      results: [],
       summary: { reset: 0, unchanged: 0, skipped: 0, failed: 0 },
+      groups: [],
+      groups_omitted: 0,
     });
     expect(wf.callsOf('NotifySuccess')[0]!.input).toMatchObject({
       Message: { workflow: 'failover', outcome: 'succeeded', backup_id: backed.backup_id },

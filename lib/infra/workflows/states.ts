@@ -481,16 +481,17 @@ export function restoreSegment(
   });
   const reset = invokeStep(b, 'ResetConsumerGroups', 'restore-reset-groups', {
     comment: 'Commit the mapped offsets for groups without running members',
+    // The plans (a move per group and partition) are in the restore's folder: MapOffsets stored them there.
     payload: {
       config_ref: sfn.JsonPath.objectAt('$.prepared.config_ref'),
       job: sfn.JsonPath.objectAt('$.prepared.job'),
-      plans: sfn.JsonPath.objectAt('$.offsets.plans'),
     },
     resultPath: '$.groups',
   });
   const verify = invokeStep(b, 'VerifyRestore', 'restore-verify', {
     comment: 'Count every target partition against the restore state; store the report',
-    payload: { ...common, groups: sfn.JsonPath.objectAt('$.groups.results') },
+    // ResetConsumerGroups' results are in the restore's folder; the report it returns is abridged when large.
+    payload: common,
     resultPath: '$.report',
   });
   for (const s of [prepare, map, mapOffsets, reset, verify])
