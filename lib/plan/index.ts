@@ -12,11 +12,17 @@ export { type BackupEstimate, type EstimateInput, estimateBackup } from './estim
 export {
   type BackupItem,
   type BackupRange,
+  DEFAULT_MAX_PARTITIONS_PER_RESTORE_ITEM,
   DEFAULT_MAX_RANGES_PER_ITEM,
+  DEFAULT_RESTORE_TARGET_BYTES,
   DEFAULT_TARGET_BYTES,
   type PackingOptions,
   type PartitionToRead,
+  type PartitionToRestore,
   packBackupItems,
+  packRestoreItems,
+  type RestoreItemOf,
+  type RestorePackingOptions,
 } from './packing.ts';
 export {
   type PartitionEstimate,

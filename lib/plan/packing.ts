@@ -134,3 +134,78 @@ export function packBackupItems(
   close();
   return items.sort((a, b) => b.bytes - a.bytes || byRange(a.ranges[0]!, b.ranges[0]!));
 }
+
+/** A target partition a restore writes, with the stored bytes of its segments (what the restore reads). */
+export interface PartitionToRestore<W> {
+  work: W & { target_topic: string; target_partition: number };
+  bytes: number;
+}
+
+/** A work item of the restore workflow (`RestoreItem` in lib/workflow/events.ts): target partitions, one writer each. */
+export interface RestoreItemOf<W> {
+  works: W[];
+  bytes: number;
+  runner: 'lambda' | 'fargate';
+}
+
+export interface RestorePackingOptions {
+  /** Stored bytes one item should read at most. Default DEFAULT_RESTORE_TARGET_BYTES. */
+  targetBytes?: number;
+  /**
+   * Target partitions one item holds at most: the item and its continuation (what each partition wrote, where it
+   * stands) travel in the Map iteration's state. Default DEFAULT_MAX_PARTITIONS_PER_RESTORE_ITEM.
+   */
+  maxPartitionsPerItem?: number;
+  /** A partition with more stored bytes than this runs on Fargate, alone (restore-prepare's `fargate_min_bytes`). */
+  fargateMinBytes: number;
+}
+
+/** 1 GiB of stored segments: a few minutes of writing for one Lambda; more continues in another invocation. */
+export const DEFAULT_RESTORE_TARGET_BYTES = 1024 ** 3;
+
+/** 100 partitions: 10,000 small ones make 100 invocations; their continuation is about 30 KB of state. */
+export const DEFAULT_MAX_PARTITIONS_PER_RESTORE_ITEM = 100;
+
+/**
+ * Packs a restore's target partitions into work items, so that thousands of small partitions make tens of
+ * invocations (each reads the manifest and the config, renews the lease, connects to Kafka once) while every
+ * target partition still has exactly one writer (its item's): a partition is never split. A partition larger
+ * than fargateMinBytes runs on Fargate alone, one larger than the bin on Lambda alone; the rest fill items in
+ * (topic, partition) order, next-fit by bytes and partition count; largest items first.
+ */
+export function packRestoreItems<W>(
+  partitions: readonly PartitionToRestore<W>[],
+  options: RestorePackingOptions,
+): RestoreItemOf<W>[] {
+  const target = Math.max(1, options.targetBytes ?? DEFAULT_RESTORE_TARGET_BYTES);
+  const maxWorks = Math.max(1, options.maxPartitionsPerItem ?? DEFAULT_MAX_PARTITIONS_PER_RESTORE_ITEM);
+  const order = (a: PartitionToRestore<W>, b: PartitionToRestore<W>) =>
+    a.work.target_topic < b.work.target_topic
+      ? -1
+      : a.work.target_topic > b.work.target_topic
+        ? 1
+        : a.work.target_partition - b.work.target_partition;
+  const items: (RestoreItemOf<W> & { first: PartitionToRestore<W> })[] = [];
+  let open: (RestoreItemOf<W> & { first: PartitionToRestore<W> }) | undefined;
+  for (const p of [...partitions].sort(order)) {
+    if (p.bytes > options.fargateMinBytes || p.bytes > target) {
+      items.push({
+        works: [p.work],
+        bytes: p.bytes,
+        runner: p.bytes > options.fargateMinBytes ? 'fargate' : 'lambda',
+        first: p,
+      });
+      continue;
+    }
+    if (open && (open.bytes + p.bytes > target || open.works.length >= maxWorks)) open = undefined;
+    if (!open) {
+      open = { works: [], bytes: 0, runner: 'lambda', first: p };
+      items.push(open);
+    }
+    open.works.push(p.work);
+    open.bytes += p.bytes;
+  }
+  return items
+    .sort((a, b) => b.bytes - a.bytes || order(a.first, b.first))
+    .map(({ first: _first, ...item }) => item);
+}

@@ -20,6 +20,8 @@ export const KEY_TEMPLATES = {
   restoreLease: 'restores/<restore_id>/lease.json',
   restoreWorkflowConfig: 'restores/<restore_id>/workflow/config.json',
   restoreWorkflowItems: 'restores/<restore_id>/workflow/items.json',
+  restoreWorkflowOffsetPlans: 'restores/<restore_id>/workflow/offset-plans.json',
+  restoreWorkflowGroupResults: 'restores/<restore_id>/workflow/group-results.json',
   restoreWorkflowResults: 'restores/<restore_id>/workflow/results/<map_run_id>/manifest.json',
   evidenceReport: 'evidence/<evidence_id>/report.json',
   evidenceMarkdown: 'evidence/<evidence_id>/report.md',

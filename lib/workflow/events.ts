@@ -50,8 +50,9 @@ export const PartitionWork = z.object({
   mode: z.enum(['new', 'resume', 'done']),
 });
 
+/** Target partitions restored by one Map iteration, each written by it alone (lib/plan packRestoreItems). */
 export const RestoreItem = z.object({
-  work: PartitionWork,
+  works: z.array(PartitionWork).min(1),
   /** Stored bytes of the item's segments (the estimate that picks the runner). */
   bytes: z.number().int().nonnegative(),
   runner: z.enum(['lambda', 'fargate']),
@@ -85,6 +86,9 @@ export const Written = z.array(
     written: z.number().int().nonnegative(),
   }),
 );
+
+/** The RestorePartitions Map's results: per item, what each of its partitions wrote (none for a Fargate item). */
+export const RestoredItems = z.array(z.object({ written: Written }));
 
 export const GroupResetPlan = z.object({
   group_id: z.string(),
@@ -166,9 +170,10 @@ export const StepEvents = {
     config_ref: ConfigRef,
     job: RestoreJobHeader,
     item: RestoreItem,
+    /** The previous invocation's output: what each partition wrote so far, and the partitions not yet done. */
     progress: z
-      .object({ done: z.boolean(), written: z.number().int().nonnegative(), next: PartitionWork.optional() })
-      .default({ done: false, written: 0 }),
+      .object({ done: z.boolean(), written: Written.default([]), next: z.array(PartitionWork).optional() })
+      .default({ done: false, written: [] }),
   }),
   'restore-map-offsets': z.object({
     config_ref: ConfigRef,

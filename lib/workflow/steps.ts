@@ -14,7 +14,8 @@ import {
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
 import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
 import { validateBackup } from '../format/validate-backup.ts';
-import { KafkaCluster } from '../kafka/index.ts';
+import { IdempotentWriter, KafkaCluster } from '../kafka/index.ts';
+import { mapLimit } from '../map-limit.ts';
 import {
   applyMetadataRestore,
   captureBackupMetadata,
@@ -22,15 +23,17 @@ import {
   schemaIdRewriteFor,
 } from '../metadata/index.ts';
 import { backupSucceededFromManifest, recordRestoreOutcome } from '../metrics/index.ts';
-import { planItemsAndEstimate } from '../plan/index.ts';
+import { packRestoreItems, planItemsAndEstimate } from '../plan/index.ts';
 import {
   abridgeReport,
   applyGroupReset,
   findRestorableBackup,
   loadWorkOutcomes,
+  type PartitionWork,
   planGroupReset,
   prepareRestore,
   type RestoreContext,
+  restoreBatchBytes,
   restoreJobOf,
   restoreLeaseOf,
   restoreWorkItem,
@@ -55,10 +58,10 @@ import {
   GroupResetPlan,
   GroupResetResult,
   parseEvent,
+  RestoredItems,
   RestoreItem,
   type RestoreJobHeader,
   type StepEvent,
-  Written,
 } from './events.ts';
 import { loadManifestCached } from './manifest-cache.ts';
 import { loadMapItems, loadMapResults, storeMapItems } from './map-storage.ts';
@@ -470,16 +473,21 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
       );
       const minBytes =
         e.options.fargate_min_bytes ?? numberFromEnv(rt, STEP_ENV.fargateMinBytes, DEFAULT_FARGATE_MIN_BYTES);
-      const items: RestoreItem[] = prepared.work.map((work) => {
-        let bytes = 0;
-        for (const s of work.sources) {
-          const p = prepared.manifest.topics
-            .find((t) => t.name === s.topic)
-            ?.partitions.find((x) => x.partition === s.partition);
-          for (const seg of p?.segments ?? []) bytes += seg.size;
-        }
-        return { work, bytes, runner: bytes > minBytes ? 'fargate' : 'lambda' };
-      });
+      const stored = new Map<string, number>();
+      for (const t of prepared.manifest.topics)
+        for (const p of t.partitions)
+          stored.set(
+            `${t.name}/${p.partition}`,
+            p.segments.reduce((n, seg) => n + seg.size, 0),
+          );
+      // Small target partitions share an item (and an invocation), each still written by that item alone.
+      const items: RestoreItem[] = packRestoreItems(
+        prepared.work.map((work) => ({
+          work,
+          bytes: work.sources.reduce((n, s) => n + (stored.get(`${s.topic}/${s.partition}`) ?? 0), 0),
+        })),
+        { fargateMinBytes: minBytes },
+      );
       const { work: _work, ...header } = restoreJobOf(prepared);
       const job: RestoreJobHeader = prepared.lease
         ? { ...header, lease: { owner: prepared.lease.owner, ttl_ms: ttlMs } }
@@ -489,7 +497,7 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
         on_fargate: items.filter((i) => i.runner === 'fargate').length,
         created_topics: prepared.topics.filter((t) => t.action === 'create').length,
       });
-      // One item per target partition, in the restore's folder: RestorePartitions reads them there (ItemReader).
+      // The items in the restore's folder: RestorePartitions reads them there (ItemReader).
       const map = await storeMapItems(
         store,
         config.storage,
@@ -507,54 +515,81 @@ async function restorePrepareStep(e: StepEvent<'restore-prepare'>, rt: StepRunti
   });
 }
 
+/**
+ * One invocation on a restore item: its target partitions (restore.max_concurrent_partitions at a time, one
+ * writer each, as `kafka-backup restore` writes them) until all are done or the time budget is spent; the output
+ * is the next invocation's `progress` (what each partition wrote so far, the partitions left, continued where
+ * the target stands).
+ */
 async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepRuntime) {
-  const key = { target_topic: e.item.work.target_topic, target_partition: e.item.work.target_partition };
+  const works = e.progress.next ?? e.item.works;
+  const writtenBefore = new Map(
+    e.progress.written.map((w) => [`${w.target_topic}/${w.target_partition}`, w.written]),
+  );
+  const written = () =>
+    e.item.works.map((w) => ({
+      target_topic: w.target_topic,
+      target_partition: w.target_partition,
+      written: writtenBefore.get(`${w.target_topic}/${w.target_partition}`) ?? 0,
+    }));
   // A dry run plans and reports; it writes nothing (as `kafka-backup restore --dry-run`).
-  if (e.job.dry_run) return { ...key, done: true, written: 0, next: e.item.work };
+  if (e.job.dry_run) return { done: true, written: written(), next: [] };
   return withRestoreContext(rt, e.config_ref, async (ctx) => {
     const lease = (await renewRestoreLease(ctx.store, e.job))!;
     const alive = keepLeaseAlive(lease, e.job.lease!.ttl_ms);
-    let r: Awaited<ReturnType<typeof restoreWorkItem>>;
     let records = 0;
-    const work = e.progress.next ?? e.item.work;
     const deadline = deadlineOf(rt);
+    const left: PartitionWork[] = [];
+    const writer = new IdempotentWriter(ctx.target);
     try {
       const manifest = await loadManifestCached(ctx.store, e.job.backup_id);
       // restore.rewrite_schema_ids: ids looked up in the target registry, where restore-prepare put the schemas.
       const rewrite = await schemaIdRewriteFor({ config: ctx.config, store: ctx.store });
       const withRewrite = rewrite && rewrite.remapped > 0 ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
-      r = await restoreWorkItem(
-        withRewrite,
-        { restore_id: e.job.restore_id, manifest, window: e.job.window },
-        work,
-        {
-          ...(deadline !== undefined ? { deadline } : {}),
-          onRecords: (n) => {
-            records += n;
+      const batchBytes = new Map<string, Promise<number>>();
+      let progressed = false;
+      const results = await mapLimit(works, ctx.config.restore.max_concurrent_partitions, async (work) => {
+        // Past the budget, a partition not started waits for the next invocation (once this one wrote anything).
+        if (deadline !== undefined && progressed && Date.now() >= deadline) return { work, r: undefined };
+        const bytes = batchBytes.get(work.target_topic) ?? restoreBatchBytes(ctx.target, work.target_topic);
+        batchBytes.set(work.target_topic, bytes);
+        const r = await restoreWorkItem(
+          withRewrite,
+          { restore_id: e.job.restore_id, manifest, window: e.job.window },
+          work,
+          {
+            writer,
+            batchBytes: await bytes,
+            ...(deadline !== undefined ? { deadline } : {}),
+            onRecords: (n) => {
+              records += n;
+            },
           },
-        },
-      );
+        );
+        progressed = true;
+        return { work, r };
+      });
       await alive.stop();
+      for (const { work, r } of results) {
+        const k = `${work.target_topic}/${work.target_partition}`;
+        if (r) writtenBefore.set(k, (writtenBefore.get(k) ?? 0) + r.written);
+        if (!r?.done) left.push(r ? r.next : work);
+      }
     } finally {
       await alive.stop().catch(() => undefined);
+      await writer.close().catch(() => undefined);
     }
     if (records > 0) rt.metrics.recordsRestored({ targetClusterId: e.job.target_cluster_id, records });
-    if (!r.done && deadline === undefined)
-      throw new WorkNotFinishedError(`${work.target_topic}/${work.target_partition} stopped before its end`, {
-        hint: 'Run the step again: it continues after what the target holds.',
-      });
-    rt.logger.info(r.done ? 'partition restored' : 'time budget reached: continuing in a new invocation', {
-      topic: r.target_topic,
-      partition: r.target_partition,
-      written_now: r.written,
-    });
-    return {
-      target_topic: r.target_topic,
-      target_partition: r.target_partition,
-      done: r.done,
-      written: e.progress.written + r.written,
-      next: r.next,
-    };
+    if (left.length > 0 && deadline === undefined)
+      throw new WorkNotFinishedError(
+        `${left.map((w) => `${w.target_topic}/${w.target_partition}`).join(', ')} stopped before the end`,
+        { hint: 'Run the step again: it continues after what the target holds.' },
+      );
+    rt.logger.info(
+      left.length === 0 ? 'partitions restored' : 'time budget reached: continuing in a new invocation',
+      { partitions: works.length, left: left.length, written_now: records },
+    );
+    return { done: left.length === 0, written: written(), next: left };
   });
 }
 
@@ -570,13 +605,13 @@ async function restoredWork(ctx: RestoreContext, e: StepEvent<'restore-map-offse
     e.results,
     WorkflowLayout.restoreResultsPrefix(e.job.restore_id),
   );
-  const written = Written.safeParse(results);
+  const written = RestoredItems.safeParse(results);
   if (!written.success || written.data.length !== items.length)
     throw new CorruptDataError(
       `restore ${e.job.restore_id}: the RestorePartitions results (${results.length}) do not match its ${items.length} work items`,
       { hint: "The Map Run results are not this restore run's: start the workflow again." },
     );
-  return { work: items.map((i) => i.work), written: written.data };
+  return { work: items.flatMap((i) => i.works), written: written.data.flatMap((r) => r.written) };
 }
 
 /**

@@ -458,7 +458,11 @@ describe('the example deployment as deployed: bundled assets in their own proces
     ]);
     const p0 = wf
       .callsOf('RestorePartition')
-      .filter((c) => (c.input['item'] as { work: { target_partition: number } }).work.target_partition === 0);
+      .filter((c) =>
+        (c.input['item'] as { works: { target_partition: number }[] }).works.some(
+          (w) => w.target_partition === 0,
+        ),
+      );
     expect(p0.length).toBeGreaterThan(1);
     expect(report.consumer_groups.map((g) => [g.group_id, g.status])).toEqual([[group, 'reset']]);
     from.destroy();

@@ -305,9 +305,7 @@ describe('restore lease: one run of a restore at a time', () => {
       const start = new Date();
       const r = (await runStep('restore-partition', { config_ref: p.config_ref, job: p.job, item }, rt)) as {
         done: boolean;
-        written: number;
-        target_topic: string;
-        target_partition: number;
+        written: { written: number }[];
       };
       expect(r.done).toBe(true);
       const input = { config_ref: p.config_ref, job: p.job, item };

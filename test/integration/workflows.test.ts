@@ -18,7 +18,9 @@ import { validateBackup } from '../../lib/format/validate-backup.ts';
 import { KafkaCluster } from '../../lib/kafka/index.ts';
 import { mapCommittedOffset, OriginHeader, type RestoreReport } from '../../lib/restore/index.ts';
 import { S3Store } from '../../lib/storage/index.ts';
+import { RestoreItem } from '../../lib/workflow/events.ts';
 import { STEP_ENV, WorkflowLayout } from '../../lib/workflow/index.ts';
+import { loadMapItems } from '../../lib/workflow/map-storage.ts';
 import { consumeAsGroup, header } from '../support/consume.ts';
 import { readMapRun } from '../support/distributed-map.ts';
 import { ground, uniqueName } from '../support/ground-env.ts';
@@ -325,7 +327,11 @@ describe('serverless workflows, run locally against the real clusters and S3', (
     ]);
     const p0 = wf
       .callsOf('RestorePartition')
-      .filter((c) => (c.input['item'] as { work: { target_partition: number } }).work.target_partition === 0);
+      .filter((c) =>
+        (c.input['item'] as { works: { target_partition: number }[] }).works.some(
+          (w) => w.target_partition === 0,
+        ),
+      );
     expect(p0.length).toBeGreaterThan(1);
     console.info(`failover: partition 0 took ${p0.length} restore worker invocations`);
     expect(p0.map((c) => (c.output as { done: boolean }).done)).toEqual([
@@ -344,10 +350,18 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       map: { items: { key: string }; count: number };
     };
     expect(prepared).not.toHaveProperty('items');
+    const store = storeOf(east(prefix));
+    // The three small partitions share one item: one invocation loop, each partition written by it alone.
     expect(prepared.map).toMatchObject({
       items: { key: `${prefix}/${WorkflowLayout.restoreItems(report.restore_id)}` },
-      count: 3,
+      count: 1,
     });
+    const [item] = await loadMapItems(store, WorkflowLayout.restoreItems(report.restore_id), RestoreItem);
+    expect(item!.works.map((w) => [w.target_topic, w.target_partition])).toEqual([
+      [topic, 0],
+      [topic, 1],
+      [topic, 2],
+    ]);
     const mapRun = wf.callsOf('RestorePartitions')[0]!.output;
     for (const step of ['MapOffsets', 'VerifyRestore']) {
       const event = wf.callsOf(step)[0]!.input;
@@ -355,7 +369,6 @@ describe('serverless workflows, run locally against the real clusters and S3', (
       expect(event).not.toHaveProperty('items');
     }
     // Groups: committed on DR where the manifest's source offsets map to, and a real consumer resumes there.
-    const store = storeOf(east(prefix));
     const partitions = await Promise.all(
       [0, 1, 2].map(async (p) =>
         RestorePartitionState.parse(

@@ -398,7 +398,8 @@ export function restoreSegment(
   },
 ): Segment & { onNotOk(then: sfn.IChainable): void } {
   const prepare = invokeStep(b, 'PrepareRestore', 'restore-prepare', {
-    comment: 'Lease the restore, plan it, create the missing topics, one work item per target partition',
+    comment:
+      'Lease the restore, plan it, create the missing topics, small target partitions packed into work items',
     payload: {
       config: sfn.JsonPath.objectAt(opts.configPath),
       backup_id: sfn.JsonPath.stringAt(opts.backupIdPath),
@@ -410,7 +411,7 @@ export function restoreSegment(
   });
 
   const worker = invokeStep(b, 'RestorePartition', 'restore-partition', {
-    comment: 'Write one target partition until done or until shortly before the Lambda timeout',
+    comment: "Write the item's target partitions until done or until shortly before the Lambda timeout",
     payload: {
       config_ref: sfn.JsonPath.objectAt('$.config_ref'),
       job: sfn.JsonPath.objectAt('$.job'),
@@ -419,12 +420,9 @@ export function restoreSegment(
     },
     resultPath: '$.progress',
   });
+  // The item's result (the Map's ResultWriter stores it): what each of its partitions wrote.
   const restored = new sfn.Pass(b.scope, 'PartitionRestored', {
-    parameters: {
-      target_topic: sfn.JsonPath.stringAt('$.item.work.target_topic'),
-      target_partition: sfn.JsonPath.numberAt('$.item.work.target_partition'),
-      written: sfn.JsonPath.numberAt('$.progress.written'),
-    },
+    parameters: { written: sfn.JsonPath.objectAt('$.progress.written') },
   });
   worker.next(
     new sfn.Choice(b.scope, 'PartitionRestored?')
@@ -433,11 +431,7 @@ export function restoreSegment(
   );
   const onFargate = new sfn.Pass(b.scope, 'PartitionRestoredOnFargate', {
     comment: 'The Fargate task ran the item to its end; what it wrote is in the restore state',
-    parameters: {
-      target_topic: sfn.JsonPath.stringAt('$.item.work.target_topic'),
-      target_partition: sfn.JsonPath.numberAt('$.item.work.target_partition'),
-      written: 0,
-    },
+    parameters: { written: [] },
   });
   const fargate = fargateStep(
     b,
@@ -451,14 +445,15 @@ export function restoreSegment(
     .otherwise(worker);
 
   const map = new sfn.DistributedMap(b.scope, 'RestorePartitions', {
-    comment: 'Every target partition, in parallel: items read from and results written to the bucket',
+    comment:
+      'Every work item (target partitions, one writer each), in parallel: items read from and results written to the bucket',
     // restores/<id>/workflow/: the items, and what each partition wrote (read back by MapOffsets and VerifyRestore).
     ...storedMapIo(b.bucket, 'restores', '$.prepared.map'),
     itemSelector: {
       config_ref: sfn.JsonPath.objectAt('$.prepared.config_ref'),
       job: sfn.JsonPath.objectAt('$.prepared.job'),
       item: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-      progress: { done: false, written: 0 },
+      progress: { done: false, written: [] },
     },
     maxConcurrency: b.maxConcurrency,
     mapExecutionType: sfn.StateMachineType.STANDARD,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TARGET_BYTES, type PartitionToRead, packBackupItems } from '../../../lib/plan/index.ts';
-import { BackupItem } from '../../../lib/workflow/events.ts';
+import {
+  DEFAULT_RESTORE_TARGET_BYTES,
+  DEFAULT_TARGET_BYTES,
+  type PartitionToRead,
+  packBackupItems,
+  packRestoreItems,
+} from '../../../lib/plan/index.ts';
+import { BackupItem, RestoreItem } from '../../../lib/workflow/events.ts';
 
 const MiB = 1024 * 1024;
 
@@ -134,5 +140,61 @@ describe('packBackupItems', () => {
   it('sizes the default bin from the bench rate and the worker budget', () => {
     expect(DEFAULT_TARGET_BYTES).toBeGreaterThan(256 * MiB);
     expect(DEFAULT_TARGET_BYTES).toBeLessThan(64 * 1024 * MiB);
+  });
+});
+
+describe('packRestoreItems', () => {
+  const work = (topic: string, partition: number) => ({
+    target_topic: topic,
+    target_partition: partition,
+    sources: [{ topic, partition }],
+    backup_records: 1,
+    base_offset: 0,
+    mode: 'new' as const,
+  });
+  const GiB = 1024 ** 3;
+
+  it('packs 10,000 small target partitions into 100 items, each partition in exactly one (its one writer)', () => {
+    const partitions = [];
+    for (let t = 19; t >= 0; t--)
+      for (let p = 0; p < 500; p++) partitions.push({ work: work(`t${t}`, p), bytes: 200 });
+    const items = packRestoreItems(partitions, { fargateMinBytes: 8 * GiB });
+    expect(items).toHaveLength(100);
+    const seen = items.flatMap((i) => i.works.map((w) => `${w.target_topic}/${w.target_partition}`));
+    expect(seen).toHaveLength(10_000);
+    expect(new Set(seen).size).toBe(10_000);
+    for (const item of items) {
+      expect(RestoreItem.parse(item)).toEqual(item);
+      expect(item.runner).toBe('lambda');
+      expect(item.bytes).toBe(item.works.length * 200);
+    }
+    // Neighbouring partitions of a topic stay together: every item holds one topic's consecutive partitions.
+    for (const item of items) {
+      expect(new Set(item.works.map((w) => w.target_topic)).size).toBe(1);
+      const ps = item.works.map((w) => w.target_partition);
+      expect(ps).toEqual(ps.map((_, i) => ps[0]! + i));
+    }
+    // The state a continuation carries stays small: the largest item's JSON.
+    expect(Math.max(...items.map((i) => JSON.stringify(i).length))).toBeLessThan(32 * 1024);
+  });
+
+  it('gives a partition over the Fargate threshold a Fargate item of its own, one over the bin a Lambda item', () => {
+    const items = packRestoreItems(
+      [
+        { work: work('a', 0), bytes: 100 },
+        { work: work('a', 1), bytes: 9 * GiB },
+        { work: work('a', 2), bytes: 100 },
+        { work: work('a', 3), bytes: DEFAULT_RESTORE_TARGET_BYTES + 1 },
+        { work: work('a', 4), bytes: DEFAULT_RESTORE_TARGET_BYTES - 150 },
+      ],
+      { fargateMinBytes: 8 * GiB },
+    );
+    expect(items.map((i) => [i.runner, i.works.map((w) => w.target_partition), i.bytes])).toEqual([
+      ['fargate', [1], 9 * GiB],
+      ['lambda', [3], DEFAULT_RESTORE_TARGET_BYTES + 1],
+      // 0, 2 and 4 in one bin would pass it by 50 bytes: 4 starts the next.
+      ['lambda', [4], DEFAULT_RESTORE_TARGET_BYTES - 150],
+      ['lambda', [0, 2], 200],
+    ]);
   });
 });

@@ -67,6 +67,8 @@ describe('the table of storage keys (lib/storage/layout.ts)', () => {
       restoreLease: RestoreLayout.lease(SAMPLE.restore_id),
       restoreWorkflowConfig: WorkflowLayout.restoreConfig(SAMPLE.restore_id),
       restoreWorkflowItems: WorkflowLayout.restoreItems(SAMPLE.restore_id),
+      restoreWorkflowOffsetPlans: WorkflowLayout.restoreOffsetPlans(SAMPLE.restore_id),
+      restoreWorkflowGroupResults: WorkflowLayout.restoreGroupResults(SAMPLE.restore_id),
       restoreWorkflowResults: WorkflowLayout.restoreResults(SAMPLE.restore_id, SAMPLE.map_run_id),
       evidenceReport: EvidenceKeys.report(SAMPLE.evidence_id),
       evidenceMarkdown: EvidenceKeys.markdown(SAMPLE.evidence_id),
