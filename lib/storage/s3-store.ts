@@ -528,24 +528,29 @@ function regionOrDefault(): string {
 }
 
 /** Regroups a byte stream into Buffers of exactly `size` bytes (the last may be shorter, never empty). */
-async function* partsOf(body: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
-  let part = Buffer.allocUnsafe(size);
+/**
+ * The body in parts of `size` bytes (the last one shorter). Chunks are gathered and copied once per part, at its
+ * size: a body smaller than a part (a small partition's segment, most of them in a large estate) costs a buffer
+ * of its own size, not a part-sized one held while it uploads.
+ */
+export async function* partsOf(body: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let pending: Uint8Array[] = [];
   let filled = 0;
   for await (const chunk of body) {
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(size - filled, chunk.length - offset);
-      part.set(chunk.subarray(offset, offset + n), filled);
+      pending.push(offset === 0 && n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
       filled += n;
       offset += n;
       if (filled === size) {
-        yield part;
-        part = Buffer.allocUnsafe(size);
+        yield Buffer.concat(pending, size);
+        pending = [];
         filled = 0;
       }
     }
   }
-  if (filled > 0) yield part.subarray(0, filled);
+  if (filled > 0) yield Buffer.concat(pending, filled);
 }
 
 async function* prepend<T>(first: T[], rest: AsyncIterator<T>): AsyncGenerator<T> {
