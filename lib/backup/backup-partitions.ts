@@ -162,6 +162,19 @@ export async function backupPartitions(
   ranges: BackupRange[],
   opts: BackupPartitionsOptions = {},
 ): Promise<RangeResult[]> {
+  return (await backupRanges(ctx, plan, ranges, opts)).results;
+}
+
+/**
+ * backupPartitions, also handing back every range's progress as stored at the end: what finalizeBackup would
+ * read back from the location, for a caller that finalizes in the same process (`kafka-backup backup`).
+ */
+export async function backupRanges(
+  ctx: BackupContext,
+  plan: BackupPlan,
+  ranges: BackupRange[],
+  opts: BackupPartitionsOptions = {},
+): Promise<{ results: RangeResult[]; progress: RangeProgress[] }> {
   const { config, source, store, logger } = ctx;
   const logStartCache = new Map<string, { at: number; offsets: Promise<Map<number, number>> }>();
   const logStartOf = async (topic: string, partition: number, maxAgeMs = 5_000): Promise<number> => {
@@ -284,7 +297,7 @@ export async function backupPartitions(
   // (A sink with nothing new, finished before or never reached, stores nothing.)
   for (const sink of sinks) await sink.flush();
 
-  return sinks.map((s) => ({
+  const results = sinks.map((s) => ({
     topic: s.progress.topic,
     partition: s.progress.partition,
     from: s.progress.from,
@@ -293,6 +306,7 @@ export async function backupPartitions(
     next_offset: s.progress.next_offset,
     records: counters.get(s)?.records ?? 0,
   }));
+  return { results, progress: sinks.map((s) => s.progress) };
 }
 
 class DeadlineReached extends Error {

@@ -22,6 +22,13 @@ export interface FinalizeResult {
 export async function finalizeBackup(
   ctx: Pick<BackupContext, 'store' | 'logger' | 'config' | 'now' | 'segmentFormat'>,
   plan: BackupPlan,
+  opts: {
+    /**
+     * Every range's progress as the caller stored it (it read every range in this process); without it, the
+     * progress objects are listed and read from the location (the workflow's FinalizeBackup).
+     */
+    progress?: readonly RangeProgress[];
+  } = {},
 ): Promise<FinalizeResult> {
   const { store, logger } = ctx;
   let recordsTotal = 0;
@@ -30,7 +37,7 @@ export async function finalizeBackup(
   let segmentsUploaded = 0;
   let segmentsReused = 0;
   const topics: Manifest['topics'] = [];
-  const stored = await storedRanges(ctx, plan);
+  const stored = opts.progress ? byPartition(opts.progress) : await storedRanges(ctx, plan);
   for (const t of plan.topics) {
     const partitions: Manifest['topics'][number]['partitions'] = [];
     for (const p of t.partitions) {
@@ -139,11 +146,16 @@ async function storedRanges(
     RANGE_PROGRESS_NAME.test(k),
   );
   const read = await mapLimit(keys, READ_CONCURRENCY, (key) => readStoredJson(ctx.store, key, RangeProgress));
+  return byPartition(read.filter((r) => r !== undefined));
+}
+
+function byPartition(ranges: readonly RangeProgress[]): Map<string, RangeProgress[]> {
   const out = new Map<string, RangeProgress[]>();
-  for (const r of read) {
-    if (!r) continue;
+  for (const r of ranges) {
     const key = `${r.topic}/${r.partition}`;
-    out.set(key, [...(out.get(key) ?? []), r]);
+    const list = out.get(key);
+    if (list) list.push(r);
+    else out.set(key, [r]);
   }
   return out;
 }

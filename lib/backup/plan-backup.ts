@@ -1,6 +1,6 @@
 import { matchesGlob, selectTopics } from '../config/index.ts';
 import { KafkaAccessError, UserError } from '../errors.ts';
-import { loadManifests } from '../format/catalog.ts';
+import { backupHeaders, loadManifest } from '../format/catalog.ts';
 import {
   FORMAT_VERSION,
   type GroupOffsets,
@@ -77,7 +77,8 @@ export async function planBackup(
   for (const topic of selected) offsets.set(topic, await source.partitionOffsets(topic, isolation));
   const groups = await groupOffsetsAtCut(source, selected, config.backup.consumer_groups);
 
-  const previous = (await loadManifests(store)).filter((m) => m.kafka_cluster_id === clusterId).at(-1);
+  const newestOfCluster = (await backupHeaders(store)).filter((m) => m.kafka_cluster_id === clusterId).at(-1);
+  const previous = newestOfCluster ? await loadManifest(store, newestOfCluster.backup_id) : undefined;
   const identities = previous
     ? await checkTopicIdentities(ctx, previous, descriptions, offsets)
     : new Map<string, CheckedTopic>();

@@ -1,4 +1,4 @@
-import { backupIds, loadManifests } from '../format/catalog.ts';
+import { backupHeaders, backupIds, mapManifests } from '../format/catalog.ts';
 import { Layout } from '../format/manifest.ts';
 import { BackupPlan, PartitionProgress } from '../format/plan.ts';
 import type { Logger } from '../log.ts';
@@ -23,7 +23,8 @@ export async function applyRetention(
   keep: number | undefined,
   logger: Logger,
 ): Promise<RetentionResult> {
-  const manifests = await loadManifests(store);
+  // Headers first, then the kept backups' segment keys one manifest at a time: never every manifest at once.
+  const manifests = await backupHeaders(store);
   const past =
     keep !== undefined && manifests.length > keep ? manifests.slice(0, manifests.length - keep) : [];
   // Object Lock: a backup still locked stays (a delete would only hide it behind a marker); it goes later.
@@ -46,8 +47,14 @@ export async function applyRetention(
   const kept = manifests.filter((m) => !expired.includes(m));
 
   const referenced = new Set<string>();
-  for (const m of kept)
-    for (const t of m.topics) for (const p of t.partitions) for (const s of p.segments) referenced.add(s.key);
+  await mapManifests(
+    store,
+    (m) => {
+      for (const t of m.topics)
+        for (const p of t.partitions) for (const s of p.segments) referenced.add(s.key);
+    },
+    kept.map((m) => m.backup_id),
+  );
   const { incomplete } = await backupIds(store);
   for (const id of incomplete) {
     for (const key of await store.list(Layout.backupPrefix(id))) {

@@ -3,7 +3,7 @@ import type { BackupPlan } from '../format/plan.ts';
 import { captureBackupMetadata } from '../metadata/index.ts';
 import {
   type BackupPartitionsOptions,
-  backupPartitions,
+  backupRanges,
   type RangeResult,
   wholePartitionRanges,
 } from './backup-partitions.ts';
@@ -38,10 +38,11 @@ export async function runBackup(
     // Schemas, ACLs, quotas, users (backup.metadata), read right after the cut; a resumed run keeps its own.
     await captureBackupMetadata(ctx);
     // One process reads every partition whole: splitting a partition only pays with several workers.
-    const results = await backupPartitions(ctx, plan, wholePartitionRanges(plan), opts);
+    const { results, progress } = await backupRanges(ctx, plan, wholePartitionRanges(plan), opts);
     assertAllDone(results);
     await renewal.check();
-    const final = await finalizeBackup(ctx, plan);
+    // This process wrote every range's progress: finalize takes it from here, not 10,000 GETs.
+    const final = await finalizeBackup(ctx, plan, { progress });
     return { ...final, resumed };
   } finally {
     await renewal.stop().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { type EvidenceVerifier, kmsVerifier, listEvidence, verifyEvidence } from '../evidence/index.ts';
-import { loadManifests } from '../format/catalog.ts';
+import { backupHeaders } from '../format/catalog.ts';
 import { EmfMetrics } from '../metrics/emf.ts';
 import { DEFAULT_DR_MAX_AGE_SECONDS, drReadyFromManifest } from '../metrics/from-manifest.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -48,7 +48,7 @@ export async function checkReadiness(
   const metrics = opts.metrics ?? new EmfMetrics();
   const newest = new Map<string, { backupId: string; completedAt: string } | null>();
   for (const target of targets) {
-    const manifests = await loadManifests(open(target));
+    const manifests = await backupHeaders(open(target));
     const latest = manifests.filter((m) => m.source_cluster_id === target.sourceClusterId).at(-1);
     const known = newest.get(target.sourceClusterId) ?? null;
     if (latest && (known === null || latest.completed_at > known.completedAt)) {

@@ -1,5 +1,5 @@
 import type { EvidenceReport } from '../evidence/index.ts';
-import { loadManifests } from '../format/catalog.ts';
+import { backupHeaders, loadManifest } from '../format/catalog.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { backupBytes, cliPrincipal } from './backup-drill.ts';
@@ -22,7 +22,8 @@ export async function syntheticDrillEvidence(
   },
 ): Promise<EvidenceReport> {
   const started = new Date(report.started_at);
-  const newest = (await loadManifests(o.productionStore)).at(-1);
+  const newestHeader = (await backupHeaders(o.productionStore)).at(-1);
+  const newest = newestHeader ? await loadManifest(o.productionStore, newestHeader.backup_id) : undefined;
   const restoreStep = report.steps.find((s) => s.name === RESTORE_STEP);
   const replication = report.steps.find((s) => s.name === REPLICATION_STEP);
   const restoreSeconds = (restoreStep?.duration_ms ?? 0) / 1000;

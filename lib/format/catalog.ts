@@ -1,4 +1,5 @@
 import { NotFoundError } from '../errors.ts';
+import { mapLimit } from '../map-limit.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { parseStoredJson } from '../storage/stored-json.ts';
 import { Layout, Manifest } from './manifest.ts';
@@ -52,19 +53,64 @@ export async function backupIds(store: ObjectStore): Promise<{ complete: string[
 }
 
 /** Every complete backup's manifest, oldest first (by completion time). */
+/** Manifests read at once by the walks over every backup of a location. */
+const MANIFEST_READ_CONCURRENCY = 4;
+
+/** A complete backup as the walks over all of them need it to order and pick backups: not its partitions. */
+export interface BackupHeader {
+  backup_id: string;
+  completed_at: string;
+  kafka_cluster_id: string;
+  source_cluster_id: string;
+}
+
+const byCompletion = (a: BackupHeader, b: BackupHeader) =>
+  a.completed_at.localeCompare(b.completed_at) || a.backup_id.localeCompare(b.backup_id);
+
+/**
+ * Every complete backup's manifest, read MANIFEST_READ_CONCURRENCY at a time and handed to `visit`, keeping only
+ * its header and what `visit` returns; oldest first. A location of 168 hourly backups of 10,000 partitions holds
+ * gigabytes of manifests: they are never in memory at once (see loadManifests).
+ */
+export async function mapManifests<T>(
+  store: ObjectStore,
+  visit: (m: Manifest) => T,
+  ids?: readonly string[],
+): Promise<{ header: BackupHeader; value: T }[]> {
+  const list = ids ?? (await backupIds(store)).complete;
+  const out = await mapLimit([...list], MANIFEST_READ_CONCURRENCY, async (id) => {
+    const m = await loadManifest(store, id);
+    return { header: headerOf(m), value: visit(m) };
+  });
+  return out.sort((a, b) => byCompletion(a.header, b.header));
+}
+
+/** Every complete backup's header, oldest first. */
+export async function backupHeaders(store: ObjectStore): Promise<BackupHeader[]> {
+  return (await mapManifests(store, () => undefined)).map((x) => x.header);
+}
+
+function headerOf(m: Manifest): BackupHeader {
+  return {
+    backup_id: m.backup_id,
+    completed_at: m.completed_at,
+    kafka_cluster_id: m.kafka_cluster_id,
+    source_cluster_id: m.source_cluster_id,
+  };
+}
+
+/**
+ * Every complete backup's whole manifest at once, oldest first: for tests and small locations only. The engine
+ * walks them with mapManifests and loads the one it picked with loadManifest.
+ */
 export async function loadManifests(store: ObjectStore): Promise<Manifest[]> {
-  const { complete } = await backupIds(store);
-  const manifests = await Promise.all(complete.map((id) => loadManifest(store, id)));
-  return manifests.sort(
-    (a, b) => a.completed_at.localeCompare(b.completed_at) || a.backup_id.localeCompare(b.backup_id),
-  );
+  return (await mapManifests(store, (m) => m)).map((x) => x.value);
 }
 
 /** `latest` is the newest complete backup. */
 export async function resolveBackupId(store: ObjectStore, backupId: string): Promise<string> {
   if (backupId !== 'latest') return backupId;
-  const all = await loadManifests(store);
-  const newest = all.at(-1);
+  const newest = (await backupHeaders(store)).at(-1);
   if (!newest) {
     throw new NotFoundError(`no complete backup in ${store.location}`, {
       hint: 'Check the storage location (bucket, prefix or path), or run a backup first.',

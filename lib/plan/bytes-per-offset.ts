@@ -63,27 +63,33 @@ export interface History {
 
 /** `manifests` oldest first (as loadManifests returns them). */
 export function historyOf(manifests: readonly Manifest[]): History {
-  const partitions = new Map<string, ByteEstimate>();
-  const topics = new Map<string, ByteEstimate>();
-  for (const m of [...manifests].reverse()) {
-    for (const t of m.topics) {
-      let topicTotals: Totals | undefined;
-      for (const p of t.partitions) {
-        if (p.segments.length === 0) continue;
-        let totals: Totals | undefined;
-        for (const s of p.segments) totals = add(totals, s);
-        topicTotals = {
-          bytes: (topicTotals?.bytes ?? 0) + totals!.bytes,
-          stored: (topicTotals?.stored ?? 0) + totals!.stored,
-          offsets: (topicTotals?.offsets ?? 0) + totals!.offsets,
-        };
-        const k = partitionKey(t.name, p.partition);
-        if (!partitions.has(k)) partitions.set(k, estimateOf(totals!, m.backup_id));
-      }
-      if (topicTotals && !topics.has(t.name)) topics.set(t.name, estimateOf(topicTotals, m.backup_id));
+  const history: History = { partitions: new Map(), topics: new Map() };
+  for (const m of [...manifests].reverse()) addToHistory(history, m);
+  return history;
+}
+
+/**
+ * Adds what `m` says of its partitions and topics not yet in `history`: called newest backup first, each
+ * partition's estimate is its newest backup's (historyOf, one manifest at a time).
+ */
+export function addToHistory(history: History, m: Manifest): void {
+  const { partitions, topics } = history;
+  for (const t of m.topics) {
+    let topicTotals: Totals | undefined;
+    for (const p of t.partitions) {
+      if (p.segments.length === 0) continue;
+      let totals: Totals | undefined;
+      for (const s of p.segments) totals = add(totals, s);
+      topicTotals = {
+        bytes: (topicTotals?.bytes ?? 0) + totals!.bytes,
+        stored: (topicTotals?.stored ?? 0) + totals!.stored,
+        offsets: (topicTotals?.offsets ?? 0) + totals!.offsets,
+      };
+      const k = partitionKey(t.name, p.partition);
+      if (!partitions.has(k)) partitions.set(k, estimateOf(totals!, m.backup_id));
     }
+    if (topicTotals && !topics.has(t.name)) topics.set(t.name, estimateOf(topicTotals, m.backup_id));
   }
-  return { partitions, topics };
 }
 
 export interface ToEstimate {

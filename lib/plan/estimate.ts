@@ -144,16 +144,19 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
   const P = input.partitions.length;
   const listPages = (keys: number) => Math.max(1, Math.ceil(keys / S3_LIST_PAGE));
 
-  // Plan step: lease (putIfAbsent), manifest HEAD and plan GET (a new backup), every manifest, the plan, the
-  // workflow's config, metadata; LIST of backups/.
+  // Plan step: lease (putIfAbsent), manifest HEAD and plan GET (a new backup), every manifest (their headers,
+  // read one at a time) and the previous one again, the plan, the workflow's config, metadata; LIST of backups/.
+  // Its items and estimate: every manifest's header again and the newest for record sizes, LISTs of backups/ and
+  // segments/.
+  const previous = input.storedBackups > 0 ? 1 : 0;
   let put = 1 + 1 + 1 + (input.metadata ? 1 : 0);
-  let get = 1 + 1 + input.storedBackups;
-  let list = listPages(input.backupKeys);
+  let get = 1 + 1 + input.storedBackups + previous + input.storedBackups + previous;
+  let list = 2 * listPages(input.backupKeys) + listPages(input.segmentKeys);
   // Finalize: config, lease renewal (GET + PUT), plan, every progress object, the metadata reference, the
-  // manifest; retention reads every manifest again (one more now) and LISTs backups/ and segments/; the lease
-  // released (GET; DELETEs are free).
+  // manifest; retention reads every manifest's header (one more now), then the kept ones' segment keys (at most
+  // as many again), and LISTs backups/ and segments/; the lease released (GET; DELETEs are free).
   put += 1 + 1;
-  get += 1 + 1 + 1 + P + 1 + (input.storedBackups + 1) + 1;
+  get += 1 + 1 + 1 + P + 1 + 2 * (input.storedBackups + 1) + 1;
   list += listPages(input.backupKeys + 4) + listPages(input.segmentKeys);
 
   let invocations = 0;

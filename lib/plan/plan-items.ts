@@ -1,11 +1,12 @@
 import type { BackupContext } from '../backup/context.ts';
-import { loadManifests } from '../format/catalog.ts';
+import { backupHeaders, loadManifest } from '../format/catalog.ts';
 import { Layout } from '../format/manifest.ts';
 import type { BackupPlan } from '../format/plan.ts';
 import {
+  addToHistory,
   type BytesPerOffsetSource,
   estimateBytesPerOffset,
-  historyOf,
+  type History,
   partitionKey,
 } from './bytes-per-offset.ts';
 import { type BackupEstimate, estimateBackup } from './estimate.ts';
@@ -57,15 +58,18 @@ export async function planItemsAndEstimate(
   const all = plan.topics.flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.name, partition: p.partition, from: p.read_from, to: p.end_offset })),
   );
-  const manifests = await loadManifests(store);
   const backupKeys = (await store.list(Layout.backupsPrefix)).length;
-  const segmentKeys = new Set(
-    manifests.flatMap((m) =>
-      m.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => s.key))),
-    ),
-  ).size;
+  const segmentKeys = (await store.list(Layout.segmentsPrefix)).length;
+  // Record sizes from the newest backup that has each partition: manifests read newest first, one at a time,
+  // until every planned partition has one (the newest backup usually has them all).
+  const history: History = { partitions: new Map(), topics: new Map() };
+  const headers = await backupHeaders(store);
+  for (const h of [...headers].reverse()) {
+    if (all.every((p) => history.partitions.has(partitionKey(p.topic, p.partition)))) break;
+    addToHistory(history, await loadManifest(store, h.backup_id));
+  }
   const estimates = await estimateBytesPerOffset(all, {
-    history: historyOf(manifests),
+    history,
     ...(opts.probe === false ? {} : { source: ctx.source }),
     isolation: plan.isolation_level,
     logger: ctx.logger,
@@ -99,7 +103,7 @@ export async function planItemsAndEstimate(
     })),
     segmentMaxBytes: config.backup.segment_max_bytes,
     checkpointIntervalSecs: config.backup.checkpoint_interval_secs,
-    storedBackups: manifests.length,
+    storedBackups: headers.length,
     backupKeys,
     segmentKeys,
     metadata: config.backup.metadata.length > 0,

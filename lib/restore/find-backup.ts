@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors.ts';
-import { loadManifests } from '../format/catalog.ts';
+import { backupHeaders } from '../format/catalog.ts';
 import { validateBackup } from '../format/validate-backup.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
@@ -20,7 +20,7 @@ export async function findRestorableBackup(
   store: ObjectStore,
   opts: { sourceClusterId?: string; concurrency?: number } = {},
 ): Promise<RestorableBackup> {
-  const manifests = (await loadManifests(store)).filter(
+  const manifests = (await backupHeaders(store)).filter(
     (m) => opts.sourceClusterId === undefined || m.source_cluster_id === opts.sourceClusterId,
   );
   const skipped: RestorableBackup['skipped'] = [];

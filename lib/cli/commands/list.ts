@@ -1,6 +1,6 @@
 import { loadPlan } from '../../backup/index.ts';
 import { ExitCode } from '../../errors.ts';
-import { type BackupListing, backupIds, listingOf, loadManifests } from '../../format/catalog.ts';
+import { type BackupListing, backupIds, listingOf, mapManifests } from '../../format/catalog.ts';
 import { defineCommand } from '../command.ts';
 import { ENCRYPTION_FLAGS, FORMAT_FLAG, LOCATION_FLAGS } from '../flags.ts';
 import { formatBytes, jsonDocument, renderTable } from '../output.ts';
@@ -39,7 +39,7 @@ export const listCommand = defineCommand(
   },
   async ({ values }, out) => {
     const store = storeFromArgs(values, values.path);
-    const backups: BackupListing[] = (await loadManifests(store)).map(listingOf);
+    const backups: BackupListing[] = (await mapManifests(store, listingOf)).map((x) => x.value);
     const incomplete: BackupListing[] = [];
     if (values.all) {
       for (const id of (await backupIds(store)).incomplete) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PROGRESS_LIST_MIN_RANGES } from '../../../lib/backup/backup-partitions.ts';
 import { estimateBackup, makespan, segmentsOf, TRANSITIONS } from '../../../lib/plan/estimate.ts';
 import { BENCH_BACKUP_RATE, PRICES, PRICES_AS_OF, pricesFor } from '../../../lib/plan/index.ts';
 
@@ -46,10 +47,11 @@ describe('estimateBackup', () => {
     // PUT: plan 3 (lease, plan, config) + finalize 2 (lease renewal, manifest); Lambda item: 2 × (segment +
     // progress) + 1 lease renewal; Fargate item: 45 segments of 1.5e9/45 B stored, multipart of 4 parts each
     // (2 + 4 = 6 requests) = 270, + 45 progress, + 1 lease renewal. 5 + 5 + 316 = 326.
-    // GET: plan 4 (manifest HEAD, plan, 2 manifests), finalize 12 (config, lease, plan, 4 progress objects,
-    // metadata, 3 manifests, lease), items: 2 progress + 3, 1 progress + 3. 4 + 12 + 5 + 4 = 25.
-    // LIST: backups/ at plan, backups/ and segments/ (2500 keys: 3 pages) at retention = 5.
-    expect(e.s3).toMatchObject({ put: 326, get: 25, list: 5 });
+    // GET: plan 8 (manifest HEAD, plan, 2 manifest headers and the previous manifest, for the items 2 headers
+    // again and the newest manifest), finalize 15 (config, lease, plan, 4 progress objects, metadata, 3 manifest
+    // headers and 3 kept manifests, lease), items: 2 progress + 3, 1 progress + 3. 8 + 15 + 5 + 4 = 32.
+    // LIST: backups/ twice and segments/ (2500 keys: 3 pages) at plan, backups/ and segments/ at retention = 9.
+    expect(e.s3).toMatchObject({ put: 326, get: 32, list: 9 });
     expect(e.read).toEqual({
       partitions: 4,
       items: 2,
@@ -65,13 +67,13 @@ describe('estimateBackup', () => {
     expect(e.lambda).toMatchObject({ invocations: 3, gb_seconds: 9.6 });
     // Fargate: 2.05 s + 3e9 B at 10 MiB/s + 60 s start = 348.15 s × 2 vCPU, × 8 GB.
     expect(e.fargate).toMatchObject({ tasks: 1, vcpu_seconds: 696.3, gb_seconds: 2785.2 });
-    // us-east-1: 331/1000 × $0.005 + 25/1000 × $0.0004; 9.6015 GB-s × $0.0000166667 + 3 requests × $0.20/1M;
+    // us-east-1: 335/1000 × $0.005 + 32/1000 × $0.0004; 9.6015 GB-s × $0.0000166667 + 3 requests × $0.20/1M;
     // 696.30/3600 × $0.04048 + 2785.22/3600 × $0.004445; 14/1000 × $0.025.
-    expect(e.s3.usd).toBeCloseTo(0.001665, 6);
+    expect(e.s3.usd).toBeCloseTo(0.0016878, 6);
     expect(e.lambda.usd).toBeCloseTo(0.000160625, 6);
     expect(e.fargate.usd).toBeCloseTo(0.011268529, 6);
     expect(e.step_functions.usd).toBeCloseTo(0.00035, 6);
-    expect(e.total_usd).toBeCloseTo(0.013444154, 6);
+    expect(e.total_usd).toBeCloseTo(0.013466954, 6);
     // Plan and finalize 10.04 s, then the Fargate item (348.15 s) beside the Lambda one; one CLI at 10 MiB/s.
     expect(e.duration).toMatchObject({
       workflow_seconds: 358.2,
@@ -107,6 +109,28 @@ describe('estimateBackup', () => {
     });
     expect(e.lambda.invocations).toBe(3 + 2);
     expect(e.step_functions.state_transitions).toBe(TRANSITIONS.per_run.length + 2 + 3 * 2);
+  });
+
+  it("lists an item's progress objects instead of reading each when it holds many ranges of a topic", () => {
+    const item = (n: number) => ({
+      ranges: Array.from({ length: n }, (_, p) => ({ topic: 'small', partition: p, from: 0, to: 1 })),
+      offsets: n,
+      bytes: n * 100,
+      runner: 'lambda' as const,
+    });
+    const partitions = Array.from({ length: 2_500 }, (_, p) => ({
+      topic: 'small',
+      partition: p,
+      from: 0,
+      to: 1,
+      bytesPerOffset: 100,
+      storedRatio: 1,
+    }));
+    const few = estimateBackup({ ...input, items: [item(PROGRESS_LIST_MIN_RANGES)], partitions });
+    const many = estimateBackup({ ...input, items: [item(PROGRESS_LIST_MIN_RANGES + 1)], partitions });
+    // At the threshold a GET per range; past it the topic's 2,500 progress objects listed: 3 pages, no GET.
+    expect(many.s3.get - few.s3.get).toBe(-PROGRESS_LIST_MIN_RANGES);
+    expect(many.s3.list - few.s3.list).toBe(3);
   });
 });
 
