@@ -20,34 +20,18 @@ import {
   keyFileVerifier,
   writeEvidence,
 } from '../../../lib/evidence/index.ts';
-import { FORMAT_VERSION, Layout, type Manifest } from '../../../lib/format/manifest.ts';
+import { Layout, type Manifest } from '../../../lib/format/manifest.ts';
 import { EmfMetrics } from '../../../lib/metrics/emf.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
+import { emptyManifest } from '../../support/manifest-fixture.ts';
 
-function manifest(backupId: string, sourceClusterId: string, completedAt: string): Manifest {
-  return {
-    format_version: FORMAT_VERSION,
+function manifest(backupId: string, sourceClusterId: string, completedAt: string) {
+  return emptyManifest({
     backup_id: backupId,
-    tool_version: 'test',
     source_cluster_id: sourceClusterId,
-    kafka_cluster_id: 'kc',
-    started_at: completedAt,
     completed_at: completedAt,
-    isolation_level: 'read_committed',
-    compression: { codec: 'zstd', level: 3 },
-    based_on: null,
-    include_offset_headers: true,
-    topics: [],
-    consumer_groups: [],
-    stats: {
-      records: 0,
-      stored_bytes: 0,
-      uploaded_bytes: 0,
-      segments_uploaded: 0,
-      segments_reused: 0,
-      duration_ms: 0,
-    },
-  };
+    tool_version: 'test',
+  });
 }
 
 describe('DR readiness check', () => {

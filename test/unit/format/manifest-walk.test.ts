@@ -3,33 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupHeaders, mapManifests, resolveBackupId } from '../../../lib/format/catalog.ts';
-import { FORMAT_VERSION, Layout, type Manifest } from '../../../lib/format/manifest.ts';
+import { Layout } from '../../../lib/format/manifest.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
 import type { ObjectStore } from '../../../lib/storage/object-store.ts';
+import { emptyManifest } from '../../support/manifest-fixture.ts';
 
-const manifest = (id: string, completedAt: string, cluster: string): Manifest => ({
-  format_version: FORMAT_VERSION,
-  backup_id: id,
-  tool_version: 'test',
-  source_cluster_id: cluster,
-  kafka_cluster_id: `kc-${cluster}`,
-  started_at: completedAt,
-  completed_at: completedAt,
-  isolation_level: 'read_committed',
-  compression: { codec: 'zstd', level: 3 },
-  based_on: null,
-  include_offset_headers: true,
-  topics: [],
-  consumer_groups: [],
-  stats: {
-    records: 0,
-    stored_bytes: 0,
-    uploaded_bytes: 0,
-    segments_uploaded: 0,
-    segments_reused: 0,
-    duration_ms: 0,
-  },
-});
+const manifest = (id: string, completedAt: string, cluster: string) =>
+  emptyManifest({
+    backup_id: id,
+    completed_at: completedAt,
+    source_cluster_id: cluster,
+    kafka_cluster_id: `kc-${cluster}`,
+  });
 
 /** Counts the manifest reads in flight at once. */
 function counting(inner: ObjectStore) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../../lib/format/manifest.ts';
 import { backupSucceededFromManifest, drReadyFromManifest } from '../../../lib/metrics/index.ts';
+import { emptyManifest } from '../../support/manifest-fixture.ts';
 
-const manifest: Manifest = {
+const manifest: Manifest = emptyManifest({
   format_version: 1,
   backup_id: 'primary-20250102',
   tool_version: '0.1.0',
@@ -10,12 +11,6 @@ const manifest: Manifest = {
   kafka_cluster_id: 'kc-1',
   started_at: '2025-01-02T03:00:00.000Z',
   completed_at: '2025-01-02T03:04:05.000Z',
-  isolation_level: 'read_committed',
-  compression: { codec: 'zstd', level: 3 },
-  based_on: null,
-  include_offset_headers: true,
-  topics: [],
-  consumer_groups: [],
   stats: {
     records: 10_000,
     stored_bytes: 5_000_000,
@@ -24,7 +19,7 @@ const manifest: Manifest = {
     segments_reused: 1,
     duration_ms: 245_000,
   },
-};
+});
 
 describe('backupSucceededFromManifest', () => {
   it('takes every field from the manifest', () => {

@@ -2,33 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FORMAT_VERSION, Layout, type Manifest } from '../../../lib/format/manifest.ts';
+import { Layout } from '../../../lib/format/manifest.ts';
 import { FilesystemStore } from '../../../lib/storage/filesystem-store.ts';
 import { loadManifestCached } from '../../../lib/workflow/manifest-cache.ts';
+import { emptyManifest } from '../../support/manifest-fixture.ts';
 
-const manifest = (backupId: string, toolVersion: string): Manifest => ({
-  format_version: FORMAT_VERSION,
-  backup_id: backupId,
-  tool_version: toolVersion,
-  source_cluster_id: 'prod',
-  kafka_cluster_id: 'kc',
-  started_at: '2026-12-02T10:00:00.000Z',
-  completed_at: '2026-12-02T10:05:00.000Z',
-  isolation_level: 'read_committed',
-  compression: { codec: 'zstd', level: 3 },
-  based_on: null,
-  include_offset_headers: true,
-  topics: [],
-  consumer_groups: [],
-  stats: {
-    records: 0,
-    stored_bytes: 0,
-    uploaded_bytes: 0,
-    segments_uploaded: 0,
-    segments_reused: 0,
-    duration_ms: 0,
-  },
-});
+const manifest = (backupId: string, toolVersion: string) =>
+  emptyManifest({ backup_id: backupId, completed_at: '2026-12-02T10:05:00.000Z', tool_version: toolVersion });
 
 describe('the manifest kept between RestorePartition invocations', () => {
   const root = mkdtempSync(join(tmpdir(), 'manifest-cache-'));
