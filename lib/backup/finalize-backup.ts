@@ -123,7 +123,7 @@ export async function finalizeBackup(
     segments_uploaded: segmentsUploaded,
     segments_reused: segmentsReused,
   });
-  const retention = await applyRetention(store, ctx.config.retention?.backups, logger);
+  const retention = await applyRetention(store, ctx.config.retention?.backups, logger, [manifest]);
   return { manifest, retention };
 }
 

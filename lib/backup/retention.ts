@@ -1,5 +1,5 @@
 import { backupHeaders, backupIds, mapManifests } from '../format/catalog.ts';
-import { Layout } from '../format/manifest.ts';
+import { Layout, type Manifest } from '../format/manifest.ts';
 import { BackupPlan, PartitionProgress } from '../format/plan.ts';
 import type { Logger } from '../log.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -22,9 +22,11 @@ export async function applyRetention(
   store: ObjectStore,
   keep: number | undefined,
   logger: Logger,
+  /** Manifests the caller holds (the one just written): not read back. */
+  known: readonly Manifest[] = [],
 ): Promise<RetentionResult> {
   // Headers first, then the kept backups' segment keys one manifest at a time: never every manifest at once.
-  const manifests = await backupHeaders(store);
+  const manifests = await backupHeaders(store, known);
   const past =
     keep !== undefined && manifests.length > keep ? manifests.slice(0, manifests.length - keep) : [];
   // Object Lock: a backup still locked stays (a delete would only hide it behind a marker); it goes later.
@@ -53,7 +55,7 @@ export async function applyRetention(
       for (const t of m.topics)
         for (const p of t.partitions) for (const s of p.segments) referenced.add(s.key);
     },
-    kept.map((m) => m.backup_id),
+    { ids: kept.map((m) => m.backup_id), known },
   );
   const { incomplete } = await backupIds(store);
   for (const id of incomplete) {

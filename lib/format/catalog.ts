@@ -75,19 +75,28 @@ const byCompletion = (a: BackupHeader, b: BackupHeader) =>
 export async function mapManifests<T>(
   store: ObjectStore,
   visit: (m: Manifest) => T,
-  ids?: readonly string[],
+  opts: {
+    /** Only these backups (default: every complete one). */
+    ids?: readonly string[];
+    /** Manifests the caller holds already (the one finalize just wrote): not read again. */
+    known?: readonly Manifest[];
+  } = {},
 ): Promise<{ header: BackupHeader; value: T }[]> {
-  const list = ids ?? (await backupIds(store)).complete;
+  const list = opts.ids ?? (await backupIds(store)).complete;
+  const known = new Map((opts.known ?? []).map((m) => [m.backup_id, m]));
   const out = await mapLimit([...list], MANIFEST_READ_CONCURRENCY, async (id) => {
-    const m = await loadManifest(store, id);
+    const m = known.get(id) ?? (await loadManifest(store, id));
     return { header: headerOf(m), value: visit(m) };
   });
   return out.sort((a, b) => byCompletion(a.header, b.header));
 }
 
 /** Every complete backup's header, oldest first. */
-export async function backupHeaders(store: ObjectStore): Promise<BackupHeader[]> {
-  return (await mapManifests(store, () => undefined)).map((x) => x.header);
+export async function backupHeaders(
+  store: ObjectStore,
+  known?: readonly Manifest[],
+): Promise<BackupHeader[]> {
+  return (await mapManifests(store, () => undefined, known ? { known } : {})).map((x) => x.header);
 }
 
 function headerOf(m: Manifest): BackupHeader {

@@ -259,16 +259,18 @@ export class KafkaCluster {
 
   async #listOffsets(
     topic: string,
-    count: number,
+    partitions: number | readonly number[],
     timestamp: bigint,
     isolation: IsolationLevel,
   ): Promise<Map<number, number>> {
+    const indexes =
+      typeof partitions === 'number' ? Array.from({ length: partitions }, (_, p) => p) : partitions;
     const res = await this[withClient](`list offsets of ${topic}`, (a) =>
       a.listOffsets({
         topics: [
           {
             name: topic,
-            partitions: Array.from({ length: count }, (_, p) => ({ partitionIndex: p, timestamp })),
+            partitions: indexes.map((p) => ({ partitionIndex: p, timestamp })),
           },
         ],
         isolationLevel:
@@ -281,6 +283,21 @@ export class KafkaCluster {
     for (const p of res.find((t) => t.name === topic)?.partitions ?? [])
       out.set(p.partitionIndex, Number(p.offset));
     return out;
+  }
+
+  /**
+   * The end offset (the last stable offset under read_committed) of one partition: what a restore of that
+   * partition asks, without listing the topic's other partitions (10,000 restored partitions of 500-partition
+   * topics would be 5 million partition lookups).
+   */
+  async partitionEnd(
+    topic: string,
+    partition: number,
+    isolation: IsolationLevel = 'read_committed',
+  ): Promise<number | undefined> {
+    return (await this.#listOffsets(topic, [partition], ListOffsetTimestamps.LATEST, isolation)).get(
+      partition,
+    );
   }
 
   async partitionOffsets(

@@ -78,9 +78,7 @@ export async function restorePartition(
   // Durable before the first record is written: the base is what makes a resumed run exact.
   if (work.mode === 'new') await saveState(ctx, plan.restore_id, state);
 
-  const end =
-    (await target.partitionOffsets(work.target_topic)).find((o) => o.partition === work.target_partition)
-      ?.end ?? 0;
+  const end = (await target.partitionEnd(work.target_topic, work.target_partition)) ?? 0;
   const already = end - work.base_offset;
   const withOrigin = config.restore.include_original_offset_header;
   const window = {

@@ -23,4 +23,20 @@ describe('lib/kafka cluster admin', () => {
       await cluster.deleteTopics([name]);
     }
   });
+
+  it("tells one partition's end without the others' (what a restore of that partition asks)", async () => {
+    const name = uniqueName('end');
+    await cluster.createTopic({ name, partitions: 4, replicationFactor: 1, configs: {} });
+    try {
+      await produce(
+        cluster,
+        name,
+        [1, 3, 3, 3].map((p, i) => ({ key: null, value: buf(`r${i}`), partition: p })),
+      );
+      expect(await Promise.all([0, 1, 2, 3].map((p) => cluster.partitionEnd(name, p)))).toEqual([0, 1, 0, 3]);
+      expect((await cluster.partitionOffsets(name)).map((o) => o.end)).toEqual([0, 1, 0, 3]);
+    } finally {
+      await cluster.deleteTopics([name]);
+    }
+  });
 });

@@ -68,10 +68,14 @@ describe('walking every backup of a location', () => {
       source_cluster_id: 'a',
     });
     expect(await resolveBackupId(store, 'latest')).toBe('b-29');
+    // A manifest the caller holds (the one finalize just wrote) is used as it is, not read back.
+    const held = { ...manifest('b-3', '2026-12-01T03:00:00.000Z', 'a'), tool_version: 'held' };
+    expect(
+      (await mapManifests(store, (m) => m.tool_version, { ids: ['b-3'], known: [held] })).map((x) => x.value),
+    ).toEqual(['held']);
     // A walk over some backups reads only those.
-    expect((await mapManifests(store, () => 1, ['b-3', 'b-1'])).map((x) => x.header.backup_id)).toEqual([
-      'b-1',
-      'b-3',
-    ]);
+    expect(
+      (await mapManifests(store, () => 1, { ids: ['b-3', 'b-1'] })).map((x) => x.header.backup_id),
+    ).toEqual(['b-1', 'b-3']);
   });
 });
