@@ -8,6 +8,13 @@ import { BATCH_ENTRY_BYTES, SEGMENT_MAGIC_V2, type SegmentSummary } from './segm
  * enough that little is held besides the compressed output.
  */
 const FEED_BYTES = 1024 * 1024;
+/**
+ * The first feed of a segment, doubled at each flush up to FEED_BYTES: most segments of a large estate are a few
+ * hundred bytes (one per small partition), and a megabyte each would be garbage for nothing.
+ */
+const FIRST_FEED_BYTES = 64 * 1024;
+/** zstd's output below this is copied out of its 256 KiB output buffer, which the segment would otherwise hold. */
+const SMALL_OUTPUT_BYTES = 64 * 1024;
 
 export interface FinishedSegment extends SegmentSummary {
   /** The object to store (one zstd frame) as the pieces zstd produced, in order. */
@@ -32,7 +39,7 @@ export class SegmentWriter {
   readonly #chunks: Buffer[] = [];
   readonly #hash = createHash('sha256');
   readonly #ended: Promise<void>;
-  #feed: Buffer = Buffer.allocUnsafe(FEED_BYTES);
+  #feed: Buffer = Buffer.allocUnsafe(FIRST_FEED_BYTES);
   #feedEnd = 0;
   #records = 0;
   #uncompressedBytes = 0;
@@ -115,7 +122,7 @@ export class SegmentWriter {
     this.#lastOffset = scan.lastOffset;
     if (scan.minTimestamp < this.#minTimestamp) this.#minTimestamp = scan.minTimestamp;
     if (scan.maxTimestamp > this.#maxTimestamp) this.#maxTimestamp = scan.maxTimestamp;
-    if (this.#feedEnd >= FEED_BYTES) this.#flushFeed();
+    if (this.#feedEnd >= this.#feed.length) this.#flushFeed();
     if (this.#zstd.writableNeedDrain) {
       await new Promise<void>((resolve, reject) => {
         this.#zstd.once('drain', resolve);
@@ -132,8 +139,10 @@ export class SegmentWriter {
     this.#flushFeed();
     this.#zstd.end();
     await this.#ended;
-    const chunks = this.#chunks.splice(0);
     const size = this.#compressedBytes;
+    const chunks = this.#chunks.splice(0);
+    if (size < SMALL_OUTPUT_BYTES && chunks.length > 0)
+      chunks.splice(0, chunks.length, Buffer.concat(chunks, size));
     let body: Buffer | undefined;
     return {
       chunks,
@@ -162,8 +171,8 @@ export class SegmentWriter {
     this.#uncompressedBytes += bytes.length;
     if (this.#feedEnd + bytes.length > this.#feed.length) {
       this.#flushFeed();
-      // A batch larger than a feed goes to zstd as it is (a copy: the caller's buffer may be reused).
-      if (bytes.length >= FEED_BYTES) {
+      // A batch larger than the (next) feed goes to zstd as it is (a copy: the caller's buffer may be reused).
+      if (bytes.length >= this.#feed.length) {
         this.#zstd.write(Buffer.from(bytes));
         return;
       }
@@ -175,7 +184,9 @@ export class SegmentWriter {
   #flushFeed(): void {
     if (this.#feedEnd === 0) return;
     const feed = this.#feed.subarray(0, this.#feedEnd);
-    this.#feed = Buffer.allocUnsafe(FEED_BYTES);
+    // The next feed is allocated only if a batch comes (none after finish), twice as large up to FEED_BYTES.
+    const next = Math.min(FEED_BYTES, this.#feed.length * 2);
+    this.#feed = this.#finished ? Buffer.alloc(0) : Buffer.allocUnsafe(next);
     this.#feedEnd = 0;
     this.#zstd.write(feed);
   }

@@ -75,6 +75,38 @@ describe('format-2 segments', () => {
     await expect(read()).rejects.toThrow(/CRC/);
   });
 
+  // The feed starts small and doubles up to 1 MiB: batches of every size around its steps must come back whole,
+  // and a segment of one small batch must not hold zstd's 256 KiB output buffer while it waits to be stored.
+  it('store batches of every size across the growing feed byte for byte; a tiny segment holds only its bytes', async () => {
+    const sizes = [1, 60, 130, 5, 250, 300, 2, 420, 600, 3, 700];
+    let base = 0;
+    const many = sizes.map((n) => {
+      const b = batch(base, n, 'none');
+      base += n;
+      return b;
+    });
+    expect(Math.max(...many.map((b) => b.bytes.length))).toBeGreaterThan(1024 * 1024);
+    const w = new SegmentWriter({ level: 1 });
+    for (const b of many) await w.add(b);
+    const seg = await w.finish();
+    const items = [];
+    for await (const item of readSegmentItems(
+      chunks(seg.body, 65_536),
+      { key: KEY, ...seg },
+      { verifyBatches: true },
+    ))
+      items.push(item.kind === 'batch' ? Buffer.from(item.batch.bytes) : null);
+    // Buffer.equals: a deep equality over megabytes element by element takes many seconds.
+    expect(items.map((x, i) => x?.equals(many[i]!.bytes))).toEqual(many.map(() => true));
+
+    const tiny = new SegmentWriter({ level: 3 });
+    await tiny.add(batch(0, 1, 'none'));
+    const small = await tiny.finish();
+    expect(small.chunks).toHaveLength(1);
+    // Its own bytes (or a share of Node's small-buffer pool), not a slice of zstd's 256 KiB output buffer.
+    expect(small.chunks[0]!.buffer.byteLength).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it('refuse batches out of offset order and empty segments', async () => {
     const w = new SegmentWriter({ level: 1 });
     await w.add(batches[1]!);
