@@ -1,6 +1,6 @@
 import { matchesGlob, selectTopics } from '../config/index.ts';
 import { KafkaAccessError, UserError } from '../errors.ts';
-import { backupHeaders, loadManifest } from '../format/catalog.ts';
+import { type BackupHeader, backupHeaders, loadManifest } from '../format/catalog.ts';
 import {
   FORMAT_VERSION,
   type GroupOffsets,
@@ -35,7 +35,12 @@ export async function loadPlan(
 export async function planBackup(
   ctx: BackupContext,
   opts: { store?: boolean } = {},
-): Promise<{ plan: BackupPlan; resumed: boolean }> {
+): Promise<{
+  plan: BackupPlan;
+  resumed: boolean;
+  /** The location's complete backups as this plan read them (not for a resumed plan): for the plan's items. */
+  headers?: BackupHeader[];
+}> {
   const { config, store, source, logger } = ctx;
   const backupId = config.backup_id;
   if (await store.head(Layout.manifest(backupId))) {
@@ -77,7 +82,8 @@ export async function planBackup(
   for (const topic of selected) offsets.set(topic, await source.partitionOffsets(topic, isolation));
   const groups = await groupOffsetsAtCut(source, selected, config.backup.consumer_groups);
 
-  const newestOfCluster = (await backupHeaders(store)).filter((m) => m.kafka_cluster_id === clusterId).at(-1);
+  const headers = await backupHeaders(store);
+  const newestOfCluster = headers.filter((m) => m.kafka_cluster_id === clusterId).at(-1);
   const previous = newestOfCluster ? await loadManifest(store, newestOfCluster.backup_id) : undefined;
   const identities = previous
     ? await checkTopicIdentities(ctx, previous, descriptions, offsets)
@@ -145,7 +151,7 @@ export async function planBackup(
     topics,
     consumer_groups: groups,
   };
-  if (opts.store === false) return { plan, resumed: false };
+  if (opts.store === false) return { plan, resumed: false, headers };
   await store.put(Layout.plan(backupId), JSON.stringify(plan, null, 2));
   logger.info('backup planned', {
     backup_id: backupId,
@@ -154,7 +160,7 @@ export async function planBackup(
     based_on: plan.based_on,
     consumer_groups: groups.length,
   });
-  return { plan, resumed: false };
+  return { plan, resumed: false, headers };
 }
 
 /**

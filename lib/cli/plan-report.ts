@@ -47,8 +47,9 @@ export async function runPlanReport(
   const source = new KafkaCluster(config.source, 'source');
   try {
     const ctx = { config, store, source, logger };
-    const { plan, resumed } = await planBackup(ctx, { store: false });
+    const { plan, resumed, headers } = await planBackup(ctx, { store: false });
     const planned = await planItemsAndEstimate(ctx, plan, {
+      ...(headers ? { headers } : {}),
       fargateMinOffsets: opts.fargateMinOffsets ?? DEFAULT_FARGATE_MIN_OFFSETS,
       ...(opts.mapConcurrency !== undefined ? { mapConcurrency: opts.mapConcurrency } : {}),
       ...(opts.priceRegion !== undefined ? { region: opts.priceRegion } : {}),

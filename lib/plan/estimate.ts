@@ -146,11 +146,11 @@ export function estimateBackup(input: EstimateInput): BackupEstimate {
 
   // Plan step: lease (putIfAbsent), manifest HEAD and plan GET (a new backup), every manifest (their headers,
   // read one at a time) and the previous one again, the plan, the workflow's config, metadata; LIST of backups/.
-  // Its items and estimate: every manifest's header again and the newest for record sizes, LISTs of backups/ and
+  // Its items and estimate: the same headers, the newest manifest again for record sizes, LISTs of backups/ and
   // segments/.
   const previous = input.storedBackups > 0 ? 1 : 0;
   let put = 1 + 1 + 1 + (input.metadata ? 1 : 0);
-  let get = 1 + 1 + input.storedBackups + previous + input.storedBackups + previous;
+  let get = 1 + 1 + input.storedBackups + previous + previous;
   let list = 2 * listPages(input.backupKeys) + listPages(input.segmentKeys);
   // Finalize: config, lease renewal (GET + PUT), plan, every progress object, the metadata reference, the
   // manifest; retention reads every manifest's header (one more now), then the kept ones' segment keys (at most

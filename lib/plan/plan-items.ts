@@ -1,5 +1,5 @@
 import type { BackupContext } from '../backup/context.ts';
-import { backupHeaders, loadManifest } from '../format/catalog.ts';
+import { type BackupHeader, backupHeaders, loadManifest } from '../format/catalog.ts';
 import { Layout } from '../format/manifest.ts';
 import type { BackupPlan } from '../format/plan.ts';
 import {
@@ -41,6 +41,8 @@ export interface PlanItemsOptions {
   probe?: boolean;
   /** The price table's region; default storage.region. */
   region?: string;
+  /** The location's complete backups, when the caller just read them (planBackup): not read again. */
+  headers?: readonly BackupHeader[];
   mapConcurrency?: number;
 }
 
@@ -63,7 +65,7 @@ export async function planItemsAndEstimate(
   // Record sizes from the newest backup that has each partition: manifests read newest first, one at a time,
   // until every planned partition has one (the newest backup usually has them all).
   const history: History = { partitions: new Map(), topics: new Map() };
-  const headers = await backupHeaders(store);
+  const headers = opts.headers ?? (await backupHeaders(store));
   for (const h of [...headers].reverse()) {
     if (all.every((p) => history.partitions.has(partitionKey(p.topic, p.partition)))) break;
     addToHistory(history, await loadManifest(store, h.backup_id));

@@ -246,7 +246,7 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
   const lease = await acquireLease(store, { backupId, ttlMs, processBound: false });
   try {
     return await withSource(rt, config, store, async (ctx) => {
-      const { plan, resumed } = await planBackup(ctx);
+      const { plan, resumed, headers } = await planBackup(ctx);
       // backup.metadata (schemas, ACLs, quotas, users) at the cut, as `kafka-backup backup` does.
       await captureBackupMetadata(ctx);
       rt.metrics.backupStarted({ backupId, sourceClusterId: plan.source_cluster_id });
@@ -262,7 +262,10 @@ async function backupPlanStep(e: StepEvent<'backup-plan'>, rt: StepRuntime) {
         numberFromEnv(rt, STEP_ENV.fargateMinOffsets, DEFAULT_FARGATE_MIN_OFFSETS);
       // Items packed by bytes to read (lib/plan): many small partitions an item, a large one split by offset
       // range; partitions with nothing to read are in none (finalize takes them from the plan).
-      const { items, estimate } = await planItemsAndEstimate(ctx, plan, { fargateMinOffsets: minOffsets });
+      const { items, estimate } = await planItemsAndEstimate(ctx, plan, {
+        fargateMinOffsets: minOffsets,
+        ...(headers ? { headers } : {}),
+      });
       rt.logger.info('backup planned for the workflow', {
         items: items.length,
         on_fargate: items.filter((i) => i.runner === 'fargate').length,

@@ -47,11 +47,11 @@ describe('estimateBackup', () => {
     // PUT: plan 3 (lease, plan, config) + finalize 2 (lease renewal, manifest); Lambda item: 2 × (segment +
     // progress) + 1 lease renewal; Fargate item: 45 segments of 1.5e9/45 B stored, multipart of 4 parts each
     // (2 + 4 = 6 requests) = 270, + 45 progress, + 1 lease renewal. 5 + 5 + 316 = 326.
-    // GET: plan 8 (manifest HEAD, plan, 2 manifest headers and the previous manifest, for the items 2 headers
-    // again and the newest manifest), finalize 15 (config, lease, plan, 4 progress objects, metadata, 3 manifest
-    // headers and 3 kept manifests, lease), items: 2 progress + 3, 1 progress + 3. 8 + 15 + 5 + 4 = 32.
+    // GET: plan 6 (manifest HEAD, plan, 2 manifest headers and the previous manifest, for the items the newest
+    // manifest again), finalize 15 (config, lease, plan, 4 progress objects, metadata, 3 manifest headers and 3
+    // kept manifests, lease), items: 2 progress + 3, 1 progress + 3. 6 + 15 + 5 + 4 = 30.
     // LIST: backups/ twice and segments/ (2500 keys: 3 pages) at plan, backups/ and segments/ at retention = 9.
-    expect(e.s3).toMatchObject({ put: 326, get: 32, list: 9 });
+    expect(e.s3).toMatchObject({ put: 326, get: 30, list: 9 });
     expect(e.read).toEqual({
       partitions: 4,
       items: 2,
@@ -67,13 +67,13 @@ describe('estimateBackup', () => {
     expect(e.lambda).toMatchObject({ invocations: 3, gb_seconds: 9.6 });
     // Fargate: 2.05 s + 3e9 B at 10 MiB/s + 60 s start = 348.15 s × 2 vCPU, × 8 GB.
     expect(e.fargate).toMatchObject({ tasks: 1, vcpu_seconds: 696.3, gb_seconds: 2785.2 });
-    // us-east-1: 335/1000 × $0.005 + 32/1000 × $0.0004; 9.6015 GB-s × $0.0000166667 + 3 requests × $0.20/1M;
+    // us-east-1: 335/1000 × $0.005 + 30/1000 × $0.0004; 9.6015 GB-s × $0.0000166667 + 3 requests × $0.20/1M;
     // 696.30/3600 × $0.04048 + 2785.22/3600 × $0.004445; 14/1000 × $0.025.
-    expect(e.s3.usd).toBeCloseTo(0.0016878, 6);
+    expect(e.s3.usd).toBeCloseTo(0.001687, 6);
     expect(e.lambda.usd).toBeCloseTo(0.000160625, 6);
     expect(e.fargate.usd).toBeCloseTo(0.011268529, 6);
     expect(e.step_functions.usd).toBeCloseTo(0.00035, 6);
-    expect(e.total_usd).toBeCloseTo(0.013466954, 6);
+    expect(e.total_usd).toBeCloseTo(0.013466154, 6);
     // Plan and finalize 10.04 s, then the Fargate item (348.15 s) beside the Lambda one; one CLI at 10 MiB/s.
     expect(e.duration).toMatchObject({
       workflow_seconds: 358.2,
