@@ -52,7 +52,6 @@ export async function backupIds(store: ObjectStore): Promise<{ complete: string[
   return { complete: [...complete], incomplete: [...incomplete] };
 }
 
-/** Every complete backup's manifest, oldest first (by completion time). */
 /** Manifests read at once by the walks over every backup of a location. */
 const MANIFEST_READ_CONCURRENCY = 4;
 

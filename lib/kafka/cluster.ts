@@ -257,20 +257,23 @@ export class KafkaCluster {
     return md.topics.get(topic)?.partitionsCount ?? 0;
   }
 
+  /** Every partition index of the topic: 0 .. partition count − 1. */
+  async #allPartitions(topic: string): Promise<number[]> {
+    return Array.from({ length: await this.#partitionCount(topic) }, (_, p) => p);
+  }
+
   async #listOffsets(
     topic: string,
-    partitions: number | readonly number[],
+    partitions: readonly number[],
     timestamp: bigint,
     isolation: IsolationLevel,
   ): Promise<Map<number, number>> {
-    const indexes =
-      typeof partitions === 'number' ? Array.from({ length: partitions }, (_, p) => p) : partitions;
     const res = await this[withClient](`list offsets of ${topic}`, (a) =>
       a.listOffsets({
         topics: [
           {
             name: topic,
-            partitions: indexes.map((p) => ({ partitionIndex: p, timestamp })),
+            partitions: partitions.map((p) => ({ partitionIndex: p, timestamp })),
           },
         ],
         isolationLevel:
@@ -304,10 +307,10 @@ export class KafkaCluster {
     topic: string,
     isolation: IsolationLevel = 'read_committed',
   ): Promise<PartitionOffsets[]> {
-    const count = await this.#partitionCount(topic);
+    const all = await this.#allPartitions(topic);
     const [starts, ends] = await Promise.all([
-      this.#listOffsets(topic, count, ListOffsetTimestamps.EARLIEST, isolation),
-      this.#listOffsets(topic, count, ListOffsetTimestamps.LATEST, isolation),
+      this.#listOffsets(topic, all, ListOffsetTimestamps.EARLIEST, isolation),
+      this.#listOffsets(topic, all, ListOffsetTimestamps.LATEST, isolation),
     ]);
     return [...starts]
       .map(([partition, logStart]) => ({ partition, logStart, end: ends.get(partition) ?? logStart }))
@@ -318,7 +321,7 @@ export class KafkaCluster {
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
     const out = await this.#listOffsets(
       topic,
-      await this.#partitionCount(topic),
+      await this.#allPartitions(topic),
       BigInt(timestamp),
       'read_committed',
     );

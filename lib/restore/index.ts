@@ -13,6 +13,7 @@ export {
 export {
   type AbridgedRestoreReport,
   abridgeReport,
+  failedGroupsFirst,
   type PartitionReport,
   type ReportAbridgement,
   type RestoreReport,
@@ -36,6 +37,7 @@ export {
   restoreBatchBytes,
   restoreJobOf,
   restoreWorkItem,
+  restoreWorkItems,
   runRestore,
   verifyRestore,
   type WorkOutcome,

@@ -55,6 +55,11 @@ export interface ReportAbridgement {
 
 export type AbridgedRestoreReport = RestoreReport & { abridged?: ReportAbridgement };
 
+/** Consumer-group results with the failed ones first, otherwise in their order: what a short list shows. */
+export function failedGroupsFirst<G extends { status: string }>(groups: readonly G[]): G[] {
+  return [...groups.filter((g) => g.status === 'failed'), ...groups.filter((g) => g.status !== 'failed')];
+}
+
 /** Partitions and consumer groups an abridged report still lists: the ones that did not verify first. */
 const ABRIDGED_PARTITIONS = 100;
 const ABRIDGED_GROUPS = 100;
@@ -78,10 +83,7 @@ export function abridgeReport(
   const topics = report.topics
     .map((t) => ({ ...t, partitions: t.partitions.filter((p) => kept.has(p)) }))
     .filter((t) => t.partitions.length > 0);
-  const groups = [
-    ...report.consumer_groups.filter((g) => g.status === 'failed'),
-    ...report.consumer_groups.filter((g) => g.status !== 'failed'),
-  ].slice(0, ABRIDGED_GROUPS);
+  const groups = failedGroupsFirst(report.consumer_groups).slice(0, ABRIDGED_GROUPS);
   return {
     ...report,
     topics,

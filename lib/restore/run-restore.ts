@@ -218,6 +218,41 @@ export async function restoreWorkItem(
   }
 }
 
+/**
+ * Phase 1b for many work items: `restore.max_concurrent_partitions` at a time through one idempotent writer (it
+ * keeps a sequence per partition and shares the cluster's connections), each topic's batch size asked once. What
+ * `kafka-backup restore` and a workflow item's worker run. Past `deadline`, once anything was written, a work item
+ * not yet started is not started: its `result` is undefined (the caller continues it later, as it stands).
+ */
+export async function restoreWorkItems(
+  ctx: RestoreContext,
+  plan: Pick<RestorePlan, 'restore_id' | 'manifest' | 'window'>,
+  works: readonly PartitionWork[],
+  opts: { deadline?: number; onRecords?: (n: number) => void } = {},
+): Promise<{ work: PartitionWork; result: RestoreWorkItemResult | undefined }[]> {
+  const writer = new IdempotentWriter(ctx.target);
+  const batchBytes = new Map<string, Promise<number>>();
+  let progressed = false;
+  try {
+    return await mapLimit([...works], ctx.config.restore.max_concurrent_partitions, async (work) => {
+      if (opts.deadline !== undefined && progressed && Date.now() >= opts.deadline)
+        return { work, result: undefined };
+      const bytes = batchBytes.get(work.target_topic) ?? restoreBatchBytes(ctx.target, work.target_topic);
+      batchBytes.set(work.target_topic, bytes);
+      const result = await restoreWorkItem(ctx, plan, work, {
+        writer,
+        batchBytes: await bytes,
+        ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+        ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
+      });
+      progressed = true;
+      return { work, result };
+    });
+  } finally {
+    await writer.close();
+  }
+}
+
 /** The stored state of every work item of a restore (after its items ran elsewhere), with what each wrote. */
 export async function loadWorkOutcomes(
   ctx: Pick<RestoreContext, 'store'>,
@@ -359,7 +394,6 @@ export async function verifyRestore(
  * same restore is refused meanwhile. The serverless workflows run the same functions as separate steps.
  */
 export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): Promise<RestoreReport> {
-  const { config, target } = ctx;
   const ttlMs = opts.leaseTtlMs ?? DEFAULT_RESTORE_LEASE_TTL_MS;
   const plan = await prepareRestore(ctx, {
     ...(opts.onPlan ? { onPlan: opts.onPlan } : {}),
@@ -369,25 +403,14 @@ export async function runRestore(ctx: RestoreContext, opts: RunRestoreOptions): 
   try {
     const outcomes: WorkOutcome[] = [];
     if (!plan.dry_run) {
-      const batchBytes = new Map<string, number>();
-      for (const t of plan.topics)
-        batchBytes.set(t.target_topic, await restoreBatchBytes(target, t.target_topic));
-      const concurrency = config.restore.max_concurrent_partitions;
-      // One writer for every worker: it keeps a sequence per partition and shares the cluster's connections.
-      const writer = new IdempotentWriter(target);
-      try {
-        await mapLimit(plan.work, concurrency, async (w) => {
-          outcomes.push(
-            await restoreWorkItem(ctx, plan, w, {
-              writer,
-              batchBytes: batchBytes.get(w.target_topic)!,
-              ...(opts.onRecords ? { onRecords: opts.onRecords } : {}),
-            }),
-          );
-        });
-      } finally {
-        await writer.close();
-      }
+      const restored = await restoreWorkItems(
+        ctx,
+        plan,
+        plan.work,
+        opts.onRecords ? { onRecords: opts.onRecords } : {},
+      );
+      // Without a deadline every work item ran.
+      for (const { result } of restored) outcomes.push(result!);
     }
     // A lost lease (this run was paused past its expiry and another run took over) fails the run here.
     await renewal?.check();

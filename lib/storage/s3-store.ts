@@ -527,9 +527,8 @@ function regionOrDefault(): string {
   return process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
 }
 
-/** Regroups a byte stream into Buffers of exactly `size` bytes (the last may be shorter, never empty). */
 /**
- * The body in parts of `size` bytes (the last one shorter). Chunks are gathered and copied once per part, at its
+ * The body in parts of exactly `size` bytes (the last one shorter, never empty). Chunks are gathered and copied once per part, at its
  * size: a body smaller than a part (a small partition's segment, most of them in a large estate) costs a buffer
  * of its own size, not a part-sized one held while it uploads.
  */

@@ -12,11 +12,12 @@ let kept: { key: string; manifest: Manifest } | undefined;
 
 export async function loadManifestCached(store: ObjectStore, backupId: string): Promise<Manifest> {
   const head = await store.head(Layout.manifest(backupId));
-  const key = head
-    ? `${store.location}\n${backupId}\n${head.size}\n${head.modifiedAt?.getTime() ?? 'unknown'}`
+  // Without a modification time there is nothing to tell a rewritten manifest by: not kept.
+  const key = head?.modifiedAt
+    ? `${store.location}\n${backupId}\n${head.size}\n${head.modifiedAt.getTime()}`
     : undefined;
-  if (key !== undefined && head?.modifiedAt !== undefined && kept?.key === key) return kept.manifest;
+  if (key !== undefined && kept?.key === key) return kept.manifest;
   const manifest = await loadManifest(store, backupId);
-  kept = key !== undefined && head?.modifiedAt !== undefined ? { key, manifest } : undefined;
+  kept = key !== undefined ? { key, manifest } : undefined;
   return manifest;
 }

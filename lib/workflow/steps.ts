@@ -14,8 +14,7 @@ import {
 import type { BackupConfig, RestoreConfig } from '../config/index.ts';
 import { CorruptDataError, InvalidEventError, NotFoundError, WorkNotFinishedError } from '../errors.ts';
 import { validateBackup } from '../format/validate-backup.ts';
-import { IdempotentWriter, KafkaCluster } from '../kafka/index.ts';
-import { mapLimit } from '../map-limit.ts';
+import { KafkaCluster } from '../kafka/index.ts';
 import {
   applyMetadataRestore,
   captureBackupMetadata,
@@ -27,16 +26,16 @@ import { packRestoreItems, planItemsAndEstimate } from '../plan/index.ts';
 import {
   abridgeReport,
   applyGroupReset,
+  failedGroupsFirst,
   findRestorableBackup,
   loadWorkOutcomes,
   type PartitionWork,
   planGroupReset,
   prepareRestore,
   type RestoreContext,
-  restoreBatchBytes,
   restoreJobOf,
   restoreLeaseOf,
-  restoreWorkItem,
+  restoreWorkItems,
   verifyRestore,
 } from '../restore/index.ts';
 import { openStore } from '../storage/index.ts';
@@ -543,44 +542,31 @@ async function restorePartitionStep(e: StepEvent<'restore-partition'>, rt: StepR
     let records = 0;
     const deadline = deadlineOf(rt);
     const left: PartitionWork[] = [];
-    const writer = new IdempotentWriter(ctx.target);
     try {
       const manifest = await loadManifestCached(ctx.store, e.job.backup_id);
       // restore.rewrite_schema_ids: ids looked up in the target registry, where restore-prepare put the schemas.
       const rewrite = await schemaIdRewriteFor({ config: ctx.config, store: ctx.store });
       const withRewrite = rewrite && rewrite.remapped > 0 ? { ...ctx, rewriteRecord: rewrite.rewrite } : ctx;
-      const batchBytes = new Map<string, Promise<number>>();
-      let progressed = false;
-      const results = await mapLimit(works, ctx.config.restore.max_concurrent_partitions, async (work) => {
-        // Past the budget, a partition not started waits for the next invocation (once this one wrote anything).
-        if (deadline !== undefined && progressed && Date.now() >= deadline) return { work, r: undefined };
-        const bytes = batchBytes.get(work.target_topic) ?? restoreBatchBytes(ctx.target, work.target_topic);
-        batchBytes.set(work.target_topic, bytes);
-        const r = await restoreWorkItem(
-          withRewrite,
-          { restore_id: e.job.restore_id, manifest, window: e.job.window },
-          work,
-          {
-            writer,
-            batchBytes: await bytes,
-            ...(deadline !== undefined ? { deadline } : {}),
-            onRecords: (n) => {
-              records += n;
-            },
+      // Past the budget, a partition not started waits for the next invocation (once this one wrote anything).
+      const results = await restoreWorkItems(
+        withRewrite,
+        { restore_id: e.job.restore_id, manifest, window: e.job.window },
+        works,
+        {
+          ...(deadline !== undefined ? { deadline } : {}),
+          onRecords: (n) => {
+            records += n;
           },
-        );
-        progressed = true;
-        return { work, r };
-      });
+        },
+      );
       await alive.stop();
-      for (const { work, r } of results) {
+      for (const { work, result: r } of results) {
         const k = `${work.target_topic}/${work.target_partition}`;
         if (r) writtenBefore.set(k, (writtenBefore.get(k) ?? 0) + r.written);
         if (!r?.done) left.push(r ? r.next : work);
       }
     } finally {
       await alive.stop().catch(() => undefined);
-      await writer.close().catch(() => undefined);
     }
     if (records > 0) rt.metrics.recordsRestored({ targetClusterId: e.job.target_cluster_id, records });
     if (left.length > 0 && deadline === undefined)
@@ -678,13 +664,9 @@ async function restoreResetGroupsStep(e: StepEvent<'restore-reset-groups'>, rt: 
     for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
     for (const r of results.filter((x) => x.status === 'failed'))
       rt.logger.warn('consumer group not reset', { group: r.group_id, problem: r.problem });
-    const listed = [
-      ...results.filter((r) => r.status === 'failed'),
-      ...results.filter((r) => r.status !== 'failed'),
-    ];
     return {
       summary,
-      groups: listed
+      groups: failedGroupsFirst(results)
         .slice(0, GROUPS_IN_STATE)
         .map((r) => ({ group_id: r.group_id, status: r.status, moves: r.moves.length, problem: r.problem })),
       groups_omitted: Math.max(0, results.length - GROUPS_IN_STATE),
