@@ -218,7 +218,8 @@ class PartitionFetcher {
           }
         }
         for (const s of included) before.set(s, s.next);
-        await Promise.all(
+        // Every request ends before the round does, failed or not: a retry never overlaps a delivery.
+        await allSettledOrThrow(
           [...requests, ...byLeader].map(([leader, group]) => this.#fetchFrom(leader, group)),
         );
         attempt = 0;
